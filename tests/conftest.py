@@ -1,0 +1,29 @@
+"""Shared fixtures: where the real maps live, and a guard against silent skips in CI."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def data_dir() -> Path:
+    return Path(os.environ.get("OCCUPY_TEST_DATA", REPO.parent / "shared" / "data")).resolve()
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+@pytest.fixture(scope="session")
+def test_data() -> Path:
+    """Directory of the real EMDB maps; fails (not skips) under CI=true when missing."""
+    d = data_dir()
+    if not (d / "emd_3488.mrc").exists():
+        msg = f"test data not found in {d} (set OCCUPY_TEST_DATA)"
+        if in_ci():
+            pytest.fail(msg)
+        pytest.skip(msg)
+    return d
