@@ -100,8 +100,9 @@ def read_map(path: str | os.PathLike, pixel_size: float | None = None) -> MapDat
                 if int(h.nz) == 1:
                     raise OccupyError(f"{p}: this is a 2-D image ({int(h.nx)}x{int(h.ny)}), "
                                       "occupy needs a 3-D map")
-                if mrc.is_image_stack():
-                    raise OccupyError(f"{p}: this is an image stack (ISPG 0), occupy needs a 3-D map")
+                if _is_image_stack(p, h):
+                    raise OccupyError(f"{p}: this is an image stack ({int(h.nz)} images), "
+                                      "occupy needs a 3-D map")
                 raw = np.asarray(mrc.data)
                 axis_order = (int(h.mapc), int(h.mapr), int(h.maps))
                 if sorted(axis_order) != [1, 2, 3]:
@@ -145,6 +146,16 @@ def read_map(path: str | os.PathLike, pixel_size: float | None = None) -> MapDat
     for msg in msgs:
         warn(msg, m.warnings)
     return m
+
+
+def _is_image_stack(p: Path, h) -> bool:
+    """Stacks: ISPG 0 with one-section sampling (MZ = 1), or the .mrcs extension.
+
+    Many real volumes carry ISPG 0 by mistake, so ISPG alone does not decide.
+    """
+    if p.suffix.lower() == ".mrcs":
+        return True
+    return int(h.ispg) == 0 and int(h.mz) == 1 and int(h.nz) > 1
 
 
 def _looks_like_map(mrc) -> bool:

@@ -1,0 +1,166 @@
+"""Map reading/writing: real maps against PROVENANCE.md, header round trips, bad inputs."""
+from __future__ import annotations
+
+import gzip
+import os
+from pathlib import Path
+
+import mrcfile
+import numpy as np
+import pytest
+
+from occupy import OccupyError, read_map, write_map
+from occupy.io import OutputSet
+
+# file, shape (file order), voxel size, axis order, nstart  -- from ../shared/data/PROVENANCE.md
+PROVENANCE = [
+    ("emd_3488.mrc", (100, 100, 100), 1.05, (1, 2, 3), (0, 0, 0)),
+    ("emd_3488_contour_mask.mrc", (100, 91, 91), 1.05, (1, 2, 3), (0, 0, 0)),
+    ("emd_5168.map", (100, 100, 100), 1.742, (1, 2, 3), (-50, -50, -50)),
+    ("emd_1997.map", (100, 100, 100), 2.02, (1, 2, 3), (-50, -50, -50)),
+    ("emd_21457_seg_nstart.mrc", (47, 40, 48), 1.05, (1, 2, 3), (155, 220, 195)),
+]
+
+
+@pytest.mark.parametrize("name,shape,voxel,axes,nstart", PROVENANCE)
+def test_real_maps_match_provenance(test_data, name, shape, voxel, axes, nstart):
+    m = read_map(test_data / name)
+    assert m.shape == shape
+    assert m.data.dtype == np.float32
+    assert m.voxel_size == pytest.approx(voxel, abs=1e-3)
+    assert m.axis_order == axes
+    assert m.nstart == nstart
+    with mrcfile.open(test_data / name, permissive=True) as mrc:
+        np.testing.assert_array_equal(m.data, np.asarray(mrc.data, dtype=np.float32))
+
+
+@pytest.mark.parametrize("name", ["emd_5168.map", "emd_21457_seg_nstart.mrc"])
+def test_round_trip_preserves_header(test_data, tmp_path, name):
+    m = read_map(test_data / name)
+    out = write_map(tmp_path / "copy.mrc", m.data * 2, like=m, label="occupy test: doubled")
+    assert mrcfile.validate(str(out), print_file=open(os.devnull, "w"))
+    back = read_map(out)
+    np.testing.assert_array_equal(back.data, m.data * 2)
+    assert back.voxel_size == pytest.approx(m.voxel_size, rel=1e-6)
+    assert back.origin == m.origin and back.nstart == m.nstart
+    assert back.axis_order == m.axis_order
+    assert back.cell == pytest.approx(m.cell)
+    assert back.labels[-1] == "occupy test: doubled"
+    assert not list(tmp_path.glob("*.part")) and not list(tmp_path.glob(".*"))
+
+
+def _write(path, data, voxel=1.0, mode_dtype=None, **header):
+    with mrcfile.new(path, overwrite=True) as mrc:
+        mrc.set_data(data if mode_dtype is None else data.astype(mode_dtype))
+        mrc.voxel_size = voxel
+        for k, v in header.items():
+            setattr(mrc.header, k, v)
+    return path
+
+
+def test_axis_order_honoured_and_preserved(tmp_path):
+    rng = np.random.default_rng(0)
+    zyx = rng.random((4, 5, 6), dtype=np.float32)  # canonical [z, y, x]
+    # File stored with MAPC=3 (columns are Z), MAPR=2, MAPS=1 (sections are X): file array is [x, y, z].
+    src = _write(tmp_path / "swapped.mrc", np.ascontiguousarray(zyx.transpose(2, 1, 0)), mapc=3, mapr=2, maps=1)
+    m = read_map(src)
+    assert m.axis_order == (3, 2, 1)
+    np.testing.assert_array_equal(m.data, zyx)
+    out = write_map(tmp_path / "out.mrc", m.data, like=m)
+    with mrcfile.open(out) as mrc:
+        assert (int(mrc.header.mapc), int(mrc.header.mapr), int(mrc.header.maps)) == (3, 2, 1)
+        np.testing.assert_array_equal(mrc.data, zyx.transpose(2, 1, 0))
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.int8, np.int16, np.uint16, np.float32])
+def test_accepted_data_modes(tmp_path, dtype):
+    data = (np.arange(4 * 5 * 6).reshape(4, 5, 6) % 50).astype(dtype)
+    m = read_map(_write(tmp_path / "m.mrc", data))
+    assert m.data.dtype == np.float32
+    np.testing.assert_array_equal(m.data, data.astype(np.float32))
+
+
+def _assert_error(path, match, tmp_path=None, **kw):
+    with pytest.raises(OccupyError, match=match):
+        read_map(path, **kw)
+
+
+def test_missing_file(tmp_path):
+    _assert_error(tmp_path / "nope.mrc", "not found")
+
+
+def test_not_a_map(tmp_path):
+    p = tmp_path / "text.mrc"
+    p.write_text("this is not a map\n" * 200)
+    _assert_error(p, "not a readable MRC/CCP4 map|unsupported MRC data mode|not a valid")
+
+
+def test_truncated_map(tmp_path):
+    p = _write(tmp_path / "t.mrc", np.random.default_rng(1).random((10, 10, 10), dtype=np.float32))
+    raw = p.read_bytes()
+    p.write_bytes(raw[: len(raw) - 500])
+    _assert_error(p, "truncated")
+
+
+def test_2d_image_and_stack(tmp_path):
+    _assert_error(_write(tmp_path / "img.mrc", np.ones((1, 8, 8), np.float32) * np.arange(8, dtype=np.float32)), "2-D image")
+    stack = np.random.default_rng(2).random((3, 8, 8), dtype=np.float32)
+    for name in ("stack.mrcs", "stack.mrc"):
+        with mrcfile.new(tmp_path / name) as mrc:
+            mrc.set_data(stack)
+            mrc.set_image_stack()
+        _assert_error(tmp_path / name, "image stack")
+
+
+def test_nan_inf_constant(tmp_path):
+    d = np.random.default_rng(3).random((6, 6, 6), dtype=np.float32)
+    d[1, 2, 3] = np.nan
+    d[0, 0, 0] = np.inf
+    _assert_error(_write(tmp_path / "nan.mrc", d), "2 NaN/Inf")
+    _assert_error(_write(tmp_path / "c.mrc", np.full((6, 6, 6), 3.0, np.float32)), "constant")
+
+
+def test_voxel_size_missing_and_override(tmp_path):
+    p = _write(tmp_path / "v0.mrc", np.random.default_rng(4).random((6, 6, 6), dtype=np.float32), voxel=0.0)
+    _assert_error(p, "voxel size .* missing or non-positive.*--pixel-size")
+    assert read_map(p, pixel_size=1.3).voxel_size == pytest.approx(1.3)
+
+
+def test_anisotropic_voxels_warn(tmp_path):
+    p = _write(tmp_path / "a.mrc", np.random.default_rng(5).random((6, 6, 6), dtype=np.float32),
+               voxel=(1.0, 1.2, 1.0))
+    with pytest.warns(UserWarning, match="anisotropic"):
+        m = read_map(p)
+    assert m.voxel_size == pytest.approx(1.0)
+    assert any("anisotropic" in w for w in m.warnings)
+
+
+def test_old_header_read_permissively_with_warning(tmp_path):
+    p = _write(tmp_path / "old.map", np.random.default_rng(6).random((6, 6, 6), dtype=np.float32))
+    raw = bytearray(p.read_bytes())
+    raw[208:212] = b"\x00\x00\x00\x00"  # old CCP4 files have no 'MAP ' identifier
+    p.write_bytes(bytes(raw))
+    with pytest.warns(UserWarning, match="permissive|MAP"):
+        m = read_map(p)
+    assert m.shape == (6, 6, 6)
+
+
+def test_write_is_atomic_on_failure(tmp_path):
+    with pytest.raises(ValueError):
+        write_map(tmp_path / "bad.mrc", np.zeros((4, 4), np.float32))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_output_set_all_or_nothing(tmp_path):
+    data = np.random.default_rng(7).random((4, 4, 4), dtype=np.float32)
+    with pytest.raises(RuntimeError):
+        with OutputSet(tmp_path) as out:
+            out.write_map("a.mrc", data)
+            out.write_text("b.txt", "x")
+            raise RuntimeError("boom")
+    assert list(tmp_path.iterdir()) == []
+    with OutputSet(tmp_path) as out:
+        out.write_map("a.mrc", data)
+        out.write_text("b.txt", "x")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.mrc", "b.txt"]
+    assert (tmp_path / "b.txt").stat().st_mode & 0o777 == 0o644
