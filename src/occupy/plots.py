@@ -1,0 +1,185 @@
+"""PNG figures written with ``--plot``: solvent model, modification curves, scale slices.
+
+Each function takes plain arrays/numbers and writes one PNG exactly at ``path`` (which
+may be a staged temporary name such as ``x.png.part``).  matplotlib is optional and
+imported lazily; figures are built on :class:`matplotlib.figure.Figure` with the Agg
+canvas, never through ``pyplot``, so no global state is touched and calls are safe
+from threads.
+"""
+from __future__ import annotations
+
+import os
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from .errors import OccupyError
+
+__all__ = ["plot_solvent_model", "plot_modification", "plot_scale_slices"]
+
+_DPI = 110
+_MODIFY_KEYS = {"amplify", "attenuate", "sigmoid", "scale_limit"}
+
+
+def _new_figure(width: float, height: float):
+    """A Figure with an Agg canvas, or OccupyError if matplotlib is not installed."""
+    try:
+        import matplotlib  # noqa: F401 - fails cleanly when matplotlib is absent
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+    except ImportError:
+        raise OccupyError("--plot needs matplotlib: pip install 'occupy[plot]'") from None
+    fig = Figure(figsize=(width, height), dpi=_DPI, layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _save(fig, path: str | os.PathLike) -> None:
+    fig.savefig(os.fspath(path), format="png", dpi=_DPI)
+
+
+def plot_solvent_model(path: str | os.PathLike, *, hist_centers: np.ndarray, hist_heights: np.ndarray,
+                       guess_curve: np.ndarray, fit_curve: np.ndarray, confidence: np.ndarray,
+                       hedged_confidence: np.ndarray | None = None, solvent_edge: float,
+                       s_full: float, title: str = "") -> None:
+    """Histogram of the lowpassed map (log scale) with the solvent model and confidence.
+
+    ``hist_centers``/``hist_heights`` are the density histogram; ``guess_curve`` and
+    ``fit_curve`` the initial and fitted Gaussian evaluated at ``hist_centers``;
+    ``confidence`` (and optionally ``hedged_confidence``) per bin, drawn on a second
+    axis in [0, 1]; vertical lines mark ``solvent_edge`` and ``s_full``.
+    """
+    x = np.asarray(hist_centers, dtype=float)
+    h = np.asarray(hist_heights, dtype=float)
+    fig = _new_figure(8.0, 5.0)
+    ax = fig.add_subplot(1, 1, 1)
+    positive = h[h > 0]
+    floor = float(positive.min()) * 0.5 if positive.size else 1e-6
+    top = float(h.max()) * 3 if h.max() > 0 else 1.0
+    width = float(x[1] - x[0]) if x.size > 1 else 1.0
+    ax.bar(x, np.where(h > 0, h, np.nan), width=width, color="0.75", edgecolor="none",
+           label="lowpassed map histogram")
+    ax.plot(x, np.clip(guess_curve, floor, None), ":", color="tab:orange", lw=1.5,
+            label="solvent model, initial guess")
+    ax.plot(x, np.clip(fit_curve, floor, None), "-", color="tab:red", lw=1.8, label="solvent model, fit")
+    ax.set_yscale("log")
+    ax.set_ylim(floor, top)
+    ax.set_xlabel("map value (lowpassed)")
+    ax.set_ylabel("density")
+    ax.axvline(solvent_edge, color="tab:purple", ls="--", lw=1.2, label=f"solvent edge {solvent_edge:.4g}")
+    ax.axvline(s_full, color="black", ls="-.", lw=1.2, label=f"full scale {s_full:.4g}")
+
+    ax2 = ax.twinx()
+    ax2.plot(x, confidence, color="tab:blue", lw=1.8, label="confidence")
+    if hedged_confidence is not None:
+        ax2.plot(x, hedged_confidence, color="tab:cyan", lw=1.5, ls="--", label="hedged confidence")
+    ax2.set_ylim(-0.02, 1.05)
+    ax2.set_ylabel("confidence (non-solvent)")
+
+    lines, labels = ax.get_legend_handles_labels()
+    lines2, labels2 = ax2.get_legend_handles_labels()
+    ax.legend(lines + lines2, labels + labels2, loc="upper right", fontsize=8, framealpha=0.85)
+    ax.set_title(title or "solvent model")
+    _save(fig, path)
+
+
+def plot_modification(path: str | os.PathLike, *, gammas_shown: Sequence[float] = (1.5, 2, 3, 4, 8),
+                      used: Mapping[str, Any], title: str = "") -> None:
+    """Output scale against input scale for amplification, attenuation and sigmoid.
+
+    ``used`` says what the run did, with optional keys ``amplify`` (gamma),
+    ``attenuate`` (gamma), ``sigmoid`` (``(G, pivot)``) and ``scale_limit`` (default
+    0.05).  Curves for ``gammas_shown`` are drawn faintly; the ones used are drawn
+    bold.  Below the scale limit nothing is changed (output = input), shaded grey.
+    """
+    unknown = set(used) - _MODIFY_KEYS
+    if unknown:
+        raise ValueError(f"plot_modification: unknown keys {sorted(unknown)}")
+    from .modify import modification_factor
+
+    limit = float(used.get("scale_limit", 0.05))
+    s = np.linspace(0.0, 1.0, 501)
+    above = s > limit
+
+    def curve(values: np.ndarray) -> np.ndarray:
+        return np.where(above, values, s)
+
+    def applied(**kind: Any) -> np.ndarray:  # output scale exactly as the map is modified
+        return s * modification_factor(s, scale_limit=limit, **kind)
+
+    fig = _new_figure(6.5, 6.0)
+    ax = fig.add_subplot(1, 1, 1)
+    ax.axvspan(0, limit, color="0.85", label=f"unchanged (scale <= {limit:g})")
+    ax.plot(s, s, color="0.4", lw=1, ls=":", label="no change (gamma 1)")
+    with np.errstate(divide="ignore"):
+        for g in gammas_shown:
+            ax.plot(s, curve(s ** (1.0 / g)), color="tab:red", lw=0.8, alpha=0.35)
+            ax.plot(s, curve(s ** g), color="tab:blue", lw=0.8, alpha=0.35)
+    ax.plot([], [], color="tab:red", alpha=0.35, label=f"amplify S^(1/g), g = {_fmt_list(gammas_shown)}")
+    ax.plot([], [], color="tab:blue", alpha=0.35, label=f"attenuate S^g, g = {_fmt_list(gammas_shown)}")
+    if used.get("amplify") is not None:
+        g = float(used["amplify"])
+        ax.plot(s, applied(mode="amplify", gamma=g), color="tab:red", lw=2.5, label=f"amplify used, gamma {g:g}")
+    if used.get("attenuate") is not None:
+        g = float(used["attenuate"])
+        ax.plot(s, applied(mode="attenuate", gamma=g), color="tab:blue", lw=2.5,
+                label=f"attenuate used, gamma {g:g}")
+    if used.get("sigmoid") is not None:
+        power, pivot = (float(v) for v in used["sigmoid"])
+        ax.plot(s, applied(mode="sigmoid", sigmoid=power, pivot=pivot), color="tab:green", lw=2.5,
+                label=f"sigmoid used, G {power:g}, pivot {pivot:g}")
+        ax.plot([pivot], [pivot], "o", color="tab:green")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.02)
+    ax.set_aspect("equal")
+    ax.set_xlabel("input scale S")
+    ax.set_ylabel("output scale")
+    ax.legend(loc="lower right", fontsize=8, framealpha=0.9)
+    ax.set_title(title or "scale modification")
+    _save(fig, path)
+
+
+def _fmt_list(values: Sequence[float]) -> str:
+    return ", ".join(f"{v:g}" for v in values)
+
+
+def plot_scale_slices(path: str | os.PathLike, *, data: np.ndarray, scale: np.ndarray,
+                      min_vis_scale: float = 0.2, title: str = "",
+                      threshold: float | None = None) -> None:
+    """Central z, y and x slices of ``data`` in grey with ``scale`` overlaid in colour.
+
+    The overlay is shown where ``data`` exceeds ``threshold`` (default: mean + 1 SD
+    of ``data``; the pipeline passes the map threshold); one colour bar spans
+    ``min_vis_scale`` to 1 (viridis, as in the ChimeraX script).  Arrays are
+    ``[z, y, x]`` and must have the same shape.
+    """
+    data = np.asarray(data, dtype=np.float32)
+    scale = np.asarray(scale, dtype=np.float32)
+    if data.ndim != 3 or data.shape != scale.shape:
+        raise ValueError(f"plot_scale_slices: need two 3-D arrays of one shape, got {data.shape}, {scale.shape}")
+    if threshold is None:
+        threshold = float(data.mean() + data.std())
+    nz, ny, nx = data.shape
+    picks = [("z", data[nz // 2], scale[nz // 2], "x", "y"),
+             ("y", data[:, ny // 2, :], scale[:, ny // 2, :], "x", "z"),
+             ("x", data[:, :, nx // 2], scale[:, :, nx // 2], "y", "z")]
+    lo, hi = np.percentile(data, [1.0, 99.9])
+    if hi <= lo:
+        lo, hi = float(data.min()), float(data.max()) + 1e-6
+    vmin = min(float(min_vis_scale), 0.999)
+
+    fig = _new_figure(12.0, 4.2)
+    axes = [fig.add_subplot(1, 3, i + 1) for i in range(3)]
+    image = None
+    for ax, (axis, img, sc, xl, yl) in zip(axes, picks):
+        ax.imshow(img, cmap="gray", vmin=lo, vmax=hi, origin="lower", interpolation="nearest")
+        overlay = np.ma.masked_where(img <= threshold, sc)
+        image = ax.imshow(overlay, cmap="viridis", vmin=vmin, vmax=1.0, alpha=0.75, origin="lower",
+                          interpolation="nearest")
+        index = {"z": nz, "y": ny, "x": nx}[axis] // 2
+        ax.set_title(f"{axis} = {index}")
+        ax.set_xlabel(xl)
+        ax.set_ylabel(yl)
+    fig.colorbar(image, ax=axes, label="local scale", shrink=0.8)
+    fig.suptitle(title or "scale on central slices")
+    _save(fig, path)
