@@ -1,2 +1,222 @@
-# cython: language_level=3
-"""Placeholder, replaced by the kernel implementation."""
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
+"""Greyscale dilation (local maximum) of a 3-D array by a boolean footprint.
+
+The footprint is decomposed into runs of consecutive ``True`` voxels along the last
+(contiguous) axis.  For every input row (z, y) the row is padded once by reflection
+and the 1-D sliding maxima of every distinct run length are computed with a doubling
+scheme (max of two shifted maxima of power-of-two length).  Each distinct z-plane of
+the footprint (a ball has only ``(k+1)/2``) then gives a 2-D dilation of the slice:
+the element-wise maximum of one shifted sliding-maximum row per run.  An output row
+is the maximum over the footprint's z-planes of those 2-D dilations.  Each thread
+owns a contiguous block of output z-slices and keeps a ring buffer holding the plane
+dilations of the ``kz`` input slices that the current output slice needs.
+
+Ties are resolved toward the footprint voxel that comes first in C order, as
+``scipy.ndimage.maximum_filter`` does for a non-separable footprint; this only
+matters for the sign of zero.  NaN: a NaN never replaces an earlier finite value and
+is never replaced; results for NaN input are unspecified (inputs are validated finite).
+
+The boundary (index tables ``zidx``, ``yidx``, ``xidx``) is computed by the caller.
+"""
+from cython cimport floating
+from cython.parallel cimport prange, parallel
+from libc.stdlib cimport malloc, free
+from libc.string cimport memcpy
+
+
+cdef inline void _max2(floating *dst, const floating *a, const floating *b,
+                       Py_ssize_t n) noexcept nogil:
+    """dst[i] = max(a[i], b[i]); ``a`` wins ties (a holds earlier voxels)."""
+    cdef Py_ssize_t i
+    cdef floating u, v
+    for i in range(n):
+        u = a[i]
+        v = b[i]
+        dst[i] = v if v > u else u
+
+
+cdef inline void _max_into(floating *acc, const floating *b, Py_ssize_t n) noexcept nogil:
+    """acc[i] = max(acc[i], b[i]); ``acc`` wins ties."""
+    cdef Py_ssize_t i
+    cdef floating u, v
+    for i in range(n):
+        u = acc[i]
+        v = b[i]
+        acc[i] = v if v > u else u
+
+
+cdef inline void _copy(floating *dst, const floating *src, Py_ssize_t n) noexcept nogil:
+    cdef Py_ssize_t i
+    for i in range(n):
+        dst[i] = src[i]
+
+
+cdef void _row_maxima(const floating[:, :, :] src, Py_ssize_t zr, Py_ssize_t yy,
+                      const int[::1] xidx, int cx, const int[::1] lengths, int n_levels,
+                      floating *levels, floating *dst, Py_ssize_t ny,
+                      Py_ssize_t npad) noexcept nogil:
+    """Sliding maxima of every distinct run length for the padded input row (zr, yy).
+
+    ``levels`` holds ``n_levels`` rows of ``npad``: level j = maxima of length 2**j.
+    Result for length index li goes to ``dst + li*ny*npad`` (valid entries npad-L+1).
+    """
+    cdef Py_ssize_t i, j, li, half, L, p2, n_len = lengths.shape[0]
+    cdef floating *lv = levels
+    cdef floating *prev
+    cdef floating *cur
+    cdef Py_ssize_t nx = src.shape[2]
+    cdef const char *base = <const char *> &src[zr, yy, 0]
+    cdef Py_ssize_t sx = src.strides[2]
+    for i in range(cx):
+        lv[i] = src[zr, yy, xidx[i]]
+    if sx == sizeof(floating):
+        memcpy(lv + cx, base, nx * sizeof(floating))
+    else:
+        for i in range(nx):
+            lv[cx + i] = (<const floating *> (base + i * sx))[0]
+    for i in range(cx + nx, npad):
+        lv[i] = src[zr, yy, xidx[i]]
+    half = 1
+    for j in range(1, n_levels):
+        prev = levels + (j - 1) * npad
+        cur = levels + j * npad
+        _max2(cur, prev, prev + half, npad - 2 * half + 1)
+        half *= 2
+    for li in range(n_len):
+        L = lengths[li]
+        j = 0
+        p2 = 1
+        while p2 * 2 <= L:
+            p2 *= 2
+            j += 1
+        cur = levels + j * npad
+        if p2 == L:
+            _copy(dst + li * ny * npad, cur, npad - L + 1)
+        else:
+            _max2(dst + li * ny * npad, cur, cur + (L - p2), npad - L + 1)
+
+
+cdef void _fill_rows(const floating[:, :, :] src, Py_ssize_t zr, const int[::1] xidx, int cx,
+                     const int[::1] lengths, int n_levels, floating *levels,
+                     floating *rows, Py_ssize_t ny, Py_ssize_t npad) noexcept nogil:
+    """Sliding maxima for every row of input slice ``zr`` (layout: length, y, padded x)."""
+    cdef Py_ssize_t yy
+    for yy in range(ny):
+        _row_maxima(src, zr, yy, xidx, cx, lengths, n_levels, levels,
+                    rows + yy * npad, ny, npad)
+
+
+cdef void _fill_planes(const floating *rows, floating *slot, const int[::1] yidx,
+                       const int[:, ::1] plane_runs, const int[::1] plane_start,
+                       int cy, Py_ssize_t ny, Py_ssize_t nx, Py_ssize_t npad) noexcept nogil:
+    """2-D dilation of one slice by every distinct footprint plane (layout: plane, y, x)."""
+    cdef Py_ssize_t p, y, r, n_planes = plane_start.shape[0] - 1
+    cdef floating *trow
+    cdef const floating *srow
+    for p in range(n_planes):
+        for y in range(ny):
+            trow = slot + (p * ny + y) * nx
+            for r in range(plane_start[p], plane_start[p + 1]):
+                srow = (rows + (plane_runs[r, 2] * ny + yidx[y + plane_runs[r, 0] + cy]) * npad
+                        + plane_runs[r, 1])
+                if r == plane_start[p]:
+                    _copy(trow, srow, nx)
+                else:
+                    _max_into(trow, srow, nx)
+
+
+cdef void _do_block(const floating[:, :, :] src, floating[:, :, ::1] out,
+                    Py_ssize_t z0, Py_ssize_t z1,
+                    const int[::1] zidx, const int[::1] yidx, const int[::1] xidx,
+                    const int[:, ::1] plane_runs, const int[::1] plane_start,
+                    const int[::1] plane_of, const int[::1] lengths,
+                    int cz, int cy, int cx, int n_levels,
+                    floating *rows, floating *ring, int *slot_z, floating *levels) noexcept nogil:
+    """Output slices z0..z1-1.  Ring slot s holds the plane dilations of one input slice."""
+    cdef Py_ssize_t ny = src.shape[1], nx = src.shape[2], kz = plane_of.shape[0]
+    cdef Py_ssize_t npad = xidx.shape[0], n_planes = plane_start.shape[0] - 1
+    cdef Py_ssize_t slot_size = n_planes * ny * nx
+    cdef Py_ssize_t z, y, zz, s, fz
+    cdef bint first
+    cdef floating *orow
+    cdef const floating *trow
+    for s in range(kz):
+        slot_z[s] = -(1 << 30)
+    for z in range(z0, z1):
+        for zz in range(z - cz, z - cz + kz):
+            s = (zz + cz) % kz
+            if slot_z[s] != zz:
+                _fill_rows(src, zidx[zz + cz], xidx, cx, lengths, n_levels, levels,
+                           rows, ny, npad)
+                _fill_planes(rows, ring + s * slot_size, yidx, plane_runs, plane_start,
+                             cy, ny, nx, npad)
+                slot_z[s] = zz
+        for y in range(ny):
+            orow = &out[z, y, 0]
+            first = True
+            for fz in range(kz):
+                if plane_of[fz] < 0:
+                    continue
+                s = (z + fz) % kz  # slot of input slice zz = z + fz - cz
+                trow = ring + s * slot_size + (plane_of[fz] * ny + y) * nx
+                if first:
+                    _copy(orow, trow, nx)
+                    first = False
+                else:
+                    _max_into(orow, trow, nx)
+
+
+def max_filter_runs(const floating[:, :, :] src, floating[:, :, ::1] out,
+                    const int[::1] zidx, const int[::1] yidx, const int[::1] xidx,
+                    const int[:, ::1] plane_runs, const int[::1] plane_start,
+                    const int[::1] plane_of, const int[::1] lengths,
+                    int cz, int cy, int cx, int n_threads):
+    """Local maximum of ``src`` over a run-decomposed footprint, written to ``out``.
+
+    ``zidx``/``yidx`` map padded indices (``i - cz``/``i - cy`` unpadded) to input
+    indices; ``xidx`` maps padded x (``i - cx``) to input x.  The footprint's distinct
+    z-planes are numbered; ``plane_of[fz]`` is the plane of footprint slice fz (-1 if
+    empty).  Rows ``plane_start[p]:plane_start[p+1]`` of ``plane_runs`` are the runs of
+    plane p in C order: (dy, fx, li) = y offset, first x index, index into ``lengths``.
+    """
+    cdef Py_ssize_t nz = src.shape[0], ny = src.shape[1], nx = src.shape[2]
+    cdef Py_ssize_t npad = xidx.shape[0], n_len = lengths.shape[0]
+    cdef Py_ssize_t kz = plane_of.shape[0], n_planes = plane_start.shape[0] - 1
+    cdef int n_levels = 1, max_len = 0, c, n_chunks, failed = 0
+    cdef int *failed_ptr = &failed
+    cdef Py_ssize_t z0, z1
+    cdef floating *rows
+    cdef floating *ring
+    cdef floating *levels
+    cdef int *slot_z
+    if out.shape[0] != nz or out.shape[1] != ny or out.shape[2] != nx:
+        raise ValueError("output shape differs from input shape")
+    if plane_runs.shape[0] == 0 or n_len == 0 or n_planes < 1:
+        raise ValueError("empty footprint")
+    for c in range(n_len):
+        if lengths[c] > max_len:
+            max_len = lengths[c]
+    while (1 << n_levels) <= max_len:
+        n_levels += 1
+    n_chunks = n_threads if n_threads < nz else <int>nz
+    if n_chunks < 1:
+        n_chunks = 1
+    with nogil, parallel(num_threads=n_threads):
+        rows = <floating *> malloc(n_len * ny * npad * sizeof(floating))
+        ring = <floating *> malloc(kz * n_planes * ny * nx * sizeof(floating))
+        levels = <floating *> malloc(n_levels * npad * sizeof(floating))
+        slot_z = <int *> malloc(kz * sizeof(int))
+        for c in prange(n_chunks, schedule="static", chunksize=1):
+            if rows == NULL or ring == NULL or levels == NULL or slot_z == NULL:
+                failed_ptr[0] = 1
+            else:
+                z0 = (c * nz) // n_chunks
+                z1 = ((c + 1) * nz) // n_chunks
+                _do_block(src, out, z0, z1, zidx, yidx, xidx, plane_runs, plane_start,
+                          plane_of, lengths, cz, cy, cx, n_levels, rows, ring, slot_z, levels)
+        free(rows)
+        free(ring)
+        free(levels)
+        free(slot_z)
+    if failed:
+        raise MemoryError("not enough memory for the maximum-filter scratch buffers")

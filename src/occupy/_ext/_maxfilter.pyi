@@ -1,0 +1,18 @@
+"""Type stub for the compiled local-maximum kernel (see _maxfilter.pyx)."""
+import numpy as np
+import numpy.typing as npt
+
+def max_filter_runs(
+    src: npt.NDArray[np.floating],
+    out: npt.NDArray[np.floating],
+    zidx: npt.NDArray[np.int32],
+    yidx: npt.NDArray[np.int32],
+    xidx: npt.NDArray[np.int32],
+    runs: npt.NDArray[np.int32],
+    lengths: npt.NDArray[np.int32],
+    kz: int,
+    cz: int,
+    cy: int,
+    cx: int,
+    n_threads: int,
+) -> None: ...

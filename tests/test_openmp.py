@@ -1,0 +1,41 @@
+"""The build really has OpenMP, and the thread-count policy is explicit > env > CPUs."""
+from __future__ import annotations
+
+import pytest
+
+from occupy._ext import _openmp
+from occupy._threads import effective_threads, usable_cpus
+
+
+def test_built_with_openmp():
+    assert _openmp.has_openmp() is True
+
+
+def test_two_threads_run_concurrently():
+    probe = _openmp.parallel_probe(2)
+    assert len({tid for tid, _, _ in probe}) == 2
+    assert all(team == 2 for _, team, _ in probe)
+    assert all(met for _, _, met in probe)
+
+
+def test_explicit_beats_environment(monkeypatch):
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    assert effective_threads(5) == 5
+
+
+def test_environment_beats_cpu_count(monkeypatch):
+    monkeypatch.setenv("OMP_NUM_THREADS", "3,2")
+    assert effective_threads() == 3
+
+
+def test_cpu_count_when_nothing_set(monkeypatch):
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    assert effective_threads() == usable_cpus() >= 1
+    monkeypatch.setenv("OMP_NUM_THREADS", "garbage")
+    assert effective_threads() == usable_cpus()
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5])
+def test_bad_explicit_count(bad):
+    with pytest.raises(ValueError):
+        effective_threads(bad)
