@@ -1,0 +1,323 @@
+"""Batch runs: many maps through :func:`occupy.run`, in local processes or on a Dask cluster.
+
+``occupy-batch 'maps/*.mrc' list.txt --jobs 2 --amplify --gamma 4`` runs each map with
+the same options, writes every map's outputs into ``--output-dir`` (maps whose names
+give the same output stem are refused up front), keeps going past failing maps, prints
+a summary table and exits 1 if any map failed.
+"""
+from __future__ import annotations
+
+import glob
+import os
+import shlex
+import sys
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from .errors import OccupyError, OccupyWarning
+
+__all__ = ["MapOutcome", "BatchReport", "run_batch", "expand_inputs", "main"]
+
+_GLOB_CHARS = set("*?[")
+
+
+@dataclass
+class MapOutcome:
+    """What happened to one map of a batch."""
+
+    input_path: Path
+    ok: bool
+    seconds: float = 0.0
+    s_full: float | None = None
+    solvent_edge: float | None = None
+    warnings: list[str] = field(default_factory=list)
+    output_paths: dict[str, Path] = field(default_factory=dict)
+    error: str | None = None
+
+
+@dataclass
+class BatchReport:
+    """Outcomes in input order, and the wall time of the whole batch."""
+
+    outcomes: list[MapOutcome]
+    seconds: float
+    jobs: int = 1
+    threads_per_job: int | None = None
+    backend: str = "local"
+
+    @property
+    def failed(self) -> list[MapOutcome]:
+        return [o for o in self.outcomes if not o.ok]
+
+    @property
+    def succeeded(self) -> list[MapOutcome]:
+        return [o for o in self.outcomes if o.ok]
+
+
+def expand_inputs(items: Iterable[str | os.PathLike]) -> list[Path]:
+    """Turn globs, ``.txt`` lists (one path a line, ``#`` comments) and paths into map paths.
+
+    Paths in a list file are relative to the current directory, like paths on the
+    command line.  The same file given twice is kept once; a glob matching nothing
+    raises :class:`OccupyError`.
+    """
+    paths: list[Path] = []
+    for item in items:
+        text = str(item)
+        if _GLOB_CHARS & set(text):
+            found = sorted(glob.glob(text, recursive=True))
+            if not found:
+                raise OccupyError(f"no files match {text!r}")
+            paths += [Path(f) for f in found if not Path(f).is_dir()]
+        elif text.lower().endswith(".txt"):
+            try:
+                lines = Path(text).read_text().splitlines()
+            except OSError as exc:
+                raise OccupyError(f"cannot read map list {text}: {exc.strerror}") from exc
+            paths += [Path(s) for s in (ln.split("#", 1)[0].strip() for ln in lines) if s]
+        else:
+            paths.append(Path(text))
+    unique: dict[str, Path] = {}
+    for p in paths:
+        unique.setdefault(os.path.abspath(p), p)
+    return list(unique.values())
+
+
+def _check_stems(paths: list[Path]) -> None:
+    from .naming import map_stem
+    seen: dict[str, Path] = {}
+    clashes: list[str] = []
+    for p in paths:
+        stem = map_stem(p)
+        if stem in seen:
+            clashes.append(f"{seen[stem]} and {p} (both '{stem}')")
+        else:
+            seen[stem] = p
+    if clashes:
+        raise OccupyError("maps with the same name would overwrite each other's outputs: "
+                          + "; ".join(clashes) + " - rename them or run them into different --output-dir")
+
+
+def run_one(path: str | os.PathLike, options: dict[str, Any]) -> MapOutcome:
+    """Run one map; never raises (a failure is reported in the outcome).  Used by every backend."""
+    from .pipeline import run
+    t0 = time.perf_counter()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", OccupyWarning)
+            r = run(path, **options)
+    except Exception as exc:  # noqa: BLE001 - the batch goes on; the error is reported
+        msg = str(exc) if isinstance(exc, OccupyError) else f"unexpected {type(exc).__name__}: {exc}"
+        return MapOutcome(Path(path), ok=False, seconds=time.perf_counter() - t0, error=msg)
+    return MapOutcome(Path(path), ok=True, seconds=time.perf_counter() - t0, s_full=r.s_full,
+                      solvent_edge=r.solvent_edge, warnings=list(r.warnings),
+                      output_paths=dict(r.output_paths))
+
+
+def _init_worker(threads: int) -> None:
+    """Pool initializer: pin OpenMP/BLAS pools before any extension loads."""
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = str(threads)
+
+
+def _mp_context():
+    import multiprocessing as mp
+    methods = mp.get_all_start_methods()
+    return mp.get_context("forkserver" if "forkserver" in methods else "spawn")
+
+
+def _run_local(paths: list[Path], options: dict[str, Any], jobs: int, threads: int,
+               on_done: Callable[[MapOutcome], None]) -> list[MapOutcome]:
+    if jobs == 1:
+        results = []
+        for p in paths:
+            results.append(run_one(p, options))
+            on_done(results[-1])
+        return results
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures.process import BrokenProcessPool
+    by_path: dict[Path, MapOutcome] = {}
+    with ProcessPoolExecutor(max_workers=min(jobs, len(paths)), mp_context=_mp_context(),
+                             initializer=_init_worker, initargs=(threads,)) as pool:
+        futures = {pool.submit(run_one, str(p), options): p for p in paths}
+        try:
+            for fut in as_completed(futures):
+                p = futures[fut]
+                try:
+                    outcome = fut.result()
+                except BrokenProcessPool:
+                    outcome = MapOutcome(p, ok=False, error="worker process died (crash or out of memory)")
+                outcome.input_path = p
+                by_path[p] = outcome
+                on_done(outcome)
+        except KeyboardInterrupt:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+    return [by_path[p] for p in paths]
+
+
+def _run_dask(paths: list[Path], options: dict[str, Any], address: str,
+              on_done: Callable[[MapOutcome], None]) -> list[MapOutcome]:
+    try:
+        from dask.distributed import Client, as_completed
+    except ImportError:
+        raise OccupyError("--dask-scheduler needs dask.distributed: pip install 'occupy[dask]'") from None
+    try:
+        client = Client(address, timeout="20s")
+    except (OSError, TimeoutError) as exc:
+        raise OccupyError(f"cannot connect to the Dask scheduler at {address}: {exc}") from exc
+    by_path: dict[Path, MapOutcome] = {}
+    with client:
+        futures = client.map(run_one, [str(p) for p in paths], options=options, pure=False)
+        index = {f.key: p for f, p in zip(futures, paths)}
+        for fut in as_completed(futures):
+            p = index[fut.key]
+            try:
+                outcome = fut.result()
+            except Exception as exc:  # noqa: BLE001 - a lost worker, not a map error
+                outcome = MapOutcome(p, ok=False, error=f"dask task failed: {type(exc).__name__}: {exc}")
+            outcome.input_path = p
+            by_path[p] = outcome
+            on_done(outcome)
+    return [by_path[p] for p in paths]
+
+
+def run_batch(inputs: list[str | os.PathLike], *, jobs: int = 1, threads_per_job: int | None = None,
+              dask_scheduler: str | None = None, on_done: Callable[[MapOutcome], None] | None = None,
+              **options: Any) -> BatchReport:
+    """Run :func:`occupy.run` on every map of ``inputs`` (paths, globs or ``.txt`` lists).
+
+    ``jobs`` maps run at once in separate processes (forkserver/spawn, never fork),
+    each with ``threads_per_job`` threads (default: ``threads`` or all usable cores,
+    divided by ``jobs``).  With ``dask_scheduler`` (an address such as
+    ``tcp://host:8786``) the maps are submitted to that Dask cluster instead; threads
+    per map are then ``threads_per_job`` or ``threads`` if given, else the worker's
+    ``OMP_NUM_THREADS``/cores.  ``on_done`` is called with each :class:`MapOutcome`
+    as it finishes.  A failing map does not stop the others.  Options are those of
+    :class:`occupy.RunOptions` (``progress``/``check_abort`` are not allowed).
+    """
+    from ._threads import effective_threads
+    from .options import RunOptions
+    if jobs < 1:
+        raise OccupyError(f"--jobs must be at least 1, got {jobs}")
+    for bad in ("progress", "check_abort"):
+        if options.get(bad) is not None:
+            raise OccupyError(f"run_batch does not take {bad}= (use on_done=)")
+    RunOptions.from_kwargs(**options).validate()  # fail fast, before any process starts
+    paths = expand_inputs(inputs)
+    if not paths:
+        raise OccupyError("no input maps given")
+    _check_stems(paths)
+    total = options.pop("threads", None)
+    if dask_scheduler:
+        per_job = threads_per_job or total
+    else:
+        per_job = threads_per_job or max(1, effective_threads(total) // jobs)
+    run_options = {**options, "threads": per_job}
+    done = on_done or (lambda _o: None)
+    t0 = time.perf_counter()
+    if dask_scheduler:
+        outcomes = _run_dask(paths, run_options, dask_scheduler, done)
+    else:
+        outcomes = _run_local(paths, run_options, jobs, per_job or 1, done)
+    return BatchReport(outcomes, time.perf_counter() - t0, jobs=jobs, threads_per_job=per_job,
+                       backend="dask" if dask_scheduler else "local")
+
+
+# ----------------------------------------------------------------------------- command line
+
+_NOT_BATCH_OPTIONS = {"input_map", "emdb", "demo", "show_chimerax"}
+
+
+def build_command():
+    """The ``occupy-batch`` click command, built from the ``occupy`` option table."""
+    import rich_click as click
+
+    from .cli_options import OPTIONS
+    params: list = [click.Argument(["inputs"], nargs=-1, required=True, metavar="MAPS...")]
+    for spec in OPTIONS:
+        if spec.dest not in _NOT_BATCH_OPTIONS:
+            text = spec.short + (" Total for the batch; split between --jobs." if spec.dest == "threads" else "")
+            params.append(click.Option(list(spec.decls), help=text, **spec.kwargs))
+    params.append(click.Option(["--jobs", "jobs"], type=click.IntRange(min=1), default=1, show_default=True,
+                               help="Maps processed at once (local processes)."))
+    params.append(click.Option(["--dask-scheduler", "dask_scheduler"], metavar="ADDRESS",
+                               help="Run on this Dask scheduler (tcp://host:8786) instead of locally."))
+    return click.RichCommand(
+        name="occupy-batch", callback=_execute, params=params,
+        help="Run occupy on many maps (globs, paths, or .txt lists of paths) with the same options. "
+             "All outputs go to --output-dir; maps with the same file stem are refused. "
+             "Exit status 1 if any map failed.",
+        context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+
+
+def _execute(**kw: Any) -> None:
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from .cli_run import _NOT_RUN_OPTIONS, _scale_mode
+    quiet = kw["quiet"]
+    options = {k: v for k, v in kw.items() if k not in _NOT_RUN_OPTIONS | {"inputs", "jobs", "dask_scheduler"}}
+    options["scale_mode"] = _scale_mode(kw)
+    options["command_line"] = "occupy-batch " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    err = Console(stderr=True, highlight=False, soft_wrap=True, quiet=quiet)
+    out = Console(highlight=False, soft_wrap=True, quiet=quiet)
+    paths = expand_inputs(kw["inputs"])
+    bar = Progress(TextColumn("occupy-batch"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                   TextColumn("{task.description}"), console=err, disable=quiet, transient=True)
+    with bar:
+        task = bar.add_task("", total=len(paths))
+
+        def on_done(o: MapOutcome) -> None:
+            bar.update(task, advance=1, description=f"{o.input_path.name}: {'ok' if o.ok else 'FAILED'}")
+
+        report = run_batch(paths, jobs=kw["jobs"], dask_scheduler=kw["dask_scheduler"], on_done=on_done,
+                           **options)
+    _summary(out, report)
+    if report.failed:
+        lines = "; ".join(f"{o.input_path} ({o.error})" for o in report.failed)
+        raise OccupyError(f"{len(report.failed)} of {len(report.outcomes)} maps failed: {lines}")
+
+
+def _summary(out, report: BatchReport) -> None:
+    from rich.table import Table
+    t = Table(title=f"occupy-batch: {len(report.succeeded)}/{len(report.outcomes)} maps ok in "
+                    f"{report.seconds:.1f} s ({report.backend}, {report.jobs} job(s), "
+                    f"{report.threads_per_job or 'auto'} thread(s) per map)")
+    for name, justify in (("map", "left"), ("s_full", "right"), ("solvent edge", "right"),
+                          ("warnings", "right"), ("time (s)", "right"), ("status", "left")):
+        t.add_column(name, justify=justify, overflow="fold")
+    for o in report.outcomes:
+        t.add_row(str(o.input_path), "-" if o.s_full is None else f"{o.s_full:.4g}",
+                  "-" if o.solvent_edge is None else f"{o.solvent_edge:.4g}", str(len(o.warnings)),
+                  f"{o.seconds:.2f}", "ok" if o.ok else f"FAILED: {o.error}")
+    out.print(t)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point: exit 0 if every map succeeded, 1 if any failed, 2 on usage errors."""
+    import rich_click as click
+    from rich.console import Console
+    args = list(sys.argv[1:] if argv is None else argv)
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    try:
+        build_command().main(args=args, prog_name="occupy-batch", standalone_mode=False)
+    except click.exceptions.Exit as e:
+        raise SystemExit(e.exit_code)
+    except click.UsageError as e:
+        err.print(f"error: {e.format_message()}  (see occupy-batch --help)", markup=False)
+        raise SystemExit(2)
+    except OccupyError as e:
+        err.print(f"error: {e}", markup=False)
+        raise SystemExit(1)
+    except (KeyboardInterrupt, click.exceptions.Abort):
+        err.print("error: interrupted")
+        raise SystemExit(130)
+    raise SystemExit(0)
+
+
+if __name__ == "__main__":
+    main()

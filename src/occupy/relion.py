@@ -1,0 +1,251 @@
+"""``occupy-relion``: run occupy as a RELION 4/5 External job.
+
+RELION calls ``occupy-relion --o External/jobNNN/ --in_3dref MAP [--in_mask MASK]
+[--j N] [--<param> <value> ...]`` from the project directory.  The outputs go into
+the job directory together with ``RELION_OUTPUT_NODES.star`` and one exit marker:
+``RELION_JOB_EXIT_SUCCESS``, ``RELION_JOB_EXIT_FAILURE`` or
+``RELION_JOB_EXIT_ABORTED`` (when ``RELION_JOB_ABORT_NOW`` appears).  See docs/relion.md.
+"""
+from __future__ import annotations
+
+import os
+import shlex
+import sys
+import warnings
+from pathlib import Path
+from typing import Any, Callable
+
+from .cli_options import OPTIONS
+from .errors import OccupyError, OccupyWarning
+
+__all__ = ["main", "parse_relion_args", "output_nodes_star"]
+
+EXIT_SUCCESS = "RELION_JOB_EXIT_SUCCESS"
+EXIT_FAILURE = "RELION_JOB_EXIT_FAILURE"
+EXIT_ABORTED = "RELION_JOB_EXIT_ABORTED"
+ABORT_NOW = "RELION_JOB_ABORT_NOW"
+NODES_FILE = "RELION_OUTPUT_NODES.star"
+MAP_LABEL = "DensityMap.mrc"
+
+# occupy options that make no sense inside a RELION job (input/output come from RELION)
+_NOT_FOR_RELION = {"input_map", "emdb", "demo", "show_chimerax", "output_dir", "quiet"}
+# RELION's own arguments that occupy does not use
+_IGNORED = {"pipeline_control"}
+# RELION inputs occupy cannot take
+_WRONG_INPUTS = {"in_mov": "movies", "in_mic": "micrographs", "in_part": "particles",
+                 "in_coords": "coordinates"}
+_TRUE = {"true", "yes", "y", "on", "1"}
+_FALSE = {"false", "no", "n", "off", "0"}
+
+
+class JobAborted(Exception):
+    """Raised between pipeline stages when RELION asked the job to stop."""
+
+
+def _option_table() -> dict[str, tuple[str, Any, bool]]:
+    """Long option name (``-`` separated) -> (dest, value type, negated flag)."""
+    table: dict[str, tuple[str, Any, bool]] = {}
+    for spec in OPTIONS:
+        if spec.dest in _NOT_FOR_RELION:
+            continue
+        boolean = spec.kwargs.get("is_flag", False) or any("/" in d for d in spec.decls)
+        kind = bool if boolean else spec.kwargs.get("type", str)
+        for decl in spec.decls:
+            if not decl.startswith("--"):
+                continue
+            for i, name in enumerate(decl.split("/")):
+                table[name.lstrip("-")] = (spec.dest, kind, i == 1)
+    return table
+
+
+def _convert(name: str, raw: str, kind: Any) -> Any:
+    text = raw.strip()
+    if kind is bool:
+        if text.lower() in _TRUE:
+            return True
+        if text.lower() in _FALSE:
+            return False
+        raise OccupyError(f"parameter --{name}: expected true/false/yes/no, got {raw!r}")
+    try:
+        if kind is int:
+            value = float(text)
+            if value != int(value):
+                raise ValueError
+            return int(value)
+        return kind(text)
+    except ValueError:
+        what = "an integer" if kind is int else "a number" if kind is float else "a value"
+        raise OccupyError(f"parameter --{name}: expected {what}, got {raw!r}") from None
+
+
+def parse_relion_args(argv: list[str]) -> tuple[Path, Path, dict[str, Any]]:
+    """Parse RELION's ``--name value`` arguments into (job dir, input map, run options).
+
+    Raises :class:`OccupyError` naming any unknown parameter or bad value.
+    """
+    table = _option_table()
+    job_dir: str | None = None
+    ref: str | None = None
+    options: dict[str, Any] = {}
+    lp_scale = raw_scale = False
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if not arg.startswith("--") or len(arg) == 2:
+            raise OccupyError(f"unexpected argument {arg!r}: parameters must be given as --name value")
+        key = arg[2:]
+        if "=" in key:
+            key, value = key.split("=", 1)
+            i += 1
+        elif i + 1 < len(argv) and not (argv[i + 1].startswith("--") and len(argv[i + 1]) > 2):
+            value = argv[i + 1]
+            i += 2
+        else:
+            value = "true"  # a bare --flag (RELION never does this, people typing it do)
+            i += 1
+        norm = key.replace("_", "-")
+        ukey = key.replace("-", "_")
+        if ukey == "o":
+            job_dir = value
+        elif ukey == "in_3dref":
+            ref = value
+        elif ukey == "in_mask":
+            options["solvent_def"] = value
+        elif ukey == "j":
+            options["threads"] = _convert("j", value, int)
+        elif ukey in _IGNORED:
+            pass
+        elif any(ukey.startswith(p) for p in _WRONG_INPUTS):
+            kind = next(v for p, v in _WRONG_INPUTS.items() if ukey.startswith(p))
+            raise OccupyError(f"--{key}: occupy does not take {kind}; give a map as 'Input 3D reference'")
+        elif norm in table:
+            dest, kind, negated = table[norm]
+            value = _convert(key, value, kind)
+            if kind is bool and negated:
+                value = not value
+            if dest == "lp_scale":
+                lp_scale = value
+            elif dest == "raw_scale":
+                raw_scale = value
+            elif dest != "verbose":
+                options[dest] = value
+        else:
+            raise OccupyError(f"unknown parameter --{key} (use occupy option names, e.g. --gamma 4, "
+                              "--amplify true, --exclude-solvent yes, --lowpass 6; see occupy --help-all)")
+    if job_dir is None:
+        raise OccupyError("missing --o JOBDIR (RELION passes the job directory)")
+    if ref is None:
+        raise OccupyError("missing --in_3dref MAP: give the map as 'Input 3D reference'")
+    if lp_scale and raw_scale:
+        raise OccupyError("--lp-scale/--occupancy and --raw-scale contradict each other")
+    options["scale_mode"] = "occ" if lp_scale else "res" if raw_scale else "auto"
+    return Path(job_dir), Path(ref), options
+
+
+def _node_name(path: Path) -> str:
+    """Path as RELION wants it: relative to the project directory (the cwd) when inside it."""
+    rel = os.path.relpath(os.path.abspath(path))
+    return str(path if rel.startswith("..") else Path(rel)).replace(os.sep, "/")
+
+
+def output_nodes_star(maps: list[Path]) -> str:
+    """Text of ``RELION_OUTPUT_NODES.star`` listing ``maps`` as density maps."""
+    lines = ["", "# version 30001", "", "data_output_nodes", "", "loop_",
+             "_rlnPipeLineNodeName #1", "_rlnPipeLineNodeTypeLabel #2"]
+    for p in maps:
+        name = _node_name(p)
+        if any(c.isspace() for c in name):
+            name = f'"{name}"'
+        lines.append(f"{name} {MAP_LABEL}")
+    return "\n".join(lines) + "\n \n"
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def _touch(job_dir: Path, marker: str) -> None:
+    try:
+        (job_dir / marker).touch()
+    except OSError as exc:
+        print(f"error: cannot write {job_dir / marker}: {exc.strerror}", file=sys.stderr, flush=True)
+
+
+def _abort_check(job_dir: Path) -> Callable[[], None]:
+    def check() -> None:
+        if (job_dir / ABORT_NOW).exists():
+            raise JobAborted()
+    return check
+
+
+def _say(message: str) -> None:
+    print(message, flush=True)
+
+
+def _run_job(job_dir: Path, ref: Path, options: dict[str, Any], command_line: str) -> None:
+    from .pipeline import run
+
+    def progress(stage: str) -> None:
+        _say(f" occupy: {stage} ...")
+
+    _say(f" occupy-relion: {ref} -> {job_dir}")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", OccupyWarning)
+        result = run(ref, output_dir=str(job_dir), progress=progress, check_abort=_abort_check(job_dir),
+                     command_line=command_line, **options)
+    for msg in result.warnings:
+        _say(f" WARNING: {msg}")
+    maps = [p for p in result.output_paths.values() if Path(p).suffix == ".mrc"]
+    _write_atomic(job_dir / NODES_FILE, output_nodes_star(maps))
+    _say(f" occupy: {result.scale_mode} scale, s_full = {result.s_full:.4g}, "
+         f"solvent edge = {result.solvent_edge:.4g}, tau = {result.tau:.4g}")
+    for p in result.output_paths.values():
+        _say(f" wrote {_node_name(Path(p))}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point; exits 0 on success, 1 on failure, 2 when aborted."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    job_dir = _job_dir_hint(args)
+    if job_dir is not None:
+        try:
+            job_dir.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            pass
+        for marker in (EXIT_SUCCESS, EXIT_FAILURE, EXIT_ABORTED):
+            (job_dir / marker).unlink(missing_ok=True)
+    code = 0
+    try:
+        job_dir, ref, options = parse_relion_args(args)
+        _abort_check(job_dir)()
+        _run_job(job_dir, ref, options, "occupy-relion " + " ".join(shlex.quote(a) for a in args))
+        _touch(job_dir, EXIT_SUCCESS)
+    except JobAborted:
+        (job_dir / ABORT_NOW).unlink(missing_ok=True)
+        _say(" occupy: aborted on request (RELION_JOB_ABORT_NOW); nothing was written")
+        _touch(job_dir, EXIT_ABORTED)
+        code = 2
+    except Exception as exc:  # noqa: BLE001 - any failure must leave RELION's marker
+        msg = str(exc) if isinstance(exc, OccupyError) else f"unexpected {type(exc).__name__}: {exc}"
+        print(f"error: {msg}", file=sys.stderr, flush=True)
+        if job_dir is not None:
+            (job_dir / NODES_FILE).unlink(missing_ok=True)
+            _touch(job_dir, EXIT_FAILURE)
+        code = 1
+    raise SystemExit(code)
+
+
+def _job_dir_hint(args: list[str]) -> Path | None:
+    """The --o directory, found even when the rest of the arguments are bad."""
+    for i, a in enumerate(args):
+        if a == "--o" and i + 1 < len(args):
+            return Path(args[i + 1])
+        if a.startswith("--o="):
+            return Path(a[4:])
+    return None
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
