@@ -24,20 +24,15 @@ _LAZY = {
     "run": "pipeline",
     "estimate_scale": "scale", "ScaleResult": "scale",
     "fit_solvent": "solvent", "SolventModel": "solvent",
-    "confidence_curve": "confidence", "voxel_confidence": "confidence",
-    "modify": "modify",
+    "confidence": "solvent_confidence", "confidence_curve": "solvent_confidence",
+    "voxel_confidence": "solvent_confidence",
+    "modify": "modification",
     "maximum_filter_ball": "kernels", "tile_search": "kernels", "ball_footprint": "kernels",
     "derive_parameters": "params", "lowpass": "filters",
     "make_demo_map": "demo",
 }
 
-__all__ = ["__version__", "OccupyError", "OccupyWarning", "RunOptions", "RunResult", "confidence", *_LAZY]
-
-
-def confidence(lpmap, solvent, hedge=None):
-    """Per-voxel solvent confidence of ``lpmap`` under ``solvent`` (SPEC 2.6)."""
-    from .confidence import confidence_curve, voxel_confidence
-    return voxel_confidence(lpmap, confidence_curve(lpmap, solvent, hedge=hedge))
+__all__ = ["__version__", "OccupyError", "OccupyWarning", "RunOptions", "RunResult", *_LAZY]
 
 
 def __getattr__(name: str) -> Any:

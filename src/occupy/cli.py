@@ -41,7 +41,8 @@ def build_command(show_all: bool = False) -> click.Command:
                                callback=_help_all, help="Show every option with longer explanations."))
     params.append(click.Option(["--version"], is_flag=True, expose_value=False, is_eager=True,
                                callback=_print_version, help="Print the version and exit."))
-    panels = [click.RichOptionPanel(name=p, options=[s.dest for s in OPTIONS if s.panel == p])
+    panels = [click.RichOptionPanel(name=p, options=[s.dest for s in OPTIONS
+                                                     if s.panel == p and (show_all or s.everyday)])
               for p in PANELS]
     cmd = click.RichCommand(
         name="occupy", callback=_run_command, params=params,
@@ -58,8 +59,8 @@ def _help_all(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
     if not value or ctx.resilient_parsing:
         return
     full = build_command(show_all=True)
-    with click.Context(full, info_name=ctx.info_name) as full_ctx:
-        click.echo(full.get_help(full_ctx))
+    full_ctx = full.context_class(full, info_name=ctx.info_name)
+    click.echo(full.get_help(full_ctx))
     ctx.exit(0)
 
 

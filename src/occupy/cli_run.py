@@ -74,7 +74,8 @@ def execute(kw: dict[str, Any]) -> RunResult:
         result = run(input_path, progress=progress, **options)
     for msg in result.warnings:
         if "solvent model looks poor" in msg:
-            err.print(Panel(msg, title="WARNING", border_style="bold red", style="bold"))
+            Console(stderr=True, quiet=quiet).print(
+                Panel(msg, title="WARNING", border_style="bold red", style="bold"))
         else:
             err.print(f"warning: {msg}", markup=False)
     del caught

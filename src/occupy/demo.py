@@ -31,7 +31,7 @@ def _gaussian_blur(vol: np.ndarray, sigma_vox: float) -> np.ndarray:
     freqs = [np.fft.fftfreq(n) for n in vol.shape[:2]] + [np.fft.rfftfreq(vol.shape[2])]
     fz, fy, fx = np.meshgrid(*freqs, indexing="ij", sparse=True)
     transfer = np.exp(-2.0 * (np.pi * sigma_vox) ** 2 * (fz ** 2 + fy ** 2 + fx ** 2))
-    return np.fft.irfftn(np.fft.rfftn(vol) * transfer, s=vol.shape).astype(np.float32)
+    return np.fft.irfftn(np.fft.rfftn(vol) * transfer, s=vol.shape, axes=(0, 1, 2)).astype(np.float32)
 
 
 def make_demo_map(box: int = 96, voxel_size: float = 1.5, occupancies=DEMO_OCCUPANCIES,

@@ -67,13 +67,15 @@ def _check_header(path: Path, mrc) -> None:
         raise OccupyError(f"{path}: truncated map: file has {size} bytes, header promises {expected}")
 
 
-def read_map(path: str | os.PathLike, pixel_size: float | None = None) -> MapData:
+def read_map(path: str | os.PathLike, pixel_size: float | None = None, *,
+             allow_constant: bool = False) -> MapData:
     """Read a 3-D MRC/CCP4 map as float32 ``[z, y, x]`` with its header facts.
 
     Old or slightly malformed headers are read permissively, with a warning.  Raises
     :class:`OccupyError` with a one-line message for anything that cannot be processed:
     missing file, not a map, truncated data, 2-D images or stacks, NaN/Inf values,
-    a constant map, or a missing voxel size (unless ``pixel_size`` is given).
+    a constant map (unless ``allow_constant``, for masks), or a missing voxel size
+    (unless ``pixel_size`` is given).
     """
     p = Path(path)
     if not p.exists():
@@ -126,7 +128,7 @@ def read_map(path: str | os.PathLike, pixel_size: float | None = None) -> MapDat
     if not np.isfinite(data).all():
         n_bad = int(data.size - np.count_nonzero(np.isfinite(data)))
         raise OccupyError(f"{p}: map contains {n_bad} NaN/Inf values")
-    if float(data.max()) == float(data.min()):
+    if not allow_constant and float(data.max()) == float(data.min()):
         raise OccupyError(f"{p}: map is constant (every voxel is {float(data.min()):g})")
 
     if pixel_size is not None:
@@ -212,6 +214,8 @@ def _write_mrc(path: str, data: np.ndarray, like: MapData | None, label: str | N
     with mrcfile.new(path, overwrite=True) as mrc:
         mrc.set_data(file_arr)
         h = mrc.header
+        h.label[:] = b""  # drop mrcfile's timestamp label: same input -> same output bytes
+        h.nlabl = 0
         if like is not None:
             h.mapc, h.mapr, h.maps = axis_order
             if voxel_size is None and like.cell is not None and arr.shape == like.shape:

@@ -13,12 +13,12 @@ import numpy as np
 
 from . import __version__
 from .chimerax import chimerax_script
-from .confidence import confidence_curve, voxel_confidence
+from .solvent_confidence import confidence_curve, voxel_confidence
 from .errors import OccupyError, warn
 from .filters import fourier_crop, fourier_pad, lowpass as lowpass_filter
 from .io import MapData, OutputSet, read_map
 from .logfile import format_log
-from .modify import exclude_solvent as flatten_solvent, modify
+from .modification import exclude_solvent as flatten_solvent, modify
 from .naming import aux_names, exclude_name, map_stem, modified_name, scale_name
 from .options import RunOptions, RunResult
 from .params import processing_shape
@@ -38,6 +38,7 @@ class _Stages:
     def __init__(self, opts: RunOptions):
         self.opts = opts
         self.timings: dict[str, float] = {}
+        self.started = 0.0
 
     @contextmanager
     def __call__(self, name: str) -> Iterator[None]:
@@ -45,11 +46,12 @@ class _Stages:
             self.opts.check_abort()
         if self.opts.progress is not None:
             self.opts.progress(name)
-        t0 = time.perf_counter()
+        before = self.timings.get(name, 0.0)
+        self.started = time.perf_counter()
         try:
             yield
         finally:
-            self.timings[name] = self.timings.get(name, 0.0) + time.perf_counter() - t0
+            self.timings[name] = before + time.perf_counter() - self.started
 
 
 def run(input_path: str | os.PathLike, **options: Any) -> RunResult:
@@ -92,7 +94,7 @@ def _resolve_mode(opts: RunOptions, warnings: list[str]) -> tuple[str, float | N
 def _read_mask(opts: RunOptions, m: MapData, work_shape: tuple[int, ...]) -> np.ndarray | None:
     if not opts.solvent_def:
         return None
-    mask = read_map(opts.solvent_def, pixel_size=m.voxel_size).data
+    mask = read_map(opts.solvent_def, pixel_size=m.voxel_size, allow_constant=True).data
     if mask.shape != m.shape:
         raise OccupyError(f"--solvent-def mask shape {'x'.join(map(str, mask.shape))} does not match "
                           f"the input map shape {'x'.join(map(str, m.shape))}")
@@ -127,19 +129,16 @@ def run_map(m: MapData, opts: RunOptions, stages: _Stages | None = None) -> RunR
     work_shape = processing_shape(m.shape, opts.max_box)
     factor = m.shape[0] / work_shape[0]
     work_pix = m.voxel_size * max(s / w for s, w in zip(m.shape, work_shape))
-    with stages("lowpass"):
+    with stages("prepare"):
         work = m.data if tuple(work_shape) == m.shape else fourier_crop(m.data, work_shape)
         mask = _read_mask(opts, m, work_shape)
-    with stages("scale"):
+    with stages("lowpass and scale"):
         est = estimate_scale(work, work_pix, lowpass=opts.lowpass, resolution=opts.resolution,
                              mode=mode, tau=opts.tau, kernel_size=opts.kernel_size,
                              kernel_radius=opts.kernel_radius, tile_size=opts.tile_size,
                              s0=opts.s0, threads=opts.threads)
-    for w in est.params.warnings:
-        warn(w, warnings)
+    warnings.extend(est.params.warnings)  # already issued by derive_parameters
     lpmap = est.lowpassed
-    if lpmap is None:
-        lpmap = work
     with stages("solvent model"):
         solvent = fit_solvent(lpmap, mask=mask)
     with stages("confidence"):
@@ -192,7 +191,8 @@ def run_map(m: MapData, opts: RunOptions, stages: _Stages | None = None) -> RunR
 
     with stages("write outputs"):
         _write_outputs(m, opts, result, stem, names, scale, conf, lp_for_output, modified, factors,
-                       solvent, curve, est, gamma, out_dir, stages.timings)
+                       solvent, curve, est, gamma, out_dir, stages)
+    result.timings = dict(stages.timings)
     if opts.keep_arrays:
         result.arrays = {"scale": scale, "confidence": conf,
                          **{kind: arr for kind, (_, arr) in modified.items()}}
@@ -200,7 +200,7 @@ def run_map(m: MapData, opts: RunOptions, stages: _Stages | None = None) -> RunR
 
 
 def _write_outputs(m, opts, result, stem, names, scale, conf, lp_for_output, modified, factors,
-                   solvent, curve, est, gamma, out_dir, timings) -> None:
+                   solvent, curve, est, gamma, out_dir, stages) -> None:
     label = f"occupy {__version__}"
     with OutputSet(out_dir) as out:
         scale_path = out.write_map(scale_name(stem, result.scale_mode, opts.s0), scale, like=m,
@@ -231,8 +231,8 @@ def _write_outputs(m, opts, result, stem, names, scale, conf, lp_for_output, mod
                 warning="solvent model may be poor - see the log" if result.bad_solvent_model else None,
                 version=__version__)
             result.output_paths["chimerax"] = out.write_text(names["chimerax"], script)
-        timings["write outputs"] = timings.get("write outputs", 0.0)
-        result.timings = dict(timings)
+        # The log is the last file: it reports the write time up to this point.
+        result.timings = dict(stages.timings, **{"write outputs": time.perf_counter() - stages.started})
         result.output_paths["log"] = out.write_text(names["log"], _log_text(m, opts, result, est, solvent, curve, gamma))
 
 

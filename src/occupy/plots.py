@@ -95,7 +95,7 @@ def plot_modification(path: str | os.PathLike, *, gammas_shown: Sequence[float] 
     unknown = set(used) - _MODIFY_KEYS
     if unknown:
         raise ValueError(f"plot_modification: unknown keys {sorted(unknown)}")
-    from .modify import modification_factor
+    from .modification import modification_factor
 
     limit = float(used.get("scale_limit", 0.05))
     s = np.linspace(0.0, 1.0, 501)

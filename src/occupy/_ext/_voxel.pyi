@@ -1,0 +1,28 @@
+"""Type stub for the fused per-voxel kernels (see _voxel.pyx)."""
+import numpy as np
+import numpy.typing as npt
+
+def lookup_confidence(
+    values: npt.NDArray[np.float32],
+    table: npt.NDArray[np.float32],
+    out: npt.NDArray[np.float32],
+    vmin: float,
+    vmax: float,
+    n_threads: int,
+) -> None: ...
+def modify_block(
+    data: npt.NDArray[np.float32],
+    factor: npt.NDArray[np.float32],
+    conf: npt.NDArray[np.float32],
+    noise: npt.NDArray[np.float32],
+    out: npt.NDArray[np.float32],
+    noise_mean: float,
+    noise_sigma: float,
+    use_conf: bool,
+    use_noise: bool,
+    keep_input: bool,
+    clip: bool,
+    lo: float,
+    hi: float,
+    n_threads: int,
+) -> None: ...

@@ -1,0 +1,157 @@
+"""Modification (SPEC 2.7)."""
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from occupy.errors import OccupyError
+from occupy.modification import exclude_solvent, hist_match, modification_factor, modify, sigmoid_mu
+
+SOLVENT = SimpleNamespace(mean=0.0, sigma=0.05)
+
+
+def _inputs(seed=0):
+    rng = np.random.default_rng(seed)
+    shape = (20, 22, 24)
+    data = rng.uniform(-0.5, 2.0, shape).astype(np.float32)
+    scale = rng.uniform(0, 1, shape).astype(np.float32)
+    scale.flat[:50] = 1.0
+    conf = rng.uniform(0, 1, shape).astype(np.float32)
+    return data, scale, conf
+
+
+@pytest.mark.parametrize("mode", ["amplify", "attenuate"])
+def test_gamma_one_is_no_change(mode):
+    data, scale, conf = _inputs()
+    out, factor = modify(data, scale, conf, SOLVENT, mode=mode, gamma=1.0)
+    np.testing.assert_array_equal(factor, 1.0)
+    np.testing.assert_allclose(out, data, rtol=1e-6, atol=1e-6)
+
+
+def test_sigmoid_power_one_is_no_change():
+    data, scale, conf = _inputs()
+    factor = modification_factor(scale, mode="sigmoid", sigmoid=1.0, pivot=0.3)
+    np.testing.assert_allclose(factor[scale > 0.05], 1.0, rtol=1e-6)
+
+
+def test_factor_formulas_and_scale_limit():
+    s = np.array([0.0, 0.03, 0.05, 0.06, 0.25, 0.5, 1.0], np.float32)
+    amp = modification_factor(s, mode="amplify", gamma=4)
+    att = modification_factor(s, mode="attenuate", gamma=4)
+    touched = s > 0.05
+    np.testing.assert_array_equal(amp[~touched], 1.0)
+    np.testing.assert_array_equal(att[~touched], 1.0)
+    sd = s[touched].astype(np.float64)
+    np.testing.assert_allclose(amp[touched], sd ** (1 / 4 - 1), rtol=1e-6)
+    np.testing.assert_allclose(att[touched], sd ** 3, rtol=1e-6)
+    # amplified scale S*factor = S^(1/g): partial scale raised, full scale kept
+    assert np.all(s[touched] * amp[touched] >= s[touched]) and amp[-1] == 1.0
+    assert np.all(s[touched] * att[touched] <= s[touched]) and att[-1] == 1.0
+    lim = modification_factor(s, mode="amplify", gamma=4, scale_limit=0.3)
+    np.testing.assert_array_equal(lim[s <= 0.3], 1.0)
+
+
+def test_sigmoid_pivot_fixed_and_monotone():
+    g, p = 3.0, 0.4
+    mu = sigmoid_mu(g, p)
+    s = np.linspace(0.06, 1.0, 500).astype(np.float32)
+    out_scale = s * modification_factor(s, mode="sigmoid", sigmoid=g, pivot=p)
+    assert np.all(np.diff(out_scale) >= 0) and out_scale[0] < out_scale[-1]
+    f_p = 1 / (1 + (mu * (1 - p) / (p * (1 - mu))) ** g)
+    assert f_p == pytest.approx(p)
+    assert s[-1] * modification_factor(np.float32([1.0]), mode="sigmoid", sigmoid=g, pivot=p)[0] == \
+        pytest.approx(1.0)
+    with pytest.raises(OccupyError):
+        sigmoid_mu(3.0, 1.0)
+
+
+def test_amplify_moves_partial_scale_toward_target_and_keeps_low_scale():
+    data, scale, conf = _inputs()
+    conf[:] = 1.0
+    out, factor = modify(data, scale, conf, None, mode="amplify", gamma=2.0)
+    low = scale <= 0.05
+    np.testing.assert_array_equal(out[low], data[low])
+    mid = (scale > 0.05) & (data > 0)
+    expected = np.clip(data * np.sqrt(1 / scale.astype(np.float64)), data.min(), data.max())
+    np.testing.assert_allclose(out[mid], expected[mid], rtol=1e-5)
+
+
+def test_confidence_suppression_and_exclude():
+    data, scale, conf = _inputs()
+    out, factor = modify(data, scale, conf, None, mode="amplify", gamma=3.0)
+    m = data.astype(np.float64) * factor
+    want = np.clip(m * conf + data * (1.0 - conf), data.min(), data.max())
+    np.testing.assert_allclose(out, want, rtol=1e-5, atol=1e-6)
+    excl, _ = modify(data, scale, conf, None, mode="amplify", gamma=3.0, exclude_solvent=True)
+    np.testing.assert_allclose(excl, np.clip(m * conf, data.min(), data.max()), rtol=1e-5, atol=1e-6)
+    omit, _ = modify(data, scale, None, None, mode="amplify", gamma=3.0)
+    np.testing.assert_allclose(omit, np.clip(m, data.min(), data.max()), rtol=1e-5, atol=1e-6)
+    assert out.min() >= data.min() and out.max() <= data.max()
+
+
+def test_attenuate_adds_seeded_synthetic_solvent():
+    data, scale, conf = _inputs()
+    a1, f1 = modify(data, scale, conf, SOLVENT, mode="attenuate", gamma=3.0, seed=7)
+    a2, _ = modify(data, scale, conf, SOLVENT, mode="attenuate", gamma=3.0, seed=7)
+    a3, _ = modify(data, scale, conf, SOLVENT, mode="attenuate", gamma=3.0, seed=8)
+    np.testing.assert_array_equal(a1, a2)
+    assert not np.array_equal(a1, a3)
+    quiet = modify(data, scale, conf, SimpleNamespace(mean=0.0, sigma=0.0), mode="attenuate", gamma=3.0)[0]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        noise = (a1.astype(np.float64) - quiet) / (conf * np.clip(1 - f1, 0, 1))
+    inside = (conf > 0.2) & (f1 < 0.8) & (a1 > data.min()) & (a1 < data.max())
+    assert noise[inside].std() == pytest.approx(0.05, rel=0.1)
+    assert abs(noise[inside].mean()) < 0.01
+    # excluding solvent: no synthetic solvent
+    e1, _ = modify(data, scale, conf, SOLVENT, mode="attenuate", gamma=3.0, exclude_solvent=True, seed=1)
+    e2, _ = modify(data, scale, conf, SOLVENT, mode="attenuate", gamma=3.0, exclude_solvent=True, seed=2)
+    np.testing.assert_array_equal(e1, e2)
+
+
+def test_lowpass_output_and_hist_match():
+    data, scale, conf = _inputs()
+    plain, _ = modify(data, scale, conf, None, mode="amplify", gamma=2.0)
+    lp, _ = modify(data, scale, conf, None, mode="amplify", gamma=2.0, lowpass_output=6.0, voxel_size=1.0)
+    assert lp.std() < plain.std()
+    hm, _ = modify(data, scale, conf, None, mode="amplify", gamma=2.0, hist_match=True)
+    np.testing.assert_array_equal(np.sort(hm.ravel()), np.sort(data.ravel()))
+
+
+def test_hist_match():
+    rng = np.random.default_rng(3)
+    src = rng.standard_normal((10, 12, 8)).astype(np.float32)
+    tmpl = rng.exponential(size=(10, 12, 8)).astype(np.float32)
+    out = hist_match(src, tmpl)
+    assert out.shape == src.shape and out.dtype == np.float32
+    np.testing.assert_array_equal(np.sort(out.ravel()), np.sort(tmpl.ravel()))
+    np.testing.assert_array_equal(np.argsort(out.ravel()), np.argsort(src.ravel()))
+    small = hist_match(src, tmpl[:5])
+    assert small.min() == tmpl[:5].min() and small.max() == tmpl[:5].max()
+
+
+def test_exclude_solvent_and_errors():
+    data, scale, conf = _inputs()
+    np.testing.assert_array_equal(exclude_solvent(data, conf), data * conf)
+    with pytest.raises(OccupyError):
+        modify(data, scale, conf, SOLVENT, mode="amplify", gamma=0.5)
+    with pytest.raises(OccupyError):
+        modify(data, scale, conf, SOLVENT, mode="boost", gamma=2)
+    with pytest.raises(OccupyError):
+        modify(data, scale, conf, None, mode="attenuate", gamma=2)
+    with pytest.raises(OccupyError):
+        modify(data, scale[:5], conf, SOLVENT, mode="amplify", gamma=2)
+    with pytest.raises(OccupyError):
+        exclude_solvent(data, conf[:5])
+
+
+@pytest.mark.parametrize("mode, kw", [("amplify", dict(gamma=3.0)), ("attenuate", dict(gamma=2.5)),
+                                      ("sigmoid", dict(sigmoid=3.0, pivot=0.3))])
+def test_fused_kernel_matches_factor_and_threads(mode, kw):
+    data, scale, conf = _inputs(1)
+    outs = [modify(data, scale, conf, SOLVENT, mode=mode, seed=3, threads=t, **kw) for t in (1, 2, 3)]
+    for out, fac in outs[1:]:
+        np.testing.assert_array_equal(out, outs[0][0])
+        np.testing.assert_array_equal(fac, outs[0][1])
+    np.testing.assert_allclose(outs[0][1], modification_factor(scale, mode=mode, **kw), rtol=1e-6)

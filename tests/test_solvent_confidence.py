@@ -1,0 +1,91 @@
+"""Confidence curve and per-voxel lookup (SPEC 2.6)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from occupy.solvent_confidence import confidence_curve, monotone_confidence, voxel_confidence
+from occupy.errors import OccupyError
+from occupy.solvent import fit_solvent
+
+
+def test_monotone_rules_on_hand_made_curve():
+    raw = np.array([0.9, 0.2, 0.8, 0.95, 0.7, 1.0, 0.99, 1.0])
+    out = monotone_confidence(raw)
+    # walked from the top: 1.0 | min(.99, 1.0) = .99 | min(1.0, .99, .98) = .98
+    # | min(.7, .98, .97) = .7 | min(.95, .7, .42) = .42 | min(.8, .42, .14) = .14
+    # | min(.2, .14, -.14) = -.14 <= 0 -> 0, and every lower bin 0
+    np.testing.assert_allclose(out, [0, 0, 0.14, 0.42, 0.7, 0.98, 0.99, 1.0], atol=1e-12)
+    np.testing.assert_array_equal(raw, [0.9, 0.2, 0.8, 0.95, 0.7, 1.0, 0.99, 1.0])  # copy
+
+
+def test_monotone_properties_random():
+    rng = np.random.default_rng(0)
+    raw = np.sort(rng.uniform(-0.2, 1, 1000)) + rng.normal(0, 0.05, 1000)
+    c = monotone_confidence(raw)
+    assert np.all(np.diff(c) >= -1e-15)                   # never decreases upward
+    assert np.all(c <= np.maximum(raw, 0) + 1e-15)        # only lowered (or zeroed)
+    pos = np.flatnonzero(c > 0)
+    steps = np.diff(c[pos[0]:])
+    assert np.all(np.diff(steps) <= 1e-12)                # steps shrink going up
+    assert np.all(c[:pos[0]] == 0)
+
+
+def test_top_bin_non_positive_zeroes_everything():
+    np.testing.assert_array_equal(monotone_confidence([0.5, 0.8, -0.1]), [0, 0, 0])
+
+
+def _map_and_model():
+    rng = np.random.default_rng(1)
+    data = (rng.standard_normal((40, 40, 40)) * 0.05).astype(np.float32)
+    data[15:25, 15:25, 15:25] += rng.uniform(0.5, 2.0, (10, 10, 10)).astype(np.float32)
+    return data, fit_solvent(data)
+
+
+def test_curve_definition():
+    data, model = _map_and_model()
+    curve = confidence_curve(data, model)
+    h, edges = np.histogram(data, bins=1000, density=True)
+    np.testing.assert_array_equal(curve.heights, h)
+    left = edges[:-1].astype(np.float64)
+    model_left = model.amplitude * np.exp(-(left - model.mean) ** 2 / (2 * model.sigma ** 2))
+    np.testing.assert_allclose(curve.raw, (h + 0.01 - model_left) / (h + 0.01))
+    np.testing.assert_array_equal(curve.monotone, monotone_confidence(curve.raw))
+    assert curve.values[-1] == 1.0 and curve.values[0] == 0.0
+    assert not curve.bad_model
+    first = np.flatnonzero(curve.monotone > 0.5)[0]
+    assert curve.limit == edges[first]
+
+
+def test_hedge_and_bad_model():
+    data, model = _map_and_model()
+    plain = confidence_curve(data, model)
+    hedged = confidence_curve(data, model, hedge=3.0)
+    np.testing.assert_allclose(hedged.values, plain.monotone ** 3)
+    np.testing.assert_array_equal(hedged.monotone, plain.monotone)
+    # a model far too wide calls almost everything solvent
+    model.sigma *= 40
+    assert confidence_curve(data, model).bad_model
+    with pytest.raises(OccupyError):
+        confidence_curve(data, model, hedge=0.5)
+
+
+def test_voxel_lookup():
+    data, model = _map_and_model()
+    curve = confidence_curve(data, model, hedge=2.0)
+    conf = voxel_confidence(data, curve)
+    assert conf.dtype == np.float32 and conf.shape == data.shape
+    lo, hi = float(data.min()), float(data.max())
+    b = np.clip(np.floor((data.astype(np.float64) - lo) / (hi - lo) * 1000), 0, 999).astype(int)
+    np.testing.assert_array_equal(conf, np.clip(curve.values, 0, 1).astype(np.float32)[b])
+    assert conf[data == data.max()].item() == np.float32(curve.values[999])
+    assert conf[data == data.min()].item() == np.float32(curve.values[0])
+    assert conf.min() >= 0 and conf.max() <= 1
+
+
+def test_voxel_lookup_thread_independent():
+    data, model = _map_and_model()
+    curve = confidence_curve(data, model)
+    one = voxel_confidence(data, curve, threads=1)
+    np.testing.assert_array_equal(one, voxel_confidence(data, curve, threads=2))
+    np.testing.assert_array_equal(one, voxel_confidence(data, curve, threads=3))
