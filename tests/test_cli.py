@@ -173,7 +173,7 @@ def test_verbose_error_shows_traceback(tmp_path):
 def test_demo_runs_and_prints_table(tmp_path):
     r = occupy("--demo", "--amplify", "--gamma", "4", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
-    assert "true occupancy" in r.stdout and "estimated scale" in r.stdout
+    assert "true occ" in r.stdout and "ideal" in r.stdout
     names = sorted(p.name for p in tmp_path.iterdir())
     assert names == sorted(["occupy_demo.mrc", "scale_occ_occupy_demo.mrc", "ampl_4.0_occupy_demo.mrc",
                             "chimX_occupy_demo.cxc", "log_occupy_demo.txt"])

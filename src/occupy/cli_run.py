@@ -101,15 +101,26 @@ def _demo_table(out: Console, demo, r: RunResult) -> None:
     from .demo import domain_table
     modified = {k: v for k, v in r.arrays.items() if k in ("amplify", "attenuate", "sigmoid", "exclude_solvent")}
     rows = domain_table(demo, r.arrays["scale"], modified)
-    t = Table(title=f"demo: true vs estimated ({r.scale_mode} scale)")
+    ideal = {"amplify": lambda o: o ** (1 / r.gamma), "attenuate": lambda o: o ** r.gamma}
+    t = Table(title=f"demo: true occupancy vs estimated {r.scale_mode} scale (median per domain)",
+              caption="rel. = relative to domain 1; modified maps: domain mean density relative to "
+                      f"domain 1's, and the ideal occ^(1/g) or occ^g for g = {r.gamma or 0:g}")
     t.add_column("domain")
-    t.add_column("true occupancy", justify="right")
-    t.add_column("estimated scale", justify="right")
+    t.add_column("true occ", justify="right")
+    t.add_column("scale", justify="right")
+    t.add_column("rel.", justify="right")
     for name in modified:
-        t.add_column(f"{name} (apparent)", justify="right")
+        t.add_column(name, justify="right")
+        if name in ideal:
+            t.add_column("ideal", justify="right")
+    full = rows[0]["scale"]
     for row in rows:
-        t.add_row(str(row["domain"]), f"{row['true']:.2f}", f"{row['scale']:.2f}",
-                  *[f"{row[name]:.2f}" for name in modified])
+        cells = [str(row["domain"]), f"{row['true']:.2f}", f"{row['scale']:.2f}", f"{row['scale'] / full:.2f}"]
+        for name in modified:
+            cells.append(f"{row[name]:.2f}")
+            if name in ideal:
+                cells.append(f"{ideal[name](row['true']):.2f}")
+        t.add_row(*cells)
     out.print(t)
 
 

@@ -119,6 +119,7 @@ class RunResult:
     n_v: int = 0
     tau: float = 0.0
     lowpass: float = 0.0
+    gamma: float | None = None
     s_full: float = 0.0
     tile_center_A: tuple[float, float, float] | None = None
     solvent_mean: float = 0.0

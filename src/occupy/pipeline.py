@@ -164,7 +164,8 @@ def run_map(m: MapData, opts: RunOptions, stages: _Stages | None = None) -> RunR
 
     result = RunResult(input_path=Path(m.path or "map"), scale_mode=mode,
                        kernel_size=est.params.kernel_size, kernel_radius=est.params.kernel_radius,
-                       n_v=est.params.n_v, tau=est.tau, lowpass=est.params.lowpass, s_full=est.s_full,
+                       n_v=est.params.n_v, tau=est.tau, lowpass=est.params.lowpass, gamma=gamma,
+                       s_full=est.s_full,
                        solvent_mean=solvent.mean, solvent_width=solvent.sigma, solvent_edge=solvent.edge,
                        map_threshold=(est.s_full + solvent.edge) / 2.0, scale_threshold=var_limit,
                        bad_solvent_model=bool(curve.bad_model), warnings=warnings)
