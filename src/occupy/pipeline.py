@@ -160,7 +160,7 @@ def run_map(m: MapData, opts: RunOptions, stages: _Stages | None = None) -> RunR
         if lp_for_output is not None:
             lp_for_output = fourier_pad(lp_for_output, m.shape)
     if conf is not None and opts.omit_confidence:
-        conf = np.ones_like(conf)
+        conf = np.ones_like(conf)  # expert option: full confidence everywhere
 
     result = RunResult(input_path=Path(m.path or "map"), scale_mode=mode,
                        kernel_size=est.params.kernel_size, kernel_radius=est.params.kernel_radius,
@@ -186,7 +186,9 @@ def run_map(m: MapData, opts: RunOptions, stages: _Stages | None = None) -> RunR
             name = modified_name(stem, kind, gamma, sigmoid=opts.sigmoid, pivot=opts.pivot,
                                  exclude_solvent=opts.exclude_solvent)
             modified[kind] = (name, out)
-            factors[kind] = fac
+            if opts.save_all_maps and not factors:
+                factors[kind] = fac  # only the first factor map is written
+            del fac
         if opts.exclude_solvent and not kinds:
             modified["exclude_solvent"] = (exclude_name(stem), flatten_solvent(m.data, conf))
 
