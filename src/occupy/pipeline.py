@@ -2,8 +2,7 @@
 from __future__ import annotations
 
 import os
-import shlex
-import sys
+import dataclasses
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -256,10 +255,19 @@ def _write_plots(out, names, m, opts, result, scale, solvent, curve, gamma) -> N
     result.output_paths["plot_slices"] = out.final_paths[-1]
 
 
+def _api_call(m: MapData, opts: RunOptions) -> str:
+    """How a Python caller ran us, for the log: ``occupy.run('map.mrc', gamma=4, ...)``."""
+    default = RunOptions()
+    skip = {"command_line", "keep_arrays", "progress", "check_abort"}
+    changed = [f"{f.name}={getattr(opts, f.name)!r}" for f in dataclasses.fields(RunOptions)
+               if f.name not in skip and getattr(opts, f.name) != getattr(default, f.name)]
+    return f"occupy.run({', '.join([repr(m.path), *changed])})"
+
+
 def _log_text(m, opts, result, est, solvent, curve, gamma) -> str:
     p = est.params
     tile = est.tile
-    cmd = opts.command_line or " ".join(shlex.quote(a) for a in sys.argv)
+    cmd = opts.command_line or _api_call(m, opts)
     sections = [
         ("run", [("occupy version", __version__), ("command line", cmd), ("input", m.path),
                  ("box (z, y, x)", tuple(m.shape)), ("voxel size (A)", m.voxel_size),
