@@ -250,7 +250,7 @@ def _write_plots(out, names, m, opts, result, scale, solvent, curve, gamma) -> N
                 "scale_limit": opts.scale_limit}
         plots.plot_modification(out.stage(names["plot_modification"]), used=used)
         result.output_paths["plot_modification"] = out.final_paths[-1]
-    plots.plot_scale_slices(out.stage(names["plot_slices"]), data=m.data, scale=scale, threshold=result.map_threshold,
+    plots.plot_scale_slices(out.stage(names["plot_slices"]), data=m.data, scale=scale, threshold=result.solvent_edge,
                             min_vis_scale=opts.min_vis_scale, title=f"local scale: {map_stem(m.path or 'map')}")
     result.output_paths["plot_slices"] = out.final_paths[-1]
 
