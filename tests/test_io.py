@@ -164,3 +164,35 @@ def test_output_set_all_or_nothing(tmp_path):
         out.write_text("b.txt", "x")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.mrc", "b.txt"]
     assert (tmp_path / "b.txt").stat().st_mode & 0o777 == 0o644
+
+
+def test_header_stats_match_mrcfile_and_ignore_threads(tmp_path, monkeypatch):
+    """Our one-pass header statistics: mrcfile's definitions (rms = std), any thread count."""
+    from occupy._ext import _stats
+    rng = np.random.default_rng(5)
+    data = (rng.standard_normal((37, 60, 71)) * 3 + 100).astype(np.float32)   # several stat blocks
+    flat = data.reshape(-1)
+    results = {t: _stats.mean_std(flat, t) for t in (1, 2, 4)}
+    assert results[1] == results[2] == results[4]
+    lo, hi, mean, std = results[1]
+    assert (lo, hi) == (float(data.min()), float(data.max()))
+    assert mean == pytest.approx(float(data.mean(dtype=np.float64)), rel=1e-12)
+    assert std == pytest.approx(float(data.std(dtype=np.float64)), rel=1e-9)
+    assert _stats.minmax(flat, 3) == (lo, hi)
+    ours = tmp_path / "ours.mrc"
+    write_map(ours, data)
+    ref = tmp_path / "ref.mrc"
+    with mrcfile.new(ref) as mrc:
+        mrc.set_data(data)
+        mrc.update_header_stats()
+        want = mrc.header.copy()
+    with mrcfile.open(ours) as mrc:
+        h = mrc.header
+        assert (h.dmin, h.dmax) == (want.dmin, want.dmax)
+        np.testing.assert_allclose([h.dmean, h.rms], [want.dmean, want.rms], rtol=1e-6)
+    assert mrcfile.validate(str(ours), print_file=open(os.devnull, "w"))
+    for t in ("1", "3"):
+        monkeypatch.setenv("OMP_NUM_THREADS", t)
+        again = tmp_path / f"t{t}.mrc"
+        write_map(again, data)
+        assert again.read_bytes() == ours.read_bytes()

@@ -155,3 +155,52 @@ def test_fused_kernel_matches_factor_and_threads(mode, kw):
         np.testing.assert_array_equal(out, outs[0][0])
         np.testing.assert_array_equal(fac, outs[0][1])
     np.testing.assert_allclose(outs[0][1], modification_factor(scale, mode=mode, **kw), rtol=1e-6)
+
+
+@pytest.mark.parametrize("mode, kw", [("amplify", dict(gamma=4.0)), ("attenuate", dict(gamma=3.0)),
+                                      ("sigmoid", dict(sigmoid=2.0, pivot=0.4))])
+def test_blocks_threads_and_return_factor_do_not_change_output(mode, kw, monkeypatch):
+    """Many blocks and sub-blocks: identical bits for any thread count and block size."""
+    from occupy import modification
+    rng = np.random.default_rng(9)
+    shape = (23, 41, 37)                          # 34891 voxels: 9 noise sub-blocks
+    data = rng.uniform(-0.5, 2.0, shape).astype(np.float32)
+    scale = rng.uniform(0, 1, shape).astype(np.float32)
+    conf = rng.uniform(-0.2, 1, shape).clip(0, 1).astype(np.float32)   # many conf == 0
+    ref, ref_f = modify(data, scale, conf, SOLVENT, mode=mode, seed=11, threads=1, **kw)
+    monkeypatch.setattr(modification, "_CHUNK", 5000)
+    for t in (1, 2, 3):
+        out, fac = modify(data, scale, conf, SOLVENT, mode=mode, seed=11, threads=t, **kw)
+        np.testing.assert_array_equal(out, ref)
+        np.testing.assert_array_equal(fac, ref_f)
+        out, fac = modify(data, scale, conf, SOLVENT, mode=mode, seed=11, threads=t,
+                          return_factor=False, **kw)
+        assert fac is None
+        np.testing.assert_array_equal(out, ref)
+
+
+def test_synthetic_draws_go_to_used_voxels_in_order():
+    """Draw k of the seeded stream lands on the k-th voxel with factor < 1 and conf > 0."""
+    data, scale, conf = _inputs(2)
+    conf.flat[::3] = 0.0
+    sol = SimpleNamespace(mean=0.1, sigma=0.05)
+    out, fac = modify(data, scale, conf, sol, mode="attenuate", gamma=2.0, seed=4, exclude_solvent=False)
+    need = (fac < 1) & (conf > 0)
+    z = np.zeros(data.size, np.float32)
+    z[np.flatnonzero(need)] = np.random.Generator(np.random.PCG64(4)).standard_normal(
+        int(need.sum()), dtype=np.float32)
+    f, d, c = fac.astype(np.float64), data.astype(np.float64), conf.astype(np.float64)
+    m = d * f + (0.1 + 0.05 * z.reshape(data.shape)) * np.clip(1 - f, 0, 1)
+    want = np.clip(m * c + d * (1 - c), data.min(), data.max()).astype(np.float32)
+    np.testing.assert_allclose(out, want, rtol=1e-6, atol=1e-7)
+
+
+def test_factor_power_within_an_ulp_of_numpy():
+    """The kernel's powf may differ from numpy's float32 power by rounding only."""
+    s = np.linspace(0.051, 1.0, 100001, dtype=np.float32)
+    for mode, g in (("amplify", 4.0), ("attenuate", 3.0)):
+        e = np.float32(1 / g - 1) if mode == "amplify" else np.float32(g - 1)
+        exact = (s.astype(np.float64) ** float(e))
+        got = modification_factor(s, mode=mode, gamma=g)
+        np.testing.assert_allclose(got, exact, rtol=1.2e-7)
+        np.testing.assert_allclose(got, np.power(s, e), rtol=2.5e-7)

@@ -7,7 +7,7 @@ import pytest
 from occupy.errors import OccupyError
 from occupy.filters import lowpass
 from occupy.io import read_map
-from occupy.solvent import fit_gaussian, fit_solvent, gaussian, inscribed_sphere
+from occupy.solvent import fit_gaussian, fit_solvent, gaussian, inscribed_sphere, sphere_rows
 
 
 def _noise_map(shape=(40, 40, 40), mu=0.3, sigma=0.05, seed=0):
@@ -96,3 +96,42 @@ def test_degenerate_sample():
         fit_solvent(np.ones((10, 10, 10), np.float32))
     with pytest.raises(OccupyError):
         fit_solvent(np.ones((10, 10), np.float32))
+
+
+@pytest.mark.parametrize("shape", [(9, 10, 11), (10, 10, 10), (11, 11, 11), (7, 12, 9), (1, 5, 5), (64, 40, 33)])
+def test_sphere_rows_equal_inscribed_sphere(shape):
+    x0, x1 = sphere_rows(shape)
+    rows = np.zeros(shape, bool)
+    for z in range(shape[0]):
+        for y in range(shape[1]):
+            rows[z, y, x0[z, y]:x1[z, y]] = True
+    np.testing.assert_array_equal(rows, inscribed_sphere(shape))
+
+
+def _sphere_histogram(data):
+    sample = data[inscribed_sphere(data.shape)]
+    return np.histogram(sample, bins=1000, range=(sample.min(), sample.max()), density=True), sample.size
+
+
+def test_sample_histogram_equals_numpy_on_real_maps(test_data):
+    """The in-place sphere histogram gives np.histogram's heights and edges exactly."""
+    for name in ("emd_3488.mrc", "emd_5168.map", "emd_1997.map"):
+        data = read_map(test_data / name).data
+        lp = lowpass(data, 1.0, 8.0)
+        for arr in (data, lp):
+            (h, e), n = _sphere_histogram(arr)
+            model = fit_solvent(arr)
+            np.testing.assert_array_equal(model.heights, h)
+            np.testing.assert_array_equal(model.bin_edges, e)
+            assert model.n_sample == n
+
+
+def test_sample_histogram_values_on_edges_and_threads():
+    # few distinct values: many voxels sit exactly on bin edges
+    data = np.random.default_rng(2).integers(-3, 8, (30, 31, 32)).astype(np.float32)
+    (h, e), _ = _sphere_histogram(data)
+    models = [fit_solvent(data, threads=t) for t in (1, 2, 3)]
+    np.testing.assert_array_equal(models[0].heights, h)
+    np.testing.assert_array_equal(models[0].bin_edges, e)
+    for m in models[1:]:
+        assert (m.amplitude, m.mean, m.sigma) == (models[0].amplitude, models[0].mean, models[0].sigma)

@@ -89,3 +89,19 @@ def test_voxel_lookup_thread_independent():
     one = voxel_confidence(data, curve, threads=1)
     np.testing.assert_array_equal(one, voxel_confidence(data, curve, threads=2))
     np.testing.assert_array_equal(one, voxel_confidence(data, curve, threads=3))
+
+
+@pytest.mark.parametrize("kind", ["normal", "integers", "float64"])
+def test_map_histogram_equals_numpy(kind):
+    """The compiled whole-map histogram equals np.histogram (also for values on bin edges)."""
+    rng = np.random.default_rng(4)
+    if kind == "integers":
+        data = rng.integers(-5, 9, (30, 33, 35)).astype(np.float32)
+    else:
+        data = rng.standard_normal((30, 33, 35)).astype(np.float64 if kind == "float64" else np.float32)
+    model = fit_solvent(data)
+    h, e = np.histogram(data, bins=1000, range=(data.min(), data.max()), density=True)
+    curves = [confidence_curve(data, model, threads=t) for t in (1, 2, 3)]
+    for curve in curves:
+        np.testing.assert_array_equal(curve.heights, h)
+        np.testing.assert_array_equal(curve.bin_edges, e)

@@ -10,6 +10,8 @@ from pathlib import Path
 import mrcfile
 import numpy as np
 
+from ._ext import _stats
+from ._threads import effective_threads
 from .errors import OccupyError, warn
 
 __all__ = ["MapData", "read_map", "write_map", "OutputSet"]
@@ -212,7 +214,13 @@ def _write_mrc(path: str, data: np.ndarray, like: MapData | None, label: str | N
     axis_order = like.axis_order if like is not None else (1, 2, 3)
     file_arr = np.ascontiguousarray(arr.transpose(_zyx_to_file(axis_order)))
     with mrcfile.new(path, overwrite=True) as mrc:
-        mrc.set_data(file_arr)
+        # set_data would also compute numpy header statistics (slow, single-threaded);
+        # skip them there and set ours at the end (_set_header_stats).
+        mrc.update_header_stats = _skip_stats
+        try:
+            mrc.set_data(file_arr)
+        finally:
+            del mrc.update_header_stats
         h = mrc.header
         h.label[:] = b""  # drop mrcfile's timestamp label: same input -> same output bytes
         h.nlabl = 0
@@ -234,7 +242,23 @@ def _write_mrc(path: str, data: np.ndarray, like: MapData | None, label: str | N
             if int(h.nlabl) >= 10:
                 h.nlabl = 9
             mrc.add_label(label[:80])
+        _set_header_stats(mrc, file_arr)
+
+
+def _skip_stats() -> None:
+    """Stand-in for mrcfile's update_header_stats while the data are being set."""
+
+
+def _set_header_stats(mrc, arr: np.ndarray) -> None:
+    """dmin/dmax/dmean/rms (rms = standard deviation, as mrcfile defines it) in one
+    parallel pass; identical for any thread count. Falls back to mrcfile for odd data."""
+    flat = arr.reshape(-1)
+    stats = _stats.mean_std(flat, effective_threads()) if flat.size else None
+    if stats is None or not np.isfinite(stats).all():
         mrc.update_header_stats()
+        return
+    h = mrc.header
+    h.dmin, h.dmax, h.dmean, h.rms = (np.float32(v) for v in stats)
 
 
 def _unlink_quiet(path: str | os.PathLike) -> None:

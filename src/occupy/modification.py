@@ -1,8 +1,11 @@
 """Map modification guided by the local scale (SPEC 2.7).
 
-The factor is numpy's vectorised float32 power; the rest of the per-voxel work is one
-fused OpenMP kernel (``_ext/_voxel.pyx``). Both run over blocks of voxels, so temporaries stay small whatever the box; results do not depend on the block
-size or the thread count (the synthetic solvent is drawn as one sequential stream).
+The per-voxel work is two fused OpenMP kernels per block of voxels (``_ext/_voxel.pyx``):
+the factor (float32 ``powf``, which may differ from numpy's float32 power by an ulp),
+then the synthetic solvent mix, the suppression and the clip. Temporaries stay
+block-sized whatever the box; results do not depend on the block size or the thread
+count (the synthetic solvent is one sequential stream of draws, handed out through
+fixed-size sub-blocks).
 """
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ import math
 
 import numpy as np
 
-from ._ext import _voxel
+from ._ext import _stats, _voxel
 from ._threads import effective_threads
 from .errors import OccupyError
 from .filters import lowpass as lowpass_filter
@@ -19,7 +22,8 @@ __all__ = ["modification_factor", "sigmoid_mu", "modify", "exclude_solvent", "hi
            "MODES"]
 
 MODES = ("amplify", "attenuate", "sigmoid")
-_CHUNK = 1 << 22   # voxels per block (bounds the synthetic-solvent buffer to 16 MB)
+_CHUNK = 1 << 20   # voxels per block (bounds the temporaries to a few MB)
+_MODE_CODE = {"amplify": 0, "attenuate": 1, "sigmoid": 2}
 
 
 def sigmoid_mu(power: float, pivot: float) -> float:
@@ -53,42 +57,6 @@ def _check_mode(mode: str, gamma: float | None, sigmoid: float | None,
     return float(gamma), math.nan
 
 
-def _factor_into(s: np.ndarray, mode: str, g: float, mu: float, limit: float,
-                 out: np.ndarray) -> None:
-    """Modification factor of a float32 block of scale values, written into ``out`` (float32).
-
-    amplify/attenuate use numpy's (vectorised) float32 power; ``S <= limit`` is decided
-    in float32 (S = float32(0.05) counts as 0.05) and gets factor 1.
-    """
-    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-        if mode == "amplify":
-            np.power(s, np.float32(1.0 / g - 1.0), out=out)
-        elif mode == "attenuate":
-            np.power(s, np.float32(g - 1.0), out=out)
-        else:
-            sd = s.astype(np.float64)
-            ratio = (mu * (1.0 - sd)) / (sd * (1.0 - mu))
-            out[...] = 1.0 / (1.0 + ratio ** g) / sd
-    out[~(s > np.float32(limit))] = 1.0
-
-
-def _synthetic_block(rng: np.random.Generator, factor: np.ndarray,
-                     conf: np.ndarray | None) -> np.ndarray:
-    """Standard-normal draws (float32) for the voxels whose output they can change.
-
-    Only voxels with ``factor < 1`` (weight ``1 - factor`` > 0) and, when suppressing,
-    ``conf > 0`` get a draw, in voxel order; the others get 0. Same inputs and seed give
-    the same draws.
-    """
-    need = factor < 1
-    if conf is not None:
-        need &= conf > 0
-    idx = np.flatnonzero(need)
-    noise = np.zeros(factor.size, dtype=np.float32)
-    noise[idx] = rng.standard_normal(idx.size, dtype=np.float32)
-    return noise
-
-
 def modification_factor(scale: np.ndarray, *, mode: str, gamma: float | None = None,
                         sigmoid: float | None = None, pivot: float | None = None,
                         scale_limit: float = 0.05) -> np.ndarray:
@@ -101,9 +69,9 @@ def modification_factor(scale: np.ndarray, *, mode: str, gamma: float | None = N
     g, mu = _check_mode(mode, gamma, sigmoid, pivot)
     scale = np.ascontiguousarray(scale, dtype=np.float32)
     out = np.empty(scale.shape, dtype=np.float32)
-    s_flat, o_flat = scale.reshape(-1), out.reshape(-1)
-    for a in range(0, s_flat.size, _CHUNK):
-        _factor_into(s_flat[a:a + _CHUNK], mode, g, mu, scale_limit, o_flat[a:a + _CHUNK])
+    none = np.empty(0, np.float32)
+    _voxel.factor_block(scale.reshape(-1), none, out.reshape(-1), _MODE_CODE[mode], g, mu,
+                        scale_limit, False, np.empty(0, np.int64), effective_threads(None))
     return out
 
 
@@ -112,7 +80,7 @@ def modify(data: np.ndarray, scale: np.ndarray, conf: np.ndarray | None, solvent
            pivot: float | None = None, scale_limit: float = 0.05, exclude_solvent: bool = False,
            lowpass_output: float | None = None, voxel_size: float | None = None,
            hist_match: bool = False, seed: int = 0, threads: int | None = None,
-           ) -> tuple[np.ndarray, np.ndarray]:
+           return_factor: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
     """Modify ``data`` by its local ``scale``; returns ``(modified, factor)``, both float32.
 
     Steps (SPEC 2.7): ``m = data * factor``; for attenuate/sigmoid without
@@ -121,7 +89,8 @@ def modify(data: np.ndarray, scale: np.ndarray, conf: np.ndarray | None, solvent
     ``out = m*conf + data*(1-conf)`` (``exclude_solvent``: ``out = m*conf``; ``conf=None``
     means 1, i.e. ``--omit-confidence``); optionally lowpass at ``lowpass_output`` Å
     (needs ``voxel_size``); finally clip to the input's [min, max], or with
-    ``hist_match`` match the input's histogram.
+    ``hist_match`` match the input's histogram. ``return_factor=False`` returns ``None`` for
+    the factor and saves a full-size array. Results are identical for any ``threads``.
     """
     g, mu = _check_mode(mode, gamma, sigmoid, pivot)
     data = np.asarray(data)
@@ -139,22 +108,29 @@ def modify(data: np.ndarray, scale: np.ndarray, conf: np.ndarray | None, solvent
     scale = np.ascontiguousarray(scale, dtype=np.float32)
     use_conf = conf is not None
     conf = np.ascontiguousarray(conf, dtype=np.float32) if use_conf else np.empty(0, np.float32)
-    lo, hi = float(data.min()), float(data.max())
+    n_threads = effective_threads(threads)
+    d_flat, s_flat, c_flat = data.reshape(-1), scale.reshape(-1), conf.reshape(-1)
+    lo, hi = _stats.minmax(d_flat, n_threads) if d_flat.size else (0.0, 0.0)
     clip_here = lowpass_output is None and not hist_match
     out = np.empty(data.shape, dtype=np.float32)
-    factor = np.empty(data.shape, dtype=np.float32)
-    d_flat, s_flat, c_flat = data.reshape(-1), scale.reshape(-1), conf.reshape(-1)
-    o_flat, f_flat = out.reshape(-1), factor.reshape(-1)
-    no_noise = np.empty(0, np.float32)
-    n_threads = effective_threads(threads)
+    factor = np.empty(data.shape, dtype=np.float32) if return_factor else None
+    o_flat = out.reshape(-1)
+    scratch = None if return_factor else np.empty(min(_CHUNK, d_flat.size), np.float32)
+    mean = float(solvent.mean) if synthetic else 0.0
+    sigma = float(solvent.sigma) if synthetic else 0.0
+    no_noise, no_offsets = np.empty(0, np.float32), np.empty(0, np.int64)
     for a in range(0, d_flat.size, _CHUNK):
         b = min(a + _CHUNK, d_flat.size)
-        _factor_into(s_flat[a:b], mode, g, mu, scale_limit, f_flat[a:b])
-        noise = _synthetic_block(rng, f_flat[a:b], c_flat[a:b] if use_conf else None) \
-            if synthetic else no_noise
-        _voxel.modify_block(d_flat[a:b], f_flat[a:b], c_flat[a:b] if use_conf else c_flat, noise,
-                            o_flat[a:b], float(solvent.mean) if synthetic else 0.0,
-                            float(solvent.sigma) if synthetic else 0.0,
+        f_blk = factor.reshape(-1)[a:b] if return_factor else scratch[:b - a]
+        c_blk = c_flat[a:b] if use_conf else c_flat
+        need = np.empty(_voxel.n_sub_blocks(b - a) if synthetic else 0, np.int64)
+        _voxel.factor_block(s_flat[a:b], c_blk, f_blk, _MODE_CODE[mode], g, mu, scale_limit,
+                            use_conf, need, n_threads)
+        noise, offsets = no_noise, no_offsets
+        if synthetic:   # draws in voxel order, only for the voxels that use them
+            offsets = np.concatenate(([0], np.cumsum(need)))
+            noise = rng.standard_normal(int(offsets[-1]), dtype=np.float32)
+        _voxel.modify_block(d_flat[a:b], f_blk, c_blk, noise, offsets, o_flat[a:b], mean, sigma,
                             use_conf, synthetic, not exclude_solvent, clip_here, lo, hi, n_threads)
     if lowpass_output is not None:
         out = lowpass_filter(out, voxel_size, lowpass_output, threads=threads)

@@ -139,13 +139,13 @@ def run_map(m: MapData, opts: RunOptions, stages: _Stages | None = None) -> RunR
     warnings.extend(est.params.warnings)  # already issued by derive_parameters
     lpmap = est.lowpassed
     with stages("solvent model"):
-        solvent = fit_solvent(lpmap, mask=mask)
+        solvent = fit_solvent(lpmap, mask=mask, threads=opts.threads)
     with stages("confidence"):
-        curve = confidence_curve(lpmap, solvent, hedge=opts.hedge_confidence)
+        curve = confidence_curve(lpmap, solvent, hedge=opts.hedge_confidence, threads=opts.threads)
         if curve.bad_model:
             warn(BAD_MODEL_MESSAGE, warnings)
         need_conf = opts.modifying or opts.exclude_solvent or opts.save_all_maps or opts.plot
-        conf = voxel_confidence(lpmap, curve) if need_conf else None
+        conf = voxel_confidence(lpmap, curve, threads=opts.threads) if need_conf else None
         var_limit = variability_limit(est.scale, est.scale_input, est.s_full)
     scale = est.scale
     lp_for_output = lpmap if opts.save_all_maps else None
@@ -181,7 +181,7 @@ def run_map(m: MapData, opts: RunOptions, stages: _Stages | None = None) -> RunR
                               sigmoid=opts.sigmoid, pivot=opts.pivot, scale_limit=opts.scale_limit,
                               exclude_solvent=opts.exclude_solvent, lowpass_output=opts.lowpass_output,
                               voxel_size=m.voxel_size, hist_match=opts.hist_match, seed=opts.seed,
-                              threads=opts.threads)
+                              threads=opts.threads, return_factor=opts.save_all_maps and not factors)
             name = modified_name(stem, kind, gamma, sigmoid=opts.sigmoid, pivot=opts.pivot,
                                  exclude_solvent=opts.exclude_solvent)
             modified[kind] = (name, out)

@@ -6,10 +6,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._ext import _stats
+from ._threads import effective_threads
 from .errors import OccupyError
 
 __all__ = ["SolventModel", "fit_solvent", "gaussian", "fit_gaussian", "inscribed_sphere",
-           "N_BINS", "EDGE_LEVEL"]
+           "sphere_rows", "histogram_edges", "density_histogram", "N_BINS", "EDGE_LEVEL"]
 
 N_BINS = 1000
 EDGE_LEVEL = 1e-9   # model value marking the solvent edge
@@ -66,6 +68,33 @@ def inscribed_sphere(shape: tuple[int, ...]) -> np.ndarray:
     for z in range(shape[0]):      # plane by plane: no full-size float temporaries
         np.less_equal(yx, r2 - d2[0][z], out=mask[z])
     return mask
+
+
+def sphere_rows(shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """Per ``(z, y)`` row, the x range ``[x0, x1)`` of :func:`inscribed_sphere` (int64 arrays).
+
+    Exact: all squared distances are multiples of 1/4 well below 2^50, so float64 holds
+    them without rounding and ``dy² + dx² <= r² - dz²`` is ``dx² <= r² - dz² - dy²``.
+    """
+    nz, ny, nx = shape
+    r2 = float((min(shape) // 2) ** 2)
+    d2 = [(np.arange(n) - (n - 1) / 2.0) ** 2 for n in shape]
+    room = r2 - d2[0][:, None] - d2[1][None, :]
+    right = d2[2][nx // 2:]                 # increasing squared distances of the right half
+    x1 = (nx // 2 + np.searchsorted(right, room, side="right")).astype(np.int64)
+    x0 = np.minimum(nx - x1, x1)            # mirror image of the last voxel inside
+    return np.ascontiguousarray(x0), np.ascontiguousarray(x1)
+
+
+def histogram_edges(lo, hi) -> np.ndarray:
+    """The ``N_BINS + 1`` edges ``np.histogram(values, N_BINS, range=(lo, hi))`` would use."""
+    return np.histogram_bin_edges(np.empty(0, dtype=np.result_type(lo, hi)), bins=N_BINS, range=(lo, hi))
+
+
+def density_histogram(counts: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Histogram heights as a density, computed as ``np.histogram(..., density=True)`` does."""
+    width = np.array(np.diff(edges), float)
+    return counts / width / counts.sum()
 
 
 def _initial_guess(x: np.ndarray, h: np.ndarray) -> tuple[float, float, float]:
@@ -157,22 +186,48 @@ def _solvent_sample(lpmap: np.ndarray, mask: np.ndarray | None) -> tuple[np.ndar
     return best[1], best[2]
 
 
-def fit_solvent(lpmap: np.ndarray, *, mask: np.ndarray | None = None) -> SolventModel:
+def _sample_histogram(lpmap: np.ndarray, mask: np.ndarray | None,
+                      threads: int | None) -> tuple[np.ndarray, np.ndarray, int, str]:
+    """Density histogram (heights, edges), size and name of the solvent sample.
+
+    The inscribed sphere of a float32 map is histogrammed in place by the compiled kernel
+    (no gathered copy); counts equal ``np.histogram``'s (same edges, same bin rule).
+    """
+    if mask is None and lpmap.dtype == np.float32 and lpmap.flags.c_contiguous and lpmap.size:
+        x0, x1 = sphere_rows(lpmap.shape)
+        n_threads = effective_threads(threads)
+        lo, hi, n = _stats.rows_minmax(lpmap, x0, x1, n_threads)
+        _check_sample(n, lo, hi)
+        edges = histogram_edges(np.float32(lo), np.float32(hi))
+        counts = _stats.rows_histogram(lpmap, x0, x1, edges.astype(np.float64), n_threads)
+        return density_histogram(counts, edges), edges, n, "inscribed sphere"
+    sample, where = _solvent_sample(lpmap, mask)
+    lo, hi = (sample.min(), sample.max()) if sample.size else (0.0, 0.0)
+    _check_sample(sample.size, lo, hi)
+    heights, edges = np.histogram(sample, bins=N_BINS, range=(lo, hi), density=True)
+    return heights, edges, int(sample.size), where
+
+
+def _check_sample(n: int, lo: float, hi: float) -> None:
+    if n < 10:
+        raise OccupyError(f"solvent sample too small ({n} voxels)")
+    if not (np.isfinite(lo) and np.isfinite(hi)) or not hi > lo:
+        raise OccupyError("solvent sample is constant or not finite; cannot fit a solvent model")
+
+
+def fit_solvent(lpmap: np.ndarray, *, mask: np.ndarray | None = None,
+                threads: int | None = None) -> SolventModel:
     """Fit the solvent model of a lowpassed map (SPEC 2.5).
 
     The sample is the inscribed sphere of the box, or with ``mask`` (same shape, > 0.9 is
     inside) the mask's inside or outside within that sphere, whichever varies less.
+    ``threads`` only sets the speed; the result is the same for any value.
     """
     lpmap = np.asarray(lpmap)
     if lpmap.ndim != 3:
         raise OccupyError(f"expected a 3-D map, got shape {lpmap.shape}")
-    sample, where = _solvent_sample(lpmap, mask)
-    if sample.size < 10:
-        raise OccupyError(f"solvent sample too small ({sample.size} voxels)")
-    lo, hi = sample.min(), sample.max()
-    if not (np.isfinite(lo) and np.isfinite(hi)) or not hi > lo:
-        raise OccupyError("solvent sample is constant or not finite; cannot fit a solvent model")
-    heights, edges = np.histogram(sample, bins=N_BINS, range=(lo, hi), density=True)
+    heights, edges, n_sample, where = _sample_histogram(lpmap, mask, threads)
+    lo, hi = edges[0], edges[-1]
     x = np.linspace(float(lo), float(hi), N_BINS)
     guess = _initial_guess(x, heights)
     a, mu, sigma = fit_gaussian(x, heights, guess)
@@ -186,4 +241,4 @@ def fit_solvent(lpmap: np.ndarray, *, mask: np.ndarray | None = None) -> Solvent
     content_99 = float(edges[p + content[0]]) if content.size else float(edges[-1])
     return SolventModel(amplitude=a, mean=mu, sigma=sigma, edge=edge, content_99=content_99,
                         peak=float(x[p]), heights=heights, bin_edges=edges, x=x, guess=guess,
-                        n_sample=int(sample.size), sample=where)
+                        n_sample=n_sample, sample=where)

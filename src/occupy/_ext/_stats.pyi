@@ -1,0 +1,22 @@
+"""Type stub for the parallel reductions (see _stats.pyx)."""
+import numpy as np
+import numpy.typing as npt
+
+def minmax(values: npt.NDArray[np.float32], n_threads: int) -> tuple[float, float]: ...
+def mean_std(values: npt.NDArray[np.float32], n_threads: int) -> tuple[float, float, float, float]: ...
+def histogram(
+    values: npt.NDArray[np.float32], edges: npt.NDArray[np.float64], n_threads: int
+) -> npt.NDArray[np.int64]: ...
+def rows_minmax(
+    vol: npt.NDArray[np.float32],
+    x0: npt.NDArray[np.int64],
+    x1: npt.NDArray[np.int64],
+    n_threads: int,
+) -> tuple[float, float, int]: ...
+def rows_histogram(
+    vol: npt.NDArray[np.float32],
+    x0: npt.NDArray[np.int64],
+    x1: npt.NDArray[np.int64],
+    edges: npt.NDArray[np.float64],
+    n_threads: int,
+) -> npt.NDArray[np.int64]: ...

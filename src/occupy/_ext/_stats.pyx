@@ -1,0 +1,214 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, initializedcheck=False, cdivision=True
+"""Parallel reductions over float32 maps: min/max, mean and standard deviation, histograms.
+
+Results never depend on the thread count: floating-point sums run over blocks of a
+fixed size (sequentially inside a block, in double) and the block results are combined
+in block order; histogram counts are integers, summed exactly.
+"""
+import numpy as np
+from cython.parallel cimport prange
+from libc.math cimport sqrt
+
+cdef enum:
+    STAT_BLOCK = 65536   # voxels per summation block (fixed: independent of threads)
+
+
+def minmax(const float[::1] values, int n_threads):
+    """``(min, max)`` of a non-empty float32 array (NaN values are skipped)."""
+    cdef Py_ssize_t n = values.shape[0]
+    if n == 0:
+        raise ValueError("minmax of an empty array")
+    cdef Py_ssize_t nb = (n + STAT_BLOCK - 1) // STAT_BLOCK
+    cdef float[::1] bmin = np.empty(nb, dtype=np.float32)
+    cdef float[::1] bmax = np.empty(nb, dtype=np.float32)
+    cdef Py_ssize_t b, i, start, stop
+    cdef float lo, hi, v
+    for b in prange(nb, nogil=True, num_threads=n_threads, schedule="static"):
+        start = b * STAT_BLOCK
+        stop = start + STAT_BLOCK
+        if stop > n:
+            stop = n
+        lo = values[start]
+        hi = values[start]
+        for i in range(start + 1, stop):
+            v = values[i]
+            if v < lo:
+                lo = v
+            if v > hi:
+                hi = v
+        bmin[b] = lo
+        bmax[b] = hi
+    lo = bmin[0]
+    hi = bmax[0]
+    for b in range(1, nb):
+        if bmin[b] < lo or lo != lo:
+            lo = bmin[b]
+        if bmax[b] > hi or hi != hi:
+            hi = bmax[b]
+    return float(lo), float(hi)
+
+
+def mean_std(const float[::1] values, int n_threads):
+    """``(min, max, mean, std)`` of a non-empty float32 array; std with ddof 0.
+
+    Each fixed-size block is reduced in double (sum, then the sum of squared deviations
+    from the block mean); the blocks are merged in order with the pairwise-update
+    formula of Chan et al., so the result is the same for any thread count.
+    """
+    cdef Py_ssize_t n = values.shape[0]
+    if n == 0:
+        raise ValueError("statistics of an empty array")
+    cdef Py_ssize_t nb = (n + STAT_BLOCK - 1) // STAT_BLOCK
+    cdef double[::1] bsum = np.empty(nb, dtype=np.float64)
+    cdef double[::1] bm2 = np.empty(nb, dtype=np.float64)
+    cdef float[::1] bmin = np.empty(nb, dtype=np.float32)
+    cdef float[::1] bmax = np.empty(nb, dtype=np.float32)
+    cdef Py_ssize_t b, i, start, stop
+    cdef double s, m2, d, bmean
+    cdef float lo, hi, v
+    for b in prange(nb, nogil=True, num_threads=n_threads, schedule="static"):
+        start = b * STAT_BLOCK
+        stop = start + STAT_BLOCK
+        if stop > n:
+            stop = n
+        s = 0.0
+        lo = values[start]
+        hi = values[start]
+        for i in range(start, stop):
+            v = values[i]
+            s = s + v
+            if v < lo:
+                lo = v
+            if v > hi:
+                hi = v
+        bmean = s / (stop - start)
+        m2 = 0.0
+        for i in range(start, stop):
+            d = values[i] - bmean
+            m2 = m2 + d * d
+        bsum[b] = s
+        bm2[b] = m2
+        bmin[b] = lo
+        bmax[b] = hi
+    cdef double count = 0.0, mean = 0.0, tot_m2 = 0.0, nbk, mb, delta, merged
+    lo = bmin[0]
+    hi = bmax[0]
+    for b in range(nb):
+        start = b * STAT_BLOCK
+        stop = start + STAT_BLOCK
+        if stop > n:
+            stop = n
+        nbk = <double>(stop - start)
+        mb = bsum[b] / nbk
+        merged = count + nbk
+        delta = mb - mean
+        tot_m2 = tot_m2 + bm2[b] + delta * delta * count * nbk / merged
+        mean = mean + delta * nbk / merged
+        count = merged
+        if bmin[b] < lo:
+            lo = bmin[b]
+        if bmax[b] > hi:
+            hi = bmax[b]
+    return float(lo), float(hi), mean, sqrt(tot_m2 / count)
+
+
+cdef inline Py_ssize_t _bin(float v, double lo, double inv_width, const double[::1] edges,
+                            Py_ssize_t nbins) noexcept nogil:
+    """Bin of ``v`` with ``edges[k] <= v < edges[k+1]`` (last bin closed); -1 if outside.
+
+    The first guess may be off by rounding; comparing with the edges makes it exact.
+    """
+    cdef double x = v
+    cdef Py_ssize_t k
+    if not (x >= edges[0] and x <= edges[nbins]):
+        return -1
+    k = <Py_ssize_t>((x - lo) * inv_width)
+    if k < 0:
+        k = 0
+    elif k > nbins - 1:
+        k = nbins - 1
+    while k > 0 and x < edges[k]:
+        k = k - 1
+    while k < nbins - 1 and x >= edges[k + 1]:
+        k = k + 1
+    return k
+
+
+def histogram(const float[::1] values, const double[::1] edges, int n_threads):
+    """Counts (int64) of ``values`` in the equal-width bins ``edges`` (like ``np.histogram``).
+
+    A value lands in bin ``k`` when ``edges[k] <= v < edges[k+1]`` (the last bin includes
+    its right edge); values outside ``[edges[0], edges[-1]]`` are not counted.
+    """
+    cdef Py_ssize_t n = values.shape[0], nbins = edges.shape[0] - 1
+    if nbins < 1 or not edges[nbins] > edges[0]:
+        raise ValueError("need at least one bin of positive width")
+    cdef int nt = max(1, n_threads)
+    cdef long long[:, ::1] counts = np.zeros((nt, nbins), dtype=np.int64)
+    cdef double lo = edges[0], inv_width = nbins / (edges[nbins] - edges[0])
+    cdef Py_ssize_t t, i, k, start, stop, per = (n + nt - 1) // nt
+    for t in prange(nt, nogil=True, num_threads=nt, schedule="static", chunksize=1):
+        start = t * per
+        stop = start + per
+        if stop > n:
+            stop = n
+        for i in range(start, stop):
+            k = _bin(values[i], lo, inv_width, edges, nbins)
+            if k >= 0:
+                counts[t, k] += 1
+    return np.asarray(counts).sum(axis=0)
+
+
+def rows_minmax(const float[:, :, ::1] vol, const long long[:, ::1] x0,
+                const long long[:, ::1] x1, int n_threads):
+    """``(min, max, count)`` over the voxels ``vol[z, y, x0[z, y]:x1[z, y]]`` (count > 0 required)."""
+    cdef Py_ssize_t nz = vol.shape[0], ny = vol.shape[1]
+    cdef int nt = max(1, n_threads)
+    cdef float[::1] tmin = np.full(nt, np.inf, dtype=np.float32)
+    cdef float[::1] tmax = np.full(nt, -np.inf, dtype=np.float32)
+    cdef long long[::1] tcount = np.zeros(nt, dtype=np.int64)
+    cdef Py_ssize_t t, z, zi, y, x
+    cdef float lo, hi, v
+    cdef long long c
+    for t in prange(nt, nogil=True, num_threads=nt, schedule="static", chunksize=1):
+        lo = tmin[t]
+        hi = tmax[t]
+        c = 0
+        for zi in range((nz - t + nt - 1) // nt):
+            z = t + zi * nt
+            for y in range(ny):
+                c = c + (x1[z, y] - x0[z, y] if x1[z, y] > x0[z, y] else 0)
+                for x in range(x0[z, y], x1[z, y]):
+                    v = vol[z, y, x]
+                    if v < lo:
+                        lo = v
+                    if v > hi:
+                        hi = v
+        tmin[t] = lo
+        tmax[t] = hi
+        tcount[t] = c
+    a = np.asarray(tcount).sum()
+    if a == 0:
+        raise ValueError("no voxels selected")
+    return float(np.asarray(tmin).min()), float(np.asarray(tmax).max()), int(a)
+
+
+def rows_histogram(const float[:, :, ::1] vol, const long long[:, ::1] x0,
+                   const long long[:, ::1] x1, const double[::1] edges, int n_threads):
+    """Like :func:`histogram`, over the voxels ``vol[z, y, x0[z, y]:x1[z, y]]``."""
+    cdef Py_ssize_t nz = vol.shape[0], ny = vol.shape[1], nbins = edges.shape[0] - 1
+    if nbins < 1 or not edges[nbins] > edges[0]:
+        raise ValueError("need at least one bin of positive width")
+    cdef int nt = max(1, n_threads)
+    cdef long long[:, ::1] counts = np.zeros((nt, nbins), dtype=np.int64)
+    cdef double lo = edges[0], inv_width = nbins / (edges[nbins] - edges[0])
+    cdef Py_ssize_t t, z, zi, y, x, k
+    for t in prange(nt, nogil=True, num_threads=nt, schedule="static", chunksize=1):
+        for zi in range((nz - t + nt - 1) // nt):
+            z = t + zi * nt
+            for y in range(ny):
+                for x in range(x0[z, y], x1[z, y]):
+                    k = _bin(vol[z, y, x], lo, inv_width, edges, nbins)
+                    if k >= 0:
+                        counts[t, k] += 1
+    return np.asarray(counts).sum(axis=0)
