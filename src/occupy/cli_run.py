@@ -102,9 +102,15 @@ def _demo_table(out: Console, demo, r: RunResult) -> None:
     modified = {k: v for k, v in r.arrays.items() if k in ("amplify", "attenuate", "sigmoid", "exclude_solvent")}
     rows = domain_table(demo, r.arrays["scale"], modified)
     ideal = {"amplify": lambda o: o ** (1 / r.gamma), "attenuate": lambda o: o ** r.gamma}
+    caption = "rel. = scale relative to domain 1"
+    if modified:
+        caption += "; modified maps: domain mean density relative to domain 1's"
+    if r.gamma is not None and any(name in ideal for name in modified):
+        caption += f"; ideal = occ^(1/g) (amplify) or occ^g (attenuate), g = {r.gamma:g}"
+    if r.scale_mode == "res":
+        caption += "; add --occupancy for the lowpassed (occupancy-like) scale"
     t = Table(title=f"demo: true occupancy vs estimated {r.scale_mode} scale (median per domain)",
-              caption="rel. = relative to domain 1; modified maps: domain mean density relative to "
-                      f"domain 1's, and the ideal occ^(1/g) or occ^g for g = {r.gamma or 0:g}")
+              caption=caption)
     t.add_column("domain")
     t.add_column("true occ", justify="right")
     t.add_column("scale", justify="right")
