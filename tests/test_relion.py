@@ -187,3 +187,15 @@ def test_rerun_clears_old_markers(project: Path, monkeypatch) -> None:
     assert "RELION_JOB_EXIT_SUCCESS" in files and "RELION_JOB_EXIT_FAILURE" not in files
     rows = parse_star((job / "RELION_OUTPUT_NODES.star").read_text())["output_nodes"]
     assert [r["rlnPipeLineNodeName"] for r in rows] == ["External/job001/scale_res_map.mrc"]
+
+
+def test_help_and_no_arguments(capsys):
+    from occupy import relion
+
+    with pytest.raises(SystemExit) as e:
+        relion.main(["--help"])
+    assert e.value.code == 0 and "--in_3dref" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as e:
+        relion.main([])
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and err.count("error: ") == 1

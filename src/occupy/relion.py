@@ -205,9 +205,23 @@ def _run_job(job_dir: Path, ref: Path, options: dict[str, Any], command_line: st
         _say(f" wrote {_node_name(Path(p))}")
 
 
+USAGE = """usage: occupy-relion --o JOBDIR/ --in_3dref MAP [--in_mask MASK] [--j THREADS] [--NAME VALUE ...]
+
+RELION 4/5 External job running occupy on MAP. Outputs, RELION_OUTPUT_NODES.star and the
+RELION_JOB_EXIT_* marker go into JOBDIR. --in_mask is used as --solvent-def; any occupy
+option is passed as --name value (e.g. --amplify true --gamma 4 --exclude-solvent yes).
+Creating JOBDIR/RELION_JOB_ABORT_NOW stops the job between stages. See docs/relion.md."""
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point; exits 0 on success, 1 on failure, 2 when aborted."""
     args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in ("-h", "--help"):
+        if args:
+            print(USAGE)
+            raise SystemExit(0)
+        print(f"{USAGE}\nerror: no arguments (RELION passes --o and --in_3dref)", file=sys.stderr)
+        raise SystemExit(2)
     job_dir = _job_dir_hint(args)
     if job_dir is not None:
         try:
