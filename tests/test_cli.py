@@ -177,3 +177,39 @@ def test_demo_runs_and_prints_table(tmp_path):
     names = sorted(p.name for p in tmp_path.iterdir())
     assert names == sorted(["occupy_demo.mrc", "scale_occ_occupy_demo.mrc", "ampl_4.0_occupy_demo.mrc",
                             "chimX_occupy_demo.cxc", "log_occupy_demo.txt"])
+
+
+def test_output_name_clash_with_directory_leaves_nothing(workdir):
+    (workdir / "log_map.txt").mkdir()
+    r = occupy("-i", "map.mrc", cwd=workdir)
+    assert r.returncode == 1 and r.stderr.count("error: ") == 1 and "Traceback" not in r.stderr
+    assert "directory of that name exists" in r.stderr
+    assert sorted(p.name for p in workdir.iterdir()) == ["log_map.txt", "map.mrc"]
+
+
+def test_unwritable_output_dir_is_a_clear_error(workdir):
+    r = occupy("-i", "map.mrc", "-o", "/proc/occupy-test-out", cwd=workdir)
+    assert r.returncode == 1 and r.stderr.count("error: ") == 1
+    assert "output directory" in r.stderr and "unexpected" not in r.stderr
+
+
+def test_failed_run_removes_the_output_dir_it_created(workdir):
+    r = occupy("-i", "map.mrc", "-o", "new_dir", "--tile-size", "500", cwd=workdir)
+    assert r.returncode == 1 and "larger than the box" in r.stderr
+    assert not (workdir / "new_dir").exists()
+
+
+def test_ignored_options_warn_and_sigmoid_needs_pivot(workdir):
+    r = occupy("-i", "map.mrc", "--gamma", "3", "--pivot", "0.5", cwd=workdir)
+    assert r.returncode == 0
+    assert "--gamma has no effect" in r.stderr and "--pivot has no effect" in r.stderr
+    r = occupy("-i", "map.mrc", "--sigmoid", "4", "-o", "s", cwd=workdir)
+    assert r.returncode == 2 and "needs --pivot" in r.stderr and not (workdir / "s").exists()
+
+
+def test_chimerax_script_model_lists(workdir):
+    r = occupy("-i", "map.mrc", "--amplify", "--attenuate", "-q", cwd=workdir)
+    assert r.returncode == 0
+    cxc = (workdir / "chimX_map.cxc").read_text()
+    assert "alias occupy_level volume #1,3,4 level $1" in cxc
+    assert "scale_color #3 #2" in cxc and "scale_color #4 #2" in cxc

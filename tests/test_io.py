@@ -196,3 +196,40 @@ def test_header_stats_match_mrcfile_and_ignore_threads(tmp_path, monkeypatch):
         again = tmp_path / f"t{t}.mrc"
         write_map(again, data)
         assert again.read_bytes() == ours.read_bytes()
+
+
+def test_axis_order_output_keeps_voxel_size_and_sampling(tmp_path):
+    rng = np.random.default_rng(8)
+    zyx = rng.random((10, 9, 8), dtype=np.float32)  # z=10, y=9, x=8
+    src = tmp_path / "axes321.mrc"
+    with mrcfile.new(src) as mrc:
+        mrc.set_data(np.ascontiguousarray(zyx.transpose(2, 1, 0)))  # file sections along X
+        h = mrc.header
+        h.mapc, h.mapr, h.maps = 3, 2, 1
+        h.mx, h.my, h.mz = 8, 9, 10  # samples along X, Y, Z
+        h.cella = (8 * 1.05, 9 * 1.05, 10 * 1.05)
+    m = read_map(src)
+    assert m.voxel_size_xyz == pytest.approx((1.05, 1.05, 1.05))
+    out = write_map(tmp_path / "out.mrc", m.data, like=m)
+    back = read_map(out)
+    assert back.voxel_size_xyz == pytest.approx((1.05, 1.05, 1.05)) and not back.warnings
+    with mrcfile.open(out) as mrc:
+        assert (int(mrc.header.mx), int(mrc.header.my), int(mrc.header.mz)) == (8, 9, 10)
+
+
+def test_pixel_size_override_reaches_outputs(tmp_path):
+    p = _write(tmp_path / "v0.mrc", np.random.default_rng(9).random((6, 7, 8), dtype=np.float32), voxel=0.0)
+    m = read_map(p, pixel_size=1.3)
+    back = read_map(write_map(tmp_path / "o.mrc", m.data, like=m))
+    assert back.voxel_size_xyz == pytest.approx((1.3, 1.3, 1.3))
+
+
+def test_output_set_commit_failure_leaves_nothing(tmp_path):
+    data = np.zeros((4, 4, 4), np.float32) + np.arange(4, dtype=np.float32)
+    out = OutputSet(tmp_path)
+    out.write_map("a.mrc", data)
+    out.write_text("b.txt", "x")
+    (tmp_path / "b.txt").mkdir()  # appears between staging and commit
+    with pytest.raises(OccupyError, match="directory of that name exists"):
+        out.commit()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["b.txt"]

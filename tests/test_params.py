@@ -63,7 +63,7 @@ def test_small_kernel_warnings():
     with pytest.warns(OccupyWarning, match="small kernel"):
         p = derive_parameters(SHAPE, 2.02)          # k = 3
     assert p.kernel_size == 3 and p.warnings
-    with pytest.warns(OccupyWarning, match="small kernel"):
+    with pytest.warns(OccupyWarning, match="fills only part of the 9\\^3 kernel box"):
         p = derive_parameters(SHAPE, 1.0, kernel_size=9, kernel_radius=2.0)   # rk < k/4
     assert p.n_v == _ball_count(9, 2.0)
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from .errors import OccupyError
+
 __all__ = ["PALETTE", "chimerax_script"]
 
 # A perceptually uniform palette (viridis stops), given explicitly so any ChimeraX 1.x works.
@@ -11,8 +13,13 @@ PALETTE = ("#440154", "#3b528b", "#21918c", "#5ec962", "#fde725")
 
 
 def _rel(path: Path, script_dir: Path) -> str:
-    rel = os.path.relpath(Path(path).resolve(), Path(script_dir).resolve())
-    return '"' + rel.replace("\\", "/").replace('"', '\\"') + '"'
+    """Path relative to the script's directory, quoted for ChimeraX (which has no escapes)."""
+    rel = os.path.relpath(Path(path).resolve(), Path(script_dir).resolve()).replace("\\", "/")
+    if '"' in rel and "'" in rel:
+        raise OccupyError(f"cannot quote {rel!r} for ChimeraX: the name has both quote characters "
+                          "(rename it, or use --no-chimerax)")
+    quote = "'" if '"' in rel else '"'
+    return f"{quote}{rel}{quote}"
 
 
 def chimerax_script(*, script_dir: Path, input_path: Path, scale_path: Path,
@@ -46,7 +53,8 @@ def chimerax_script(*, script_dir: Path, input_path: Path, scale_path: Path,
         lines += [f"volume #{3 + i} style surface level {map_threshold:.6g}", f"hide #{3 + i} models"]
     lines += [
         f"alias scale_color color sample $1 map $2 palette {palette} range {lo:.6g},1.0",
-        f"alias occupy_level volume {','.join(map_ids)} level $1",
+        # one model list: "#1,3,4" (ChimeraX: a comma list of numbers after a single #)
+        f"alias occupy_level volume #{','.join(mid[1:] for mid in map_ids)} level $1",
     ]
     lines += [f"scale_color {mid} #2" for mid in map_ids]
     ticks = [lo + (1.0 - lo) * i / (len(PALETTE) - 1) for i in range(len(PALETTE))]

@@ -35,6 +35,8 @@ def execute(kw: dict[str, Any]) -> RunResult:
     if len(sources) != 1:
         raise click.UsageError("give exactly one of -i/--input-map MAP, --emdb ID or --demo"
                                if sources else "no input: give -i/--input-map MAP, --emdb ID or --demo")
+    if kw["sigmoid"] is not None and kw["pivot"] is None:
+        raise click.UsageError("--sigmoid G needs --pivot P (the scale it leaves unchanged, 0 < P < 1)")
     quiet, verbose = kw["quiet"], kw["verbose"]
     err = Console(stderr=True, highlight=False, soft_wrap=True, quiet=quiet)
     out = Console(highlight=False, soft_wrap=True, quiet=quiet)

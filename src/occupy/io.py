@@ -37,6 +37,7 @@ class MapData:
     nstart: tuple[int, int, int] = (0, 0, 0)
     axis_order: tuple[int, int, int] = (1, 2, 3)
     cell: tuple[float, float, float] | None = None
+    sampling: tuple[int, int, int] | None = None  # MX, MY, MZ of the header
     labels: list[str] = field(default_factory=list)
     path: str | None = None
     warnings: list[str] = field(default_factory=list)
@@ -117,6 +118,7 @@ def read_map(path: str | os.PathLike, pixel_size: float | None = None, *,
                 origin = (float(h.origin.x), float(h.origin.y), float(h.origin.z))
                 nstart = (int(h.nxstart), int(h.nystart), int(h.nzstart))
                 cell = (float(h.cella.x), float(h.cella.y), float(h.cella.z))
+                sampling = (int(h.mx), int(h.my), int(h.mz))
                 labels = [bytes(lab).decode("ascii", "replace").rstrip("\x00 ").strip()
                           for lab in h.label[: int(h.nlabl)]]
         for w in caught:
@@ -138,6 +140,7 @@ def read_map(path: str | os.PathLike, pixel_size: float | None = None, *,
             raise OccupyError(f"--pixel-size must be positive, got {pixel_size}")
         voxel = float(pixel_size)
         vxyz = (voxel, voxel, voxel)
+        cell = tuple(float(n) * voxel for n in sampling)  # outputs carry the given voxel size
     else:
         if not all(np.isfinite(v) and v > 0 for v in vxyz):
             raise OccupyError(f"{p}: voxel size in the header is missing or non-positive "
@@ -146,7 +149,7 @@ def read_map(path: str | os.PathLike, pixel_size: float | None = None, *,
         if not np.allclose(vxyz, voxel, rtol=1e-3):
             msgs.append(f"{p.name}: anisotropic voxels {vxyz}; using the X size {voxel:g} A")
     m = MapData(data=data, voxel_size=voxel, voxel_size_xyz=vxyz, origin=origin, nstart=nstart,
-                axis_order=axis_order, cell=cell, labels=labels, path=str(p))
+                axis_order=axis_order, cell=cell, sampling=sampling, labels=labels, path=str(p))
     for msg in msgs:
         warn(msg, m.warnings)
     return m
@@ -194,14 +197,19 @@ def write_map(path: str | os.PathLike, data: np.ndarray, like: MapData | None = 
     """
     p = Path(path)
     directory = p.parent if str(p.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".part", dir=directory)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".part", dir=directory)
+    except OSError as exc:
+        raise OccupyError(f"cannot write {p}: {exc.strerror or exc}") from exc
     os.close(fd)
     try:
         _write_mrc(tmp, data, like, label, voxel_size)
         os.chmod(tmp, 0o644)
         os.replace(tmp, p)
-    except BaseException:
+    except BaseException as exc:
         _unlink_quiet(tmp)
+        if isinstance(exc, OSError):
+            raise OccupyError(f"cannot write {p}: {exc.strerror or exc}") from exc
         raise
     return p
 
@@ -226,7 +234,9 @@ def _write_mrc(path: str, data: np.ndarray, like: MapData | None, label: str | N
         h.nlabl = 0
         if like is not None:
             h.mapc, h.mapr, h.maps = axis_order
-            if voxel_size is None and like.cell is not None and arr.shape == like.shape:
+            if voxel_size is None and like.cell is not None and like.sampling is not None \
+                    and arr.shape == like.shape:
+                h.mx, h.my, h.mz = like.sampling  # set_data reset them to NX, NY, NZ (file order)
                 h.cella = like.cell
             else:
                 v = voxel_size if voxel_size is not None else like.voxel_size_xyz
@@ -291,7 +301,13 @@ class OutputSet:
 
     def _temp(self, name: str) -> tuple[Path, Path]:
         final = self.directory / name
-        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=self.directory)
+        if final.is_dir():
+            raise OccupyError(f"cannot write {final}: a directory of that name exists")
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=self.directory)
+        except OSError as exc:
+            raise OccupyError(f"cannot write to output directory {self.directory}: "
+                              f"{exc.strerror or exc}") from exc
         os.close(fd)
         pair = (Path(tmp), final)
         self._staged.append(pair)
@@ -304,12 +320,18 @@ class OutputSet:
     def write_map(self, name: str, data: np.ndarray, like: MapData | None = None,
                   label: str | None = None) -> Path:
         tmp, final = self._temp(name)
-        _write_mrc(str(tmp), data, like, label, None)
+        try:
+            _write_mrc(str(tmp), data, like, label, None)
+        except OSError as exc:
+            raise OccupyError(f"cannot write {final}: {exc.strerror or exc}") from exc
         return final
 
     def write_text(self, name: str, text: str) -> Path:
         tmp, final = self._temp(name)
-        tmp.write_text(text, encoding="utf-8")
+        try:
+            tmp.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise OccupyError(f"cannot write {final}: {exc.strerror or exc}") from exc
         return final
 
     @property
@@ -317,10 +339,22 @@ class OutputSet:
         return [final for _, final in self._staged]
 
     def commit(self) -> list[Path]:
-        for tmp, final in self._staged:
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, final)
-        done = self.final_paths
+        """Rename every staged file to its final name; on any failure remove them all."""
+        done: list[Path] = []
+        try:
+            for tmp, final in self._staged:
+                if final.is_dir():
+                    raise OccupyError(f"cannot write {final}: a directory of that name exists")
+                os.chmod(tmp, 0o644)
+                os.replace(tmp, final)
+                done.append(final)
+        except BaseException as exc:
+            for path in done:
+                _unlink_quiet(path)
+            self.discard()
+            if isinstance(exc, OSError):
+                raise OccupyError(f"cannot write outputs in {self.directory}: {exc.strerror or exc}") from exc
+            raise
         self._staged = []
         return done
 

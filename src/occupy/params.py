@@ -112,9 +112,12 @@ def derive_parameters(shape: tuple[int, ...], voxel_size: float, *,
     else:
         tau_used = tau_rec
 
-    if k < 5 or rk < k / 4:
+    if k < 5:
         warn(f"small kernel (size {k}, radius {rk:.2f} voxels): the solvent model is likely to be "
              "poor; consider a larger --kernel-size or --lowpass", sink)
+    elif rk < k / 4:
+        warn(f"kernel radius {rk:.2f} voxels fills only part of the {k}^3 kernel box (n_v = {n_v}): "
+             "the solvent model is likely to be poor; raise --kernel-radius or --lowpass", sink)
     return Parameters(lowpass=lp, kernel_size=k, kernel_radius=rk, footprint=footprint, n_v=n_v,
                       tau=tau_used, tau_recommended=tau_rec, warnings=sink)
 

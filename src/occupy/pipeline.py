@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import dataclasses
+import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -70,13 +71,29 @@ def run(input_path: str | os.PathLike, **options: Any) -> RunResult:
     return run_map(m, opts, stages)
 
 
-def _check_output_dir(directory: Path) -> None:
+def _check_output_dir(directory: Path) -> bool:
+    """Create ``directory`` if needed and prove it writable; True if this call created it."""
+    created = not directory.exists()
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise OccupyError(f"cannot create output directory {directory}: {exc.strerror}") from exc
-    if not os.access(directory, os.W_OK | os.X_OK):
-        raise OccupyError(f"output directory is not writable: {directory}")
+        raise OccupyError(f"cannot create output directory {directory}: {exc.strerror or exc}") from exc
+    try:  # os.access says yes to root even on read-only mounts: try it
+        fd, probe = tempfile.mkstemp(prefix=".occupy-probe-", dir=directory)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        _remove_if_empty(directory, created)
+        raise OccupyError(f"output directory is not writable: {directory} ({exc.strerror or exc})") from exc
+    return created
+
+
+def _remove_if_empty(directory: Path, created: bool) -> None:
+    if created:
+        try:
+            directory.rmdir()
+        except OSError:
+            pass
 
 
 def _resolve_mode(opts: RunOptions, warnings: list[str]) -> tuple[str, float | None]:
@@ -84,6 +101,16 @@ def _resolve_mode(opts: RunOptions, warnings: list[str]) -> tuple[str, float | N
     if (opts.amplify or opts.attenuate) and gamma is None:
         gamma = 2.0
         warn("no --gamma given with --amplify/--attenuate: using --gamma 2", warnings)
+    ignored = [name for name, used, needs in (
+        ("--gamma", opts.gamma is not None, opts.amplify or opts.attenuate),
+        ("--pivot", opts.pivot is not None, opts.sigmoid is not None),
+        ("--lowpass-output", opts.lowpass_output is not None, opts.modifying),
+        ("--hist-match", opts.hist_match, opts.modifying),
+        ("--hedge-confidence", opts.hedge_confidence is not None, opts.modifying or opts.exclude_solvent),
+    ) if used and not needs]
+    for name in ignored:
+        warn(f"{name} has no effect without a modification (--amplify/--attenuate/--sigmoid"
+             f"{'/--exclude-solvent' if name == '--hedge-confidence' else ''}); ignored", warnings)
     mode = opts.scale_mode
     if mode == "auto":
         mode = "occ" if opts.modifying else "res"
@@ -104,9 +131,10 @@ def _read_mask(opts: RunOptions, m: MapData, work_shape: tuple[int, ...]) -> np.
     return mask
 
 
-def _tile_center_A(m: MapData, center_zyx_vox: tuple[float, float, float], factor: float) -> tuple[float, float, float]:
-    """Tile centre in Å in ChimeraX scene coordinates (x, y, z)."""
-    z, y, x = (c * factor for c in center_zyx_vox)
+def _tile_center_A(m: MapData, center_zyx_vox: tuple[float, float, float],
+                   factor: tuple[float, float, float]) -> tuple[float, float, float]:
+    """Tile centre in Å in ChimeraX scene coordinates (x, y, z); ``factor`` = input/processing box."""
+    z, y, x = (c * f for c, f in zip(center_zyx_vox, factor))
     vx, vy, vz = m.voxel_size_xyz
     if any(m.origin):
         ox, oy, oz = m.origin
@@ -118,15 +146,23 @@ def _tile_center_A(m: MapData, center_zyx_vox: tuple[float, float, float], facto
 def run_map(m: MapData, opts: RunOptions, stages: _Stages | None = None) -> RunResult:
     """Run the pipeline on an already-read map (see :func:`run`)."""
     stages = stages or _Stages(opts)
-    warnings: list[str] = list(m.warnings)
     out_dir = Path(opts.output_dir)
-    _check_output_dir(out_dir)
+    created = _check_output_dir(out_dir)
+    try:
+        return _run_checked(m, opts, stages, out_dir)
+    except BaseException:
+        _remove_if_empty(out_dir, created)
+        raise
+
+
+def _run_checked(m: MapData, opts: RunOptions, stages: _Stages, out_dir: Path) -> RunResult:
+    warnings: list[str] = list(m.warnings)
     mode, gamma = _resolve_mode(opts, warnings)
     stem = map_stem(m.path or "map")
     names = aux_names(stem)
 
     work_shape = processing_shape(m.shape, opts.max_box)
-    factor = m.shape[0] / work_shape[0]
+    factor = tuple(s / w for s, w in zip(m.shape, work_shape))
     work_pix = m.voxel_size * max(s / w for s, w in zip(m.shape, work_shape))
     with stages("prepare"):
         work = m.data if tuple(work_shape) == m.shape else fourier_crop(m.data, work_shape)
@@ -229,7 +265,7 @@ def _write_outputs(m, opts, result, stem, names, scale, conf, lp_for_output, mod
                 output_paths=[result.output_paths[k] for k in modified],
                 map_threshold=result.map_threshold, scale_threshold=result.scale_threshold,
                 min_vis_scale=opts.min_vis_scale, tile_center_A=result.tile_center_A,
-                tile_radius_A=max(1.0, (est.tile.tile_shape[0] if est.tile else 1) * m.voxel_size / 2),
+                tile_radius_A=max(1.0, (est.tile.tile_shape[0] if est.tile else 1) * est.voxel_size / 2),
                 warning="solvent model may be poor - see the log" if result.bad_solvent_model else None,
                 version=__version__)
             result.output_paths["chimerax"] = out.write_text(names["chimerax"], script)
