@@ -109,3 +109,16 @@ def test_failure_leaves_no_files(test_data, tmp_path):
     with pytest.raises(TypeError, match="unknown option"):
         occupy.run(test_data / "emd_3488.mrc", output_dir=tmp_path, gamme=2)
     assert _names(tmp_path) == []
+
+
+def test_omit_confidence_lets_solvent_be_amplified(test_data, tmp_path):
+    src = read_map(test_data / "emd_5168.map").data
+    plain = occupy.run(test_data / "emd_5168.map", output_dir=tmp_path / "a", amplify=True, gamma=4,
+                       keep_arrays=True)
+    omit = occupy.run(test_data / "emd_5168.map", output_dir=tmp_path / "b", amplify=True, gamma=4,
+                      omit_confidence=True, keep_arrays=True)
+    assert omit.arrays["confidence"] is None  # not even computed
+    solvent = plain.arrays["confidence"] == 0
+    change_plain = np.abs(plain.arrays["amplify"] - src)[solvent].mean()
+    change_omit = np.abs(omit.arrays["amplify"] - src)[solvent].mean()
+    assert change_plain == 0 and change_omit > 0.1 * float(src.std())

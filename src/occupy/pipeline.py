@@ -180,7 +180,8 @@ def _run_checked(m: MapData, opts: RunOptions, stages: _Stages, out_dir: Path) -
         curve = confidence_curve(lpmap, solvent, hedge=opts.hedge_confidence, threads=opts.threads)
         if curve.bad_model:
             warn(BAD_MODEL_MESSAGE, warnings)
-        need_conf = opts.modifying or opts.exclude_solvent or opts.save_all_maps or opts.plot
+        need_conf = (opts.modifying or opts.exclude_solvent) and not opts.omit_confidence \
+            or opts.save_all_maps
         conf = voxel_confidence(lpmap, curve, threads=opts.threads) if need_conf else None
         var_limit = variability_limit(est.scale, est.scale_input, est.s_full)
     scale = est.scale
@@ -194,8 +195,7 @@ def _run_checked(m: MapData, opts: RunOptions, stages: _Stages, out_dir: Path) -
             conf = np.clip(fourier_pad(conf, m.shape), 0.0, 1.0).astype(np.float32)
         if lp_for_output is not None:
             lp_for_output = fourier_pad(lp_for_output, m.shape)
-    if conf is not None and opts.omit_confidence:
-        conf = np.ones_like(conf)  # expert option: full confidence everywhere
+    conf_used = None if opts.omit_confidence else conf  # None: full confidence (expert option)
 
     result = RunResult(input_path=Path(m.path or "map"), scale_mode=mode,
                        kernel_size=est.params.kernel_size, kernel_radius=est.params.kernel_radius,
@@ -213,7 +213,7 @@ def _run_checked(m: MapData, opts: RunOptions, stages: _Stages, out_dir: Path) -
         kinds = [k for k, on in (("amplify", opts.amplify), ("attenuate", opts.attenuate),
                                  ("sigmoid", opts.sigmoid is not None)) if on]
         for kind in kinds:
-            out, fac = modify(m.data, scale, conf, solvent, mode=kind, gamma=gamma,
+            out, fac = modify(m.data, scale, conf_used, solvent, mode=kind, gamma=gamma,
                               sigmoid=opts.sigmoid, pivot=opts.pivot, scale_limit=opts.scale_limit,
                               exclude_solvent=opts.exclude_solvent, lowpass_output=opts.lowpass_output,
                               voxel_size=m.voxel_size, hist_match=opts.hist_match, seed=opts.seed,
@@ -225,7 +225,8 @@ def _run_checked(m: MapData, opts: RunOptions, stages: _Stages, out_dir: Path) -
                 factors[kind] = fac  # only the first factor map is written
             del fac
         if opts.exclude_solvent and not kinds:
-            modified["exclude_solvent"] = (exclude_name(stem), flatten_solvent(m.data, conf))
+            flat = m.data.copy() if conf_used is None else flatten_solvent(m.data, conf_used)
+            modified["exclude_solvent"] = (exclude_name(stem), flat)
 
     with stages("write outputs"):
         _write_outputs(m, opts, result, stem, names, scale, conf, lp_for_output, modified, factors,
