@@ -72,7 +72,7 @@ def main() -> None:
     warnings.simplefilter("ignore")
 
     from occupy import __version__
-    from occupy._threads import usable_cpus
+    from occupy.threads import usable_cpus
     options = {"amplify": True, "gamma": 4.0} if args.amplify else {}
     cpus = usable_cpus()
     rows = []

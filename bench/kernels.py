@@ -21,10 +21,11 @@ from pathlib import Path
 import numpy as np
 import scipy.ndimage as ndi
 
-from occupy._threads import usable_cpus
-from occupy.kernels import ball_footprint, maximum_filter_ball, tile_search
-from occupy.scale import estimate_scale
-from occupy.tau import tau_from_nv
+from occupy.params import ball_footprint, tau_from_nv
+from occupy.stages.maxfilter import maximum_filter_ball
+from occupy.stages.scale import estimate_scale
+from occupy.stages.tiles import tile_search
+from occupy.threads import usable_cpus
 
 KERNELS = [(5, 2.5), (7, 3.8), (9, 4.5)]
 

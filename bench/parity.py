@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from occupy import read_map
-from occupy.scale import estimate_scale
-from occupy.solvent import fit_solvent
+from occupy.stages.scale import estimate_scale
+from occupy.stages.solvent import fit_solvent
 
 REPO = Path(__file__).resolve().parents[1]
 REF = json.loads((REPO / "tests" / "data" / "reference_occupy_0.1.13.json").read_text())

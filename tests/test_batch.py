@@ -59,7 +59,7 @@ def _inputs(maps: Path) -> list[Path]:
 
 def test_cli_local_pool(maps: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    proc = subprocess.run([sys.executable, "-m", "occupy.batch", *map(str, _inputs(maps)), "--jobs", "2",
+    proc = subprocess.run([sys.executable, "-m", "occupy.cli.batch", *map(str, _inputs(maps)), "--jobs", "2",
                            "-j", "2", "-o", str(out), "--amplify", "--gamma", "3"],
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 1, proc.stderr
@@ -77,7 +77,7 @@ def test_cli_local_pool(maps: Path, tmp_path: Path) -> None:
 def test_cli_all_ok_and_quiet(maps: Path, tmp_path: Path) -> None:
     listing = tmp_path / "maps.txt"
     listing.write_text(f"# two maps\n{maps / 'alpha.mrc'}\n\n{maps / 'beta.mrc'}\n")
-    proc = subprocess.run([sys.executable, "-m", "occupy.batch", str(listing), "-o", str(tmp_path / "o"),
+    proc = subprocess.run([sys.executable, "-m", "occupy.cli.batch", str(listing), "-o", str(tmp_path / "o"),
                            "-q", "-j", "1"], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     # --quiet: no table, no progress (an editable install may still print its rebuild line)
@@ -87,7 +87,7 @@ def test_cli_all_ok_and_quiet(maps: Path, tmp_path: Path) -> None:
 
 
 def test_usage_error_exit_2(maps: Path) -> None:
-    proc = subprocess.run([sys.executable, "-m", "occupy.batch", str(maps / "alpha.mrc"), "--jobs", "0"],
+    proc = subprocess.run([sys.executable, "-m", "occupy.cli.batch", str(maps / "alpha.mrc"), "--jobs", "0"],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and "error:" in proc.stderr
 

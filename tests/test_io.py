@@ -1,16 +1,14 @@
 """Map reading/writing: real maps against PROVENANCE.md, header round trips, bad inputs."""
 from __future__ import annotations
 
-import gzip
 import os
-from pathlib import Path
 
 import mrcfile
 import numpy as np
 import pytest
 
 from occupy import OccupyError, read_map, write_map
-from occupy.io import OutputSet
+from occupy.outputs.outputset import OutputSet
 
 # file, shape (file order), voxel size, axis order, nstart  -- from ../shared/data/PROVENANCE.md
 PROVENANCE = [
@@ -168,17 +166,17 @@ def test_output_set_all_or_nothing(tmp_path):
 
 def test_header_stats_match_mrcfile_and_ignore_threads(tmp_path, monkeypatch):
     """Our one-pass header statistics: mrcfile's definitions (rms = std), any thread count."""
-    from occupy._ext import _stats
+    from occupy.stats import header_statistics, value_range
     rng = np.random.default_rng(5)
     data = (rng.standard_normal((37, 60, 71)) * 3 + 100).astype(np.float32)   # several stat blocks
     flat = data.reshape(-1)
-    results = {t: _stats.mean_std(flat, t) for t in (1, 2, 4)}
+    results = {t: header_statistics(data, t) for t in (1, 2, 4)}
     assert results[1] == results[2] == results[4]
     lo, hi, mean, std = results[1]
     assert (lo, hi) == (float(data.min()), float(data.max()))
     assert mean == pytest.approx(float(data.mean(dtype=np.float64)), rel=1e-12)
     assert std == pytest.approx(float(data.std(dtype=np.float64)), rel=1e-9)
-    assert _stats.minmax(flat, 3) == (lo, hi)
+    assert value_range(flat, 3) == (lo, hi)
     ours = tmp_path / "ours.mrc"
     write_map(ours, data)
     ref = tmp_path / "ref.mrc"

@@ -6,7 +6,8 @@ import pytest
 import scipy.ndimage as ndi
 
 from occupy.errors import OccupyError
-from occupy.kernels import _decompose, ball_footprint, maximum_filter_ball
+from occupy.params import ball_footprint
+from occupy.stages.maxfilter import _decompose, maximum_filter_ball
 
 SHAPES = [(17, 17, 17), (16, 16, 16), (13, 20, 9), (1, 5, 7), (2, 3, 2), (1, 1, 1), (3, 1, 2)]
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from occupy.errors import OccupyError
-from occupy.modification import exclude_solvent, hist_match, modification_factor, modify, sigmoid_mu
+from occupy.stages.modification import flatten_solvent, match_histogram, modification_factor, modify, sigmoid_mu
 
 SOLVENT = SimpleNamespace(mean=0.0, sigma=0.05)
 
@@ -123,17 +123,17 @@ def test_hist_match():
     rng = np.random.default_rng(3)
     src = rng.standard_normal((10, 12, 8)).astype(np.float32)
     tmpl = rng.exponential(size=(10, 12, 8)).astype(np.float32)
-    out = hist_match(src, tmpl)
+    out = match_histogram(src, tmpl)
     assert out.shape == src.shape and out.dtype == np.float32
     np.testing.assert_array_equal(np.sort(out.ravel()), np.sort(tmpl.ravel()))
     np.testing.assert_array_equal(np.argsort(out.ravel()), np.argsort(src.ravel()))
-    small = hist_match(src, tmpl[:5])
+    small = match_histogram(src, tmpl[:5])
     assert small.min() == tmpl[:5].min() and small.max() == tmpl[:5].max()
 
 
 def test_exclude_solvent_and_errors():
     data, scale, conf = _inputs()
-    np.testing.assert_array_equal(exclude_solvent(data, conf), data * conf)
+    np.testing.assert_array_equal(flatten_solvent(data, conf), data * conf)
     with pytest.raises(OccupyError):
         modify(data, scale, conf, SOLVENT, mode="amplify", gamma=0.5)
     with pytest.raises(OccupyError):
@@ -143,7 +143,7 @@ def test_exclude_solvent_and_errors():
     with pytest.raises(OccupyError):
         modify(data, scale[:5], conf, SOLVENT, mode="amplify", gamma=2)
     with pytest.raises(OccupyError):
-        exclude_solvent(data, conf[:5])
+        flatten_solvent(data, conf[:5])
 
 
 @pytest.mark.parametrize("mode, kw", [("amplify", dict(gamma=3.0)), ("attenuate", dict(gamma=2.5)),
@@ -161,14 +161,14 @@ def test_fused_kernel_matches_factor_and_threads(mode, kw):
                                       ("sigmoid", dict(sigmoid=2.0, pivot=0.4))])
 def test_blocks_threads_and_return_factor_do_not_change_output(mode, kw, monkeypatch):
     """Many blocks and sub-blocks: identical bits for any thread count and block size."""
-    from occupy import modification
+    from occupy.stages import modification
     rng = np.random.default_rng(9)
     shape = (23, 41, 37)                          # 34891 voxels: 9 noise sub-blocks
     data = rng.uniform(-0.5, 2.0, shape).astype(np.float32)
     scale = rng.uniform(0, 1, shape).astype(np.float32)
     conf = rng.uniform(-0.2, 1, shape).clip(0, 1).astype(np.float32)   # many conf == 0
     ref, ref_f = modify(data, scale, conf, SOLVENT, mode=mode, seed=11, threads=1, **kw)
-    monkeypatch.setattr(modification, "_CHUNK", 5000)
+    monkeypatch.setattr(modification, "BLOCK_VOXELS", 5000)
     for t in (1, 2, 3):
         out, fac = modify(data, scale, conf, SOLVENT, mode=mode, seed=11, threads=t, **kw)
         np.testing.assert_array_equal(out, ref)

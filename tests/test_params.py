@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 
 from occupy.errors import OccupyError, OccupyWarning
-from occupy.params import derive_parameters, processing_shape
-from occupy.tau import tau_from_nv
+from occupy.params import derive_parameters, processing_shape, tau_from_nv
 
 SHAPE = (64, 64, 64)
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from ref_impl import ref_params, ref_scale_res, ref_tau
 
 import occupy
-from ref_impl import ref_params, ref_scale_res, ref_tau
 
 REF_JSON = Path(__file__).parent / "data" / "reference_occupy_0.1.13.json"
 REF = json.loads(REF_JSON.read_text())
@@ -99,7 +99,7 @@ def test_ref_impl_matches_original(case):
 
 def test_res_mode_parity(case):
     """Our res-mode scale equals the original's within 1e-5 (SPEC 6)."""
-    from occupy.scale import estimate_scale
+    from occupy.stages.scale import estimate_scale
 
     name, m, ref = case
     cfg = ref["configs"]["res"]
@@ -117,7 +117,7 @@ def test_res_mode_parity(case):
 @pytest.fixture(scope="module")
 def occ_result(case):
     """Our occ-mode estimate on one map, with its reference entry."""
-    from occupy.scale import estimate_scale
+    from occupy.stages.scale import estimate_scale
 
     name, m, ref = case
     return name, m, ref["configs"]["occ"], estimate_scale(m.data, m.voxel_size, mode="occ")
@@ -144,7 +144,7 @@ def test_ampl_config_shares_occ_scale():
 
 def test_solvent_parity(occ_result):
     """Solvent model on our lowpassed map: width within 5 %, mean within 0.05 widths."""
-    from occupy.solvent import fit_solvent
+    from occupy.stages.solvent import fit_solvent
 
     name, m, cfg, res = occ_result
     assert res.lowpassed is not None

@@ -104,7 +104,7 @@ def test_failure_leaves_no_files(test_data, tmp_path):
     with pytest.raises(OccupyError, match="larger than the box"):
         occupy.run(test_data / "emd_3488.mrc", output_dir=tmp_path, tile_size=150)
     assert _names(tmp_path) == []
-    with pytest.raises(OccupyError, match="--gamma must be >= 1"):
+    with pytest.raises(OccupyError, match=r"--gamma must be in \[1, 1000\]"):
         occupy.run(test_data / "emd_3488.mrc", output_dir=tmp_path, amplify=True, gamma=0.5)
     with pytest.raises(TypeError, match="unknown option"):
         occupy.run(test_data / "emd_3488.mrc", output_dir=tmp_path, gamme=2)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from occupy.errors import OccupyError
-from occupy import plots
+from occupy.outputs import plots
 
 pytest.importorskip("matplotlib")
 

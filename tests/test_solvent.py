@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 from occupy.errors import OccupyError
-from occupy.filters import lowpass
 from occupy.io import read_map
-from occupy.solvent import fit_gaussian, fit_solvent, gaussian, inscribed_sphere, sphere_rows
+from occupy.stages.lowpass import lowpass_filter
+from occupy.stages.solvent import fit_gaussian, fit_solvent, gaussian, inscribed_sphere, sphere_rows
 
 
 def _noise_map(shape=(40, 40, 40), mu=0.3, sigma=0.05, seed=0):
@@ -53,7 +53,7 @@ def test_fit_gaussian_exact_data():
 def test_numpy_fit_matches_scipy_on_real_maps(test_data, name):
     curve_fit = pytest.importorskip("scipy.optimize").curve_fit
     m = read_map(test_data / name)
-    lp = lowpass(m.data, m.voxel_size, max(8.0, 3 * m.voxel_size))
+    lp = lowpass_filter(m.data, m.voxel_size, max(8.0, 3 * m.voxel_size))
     model = fit_solvent(lp)
     (a, mu, sigma), _ = curve_fit(gaussian, model.x, model.heights, p0=model.guess)
     sigma = abs(sigma)
@@ -117,7 +117,7 @@ def test_sample_histogram_equals_numpy_on_real_maps(test_data):
     """The in-place sphere histogram gives np.histogram's heights and edges exactly."""
     for name in ("emd_3488.mrc", "emd_5168.map", "emd_1997.map"):
         data = read_map(test_data / name).data
-        lp = lowpass(data, 1.0, 8.0)
+        lp = lowpass_filter(data, 1.0, 8.0)
         for arr in (data, lp):
             (h, e), n = _sphere_histogram(arr)
             model = fit_solvent(arr)

@@ -6,7 +6,7 @@ import math
 import pytest
 
 from occupy.errors import OccupyError
-from occupy.tau import tau_from_nv, tau_root
+from occupy.params import tau_from_nv, tau_root
 
 
 @pytest.mark.parametrize(

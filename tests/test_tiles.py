@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from occupy.errors import OccupyError
-from occupy.kernels import tile_grid, tile_search
+from occupy.stages.tiles import tile_grid, tile_search
 
 
 def reference(x: np.ndarray, tau: float, tile_size: int | None = None):

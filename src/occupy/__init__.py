@@ -1,14 +1,22 @@
 """occupy: fast local-scale estimation and modification for cryo-EM maps.
 
-Public API (see docs/api.md): :func:`run`, :func:`estimate_scale`, :func:`fit_solvent`,
-:func:`confidence`, :func:`modify`, :func:`read_map`, :func:`write_map`,
-:func:`maximum_filter_ball`, :func:`tile_search`.  Heavy modules load on first use,
-so ``import occupy`` stays fast.
+The public API is what this package exports; heavy modules load on first use, so
+``import occupy`` stays fast. The package reads like the pipeline, and data flow one way:
+
+- ``errors``, ``constants``, ``threads``, ``stats``, ``arrays``: the foundation;
+- ``io``: reading and writing maps, and the one atomic-write and output-directory helper;
+- ``options`` (what the user asks, declared once) and ``params`` (what is derived from it);
+- ``stages``: lowpass, max filter, tiles, scale, solvent, confidence, modification;
+- ``outputs``: the output set, names, log, ChimeraX script, plots;
+- ``pipeline``: :func:`run`, its stages and :class:`RunResult`;
+- front ends: ``cli`` (``occupy``, ``occupy-batch``), ``relion``, ``emdb``; and ``batch``,
+  ``demo`` for many maps and the built-in example.
 """
 from __future__ import annotations
 
 from importlib import import_module
-from importlib.metadata import PackageNotFoundError, version as _version
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as _version
 from typing import Any
 
 try:
@@ -16,23 +24,25 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0+unknown"
 
-from .errors import OccupyError, OccupyWarning
-from .options import RunOptions, RunResult
+from .errors import OccupyError, OccupyWarning, OptionError
+from .options import RunOptions
 
 _LAZY = {
-    "MapData": "io", "read_map": "io", "write_map": "io",
-    "run": "pipeline",
-    "estimate_scale": "scale", "ScaleResult": "scale",
-    "fit_solvent": "solvent", "SolventModel": "solvent",
-    "confidence": "solvent_confidence", "confidence_curve": "solvent_confidence",
-    "voxel_confidence": "solvent_confidence",
-    "modify": "modification",
-    "maximum_filter_ball": "kernels", "tile_search": "kernels", "ball_footprint": "kernels",
-    "derive_parameters": "params", "lowpass": "filters",
+    "MapData": "io.maps", "read_map": "io.maps", "write_map": "io.maps",
+    "run": "pipeline", "RunResult": "pipeline",
+    "estimate_scale": "stages.scale", "ScaleResult": "stages.scale",
+    "fit_solvent": "stages.solvent", "SolventModel": "stages.solvent",
+    "confidence": "stages.confidence", "confidence_curve": "stages.confidence",
+    "voxel_confidence": "stages.confidence",
+    "modify": "stages.modification",
+    "maximum_filter_ball": "stages.maxfilter", "tile_search": "stages.tiles",
+    "ball_footprint": "params", "derive_parameters": "params",
+    "lowpass_filter": "stages.lowpass",
+    "run_batch": "batch",
     "make_demo_map": "demo",
 }
 
-__all__ = ["__version__", "OccupyError", "OccupyWarning", "RunOptions", "RunResult", *_LAZY]
+__all__ = ["__version__", "OccupyError", "OccupyWarning", "OptionError", "RunOptions", *_LAZY]
 
 
 def __getattr__(name: str) -> Any:

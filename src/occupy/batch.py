@@ -1,16 +1,14 @@
 """Batch runs: many maps through :func:`occupy.run`, in local processes or on a Dask cluster.
 
-``occupy-batch 'maps/*.mrc' list.txt --jobs 2 --amplify --gamma 4`` runs each map with
-the same options, writes every map's outputs into ``--output-dir`` (maps whose names
-give the same output stem are refused up front), keeps going past failing maps, prints
-a summary table and exits 1 if any map failed.
+Each map runs with the same options and writes its outputs into ``output_dir`` (maps
+whose names give the same output stem are refused up front); a failing map does not
+stop the others. The ``occupy-batch`` command (:mod:`occupy.cli.batch`) is a thin layer
+over :func:`run_batch`.
 """
 from __future__ import annotations
 
 import glob
 import os
-import shlex
-import sys
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -19,7 +17,7 @@ from typing import Any, Callable, Iterable
 
 from .errors import OccupyError, OccupyWarning
 
-__all__ = ["MapOutcome", "BatchReport", "run_batch", "expand_inputs", "main"]
+__all__ = ["BatchReport", "MapOutcome", "expand_inputs", "run_batch", "run_one"]
 
 _GLOB_CHARS = set("*?[")
 
@@ -87,7 +85,7 @@ def expand_inputs(items: Iterable[str | os.PathLike]) -> list[Path]:
 
 
 def _check_stems(paths: list[Path]) -> None:
-    from .naming import map_stem
+    from .outputs.names import map_stem
     seen: dict[str, Path] = {}
     clashes: list[str] = []
     for p in paths:
@@ -199,8 +197,8 @@ def run_batch(inputs: list[str | os.PathLike], *, jobs: int = 1, threads_per_job
     as it finishes.  A failing map does not stop the others.  Options are those of
     :class:`occupy.RunOptions` (``progress``/``check_abort`` are not allowed).
     """
-    from ._threads import effective_threads
     from .options import RunOptions
+    from .threads import effective_threads
     if jobs < 1:
         raise OccupyError(f"--jobs must be at least 1, got {jobs}")
     for bad in ("progress", "check_abort"):
@@ -225,99 +223,3 @@ def run_batch(inputs: list[str | os.PathLike], *, jobs: int = 1, threads_per_job
         outcomes = _run_local(paths, run_options, jobs, per_job or 1, done)
     return BatchReport(outcomes, time.perf_counter() - t0, jobs=jobs, threads_per_job=per_job,
                        backend="dask" if dask_scheduler else "local")
-
-
-# ----------------------------------------------------------------------------- command line
-
-_NOT_BATCH_OPTIONS = {"input_map", "emdb", "demo", "show_chimerax"}
-
-
-def build_command():
-    """The ``occupy-batch`` click command, built from the ``occupy`` option table."""
-    import rich_click as click
-
-    from .cli_options import OPTIONS
-    params: list = [click.Argument(["inputs"], nargs=-1, required=True, metavar="MAPS...")]
-    for spec in OPTIONS:
-        if spec.dest not in _NOT_BATCH_OPTIONS:
-            text = spec.short + (" Total for the batch; split between --jobs." if spec.dest == "threads" else "")
-            params.append(click.Option(list(spec.decls), help=text, **spec.kwargs))
-    params.append(click.Option(["--jobs", "jobs"], type=click.IntRange(min=1), default=1, show_default=True,
-                               help="Maps processed at once (local processes)."))
-    params.append(click.Option(["--dask-scheduler", "dask_scheduler"], metavar="ADDRESS",
-                               help="Run on this Dask scheduler (tcp://host:8786) instead of locally."))
-    return click.RichCommand(
-        name="occupy-batch", callback=_execute, params=params,
-        help="Run occupy on many maps (globs, paths, or .txt lists of paths) with the same options. "
-             "All outputs go to --output-dir; maps with the same file stem are refused. "
-             "Exit status 1 if any map failed.",
-        context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
-
-
-def _execute(**kw: Any) -> None:
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    from .cli_run import _NOT_RUN_OPTIONS, _scale_mode
-    quiet = kw["quiet"]
-    options = {k: v for k, v in kw.items() if k not in _NOT_RUN_OPTIONS | {"inputs", "jobs", "dask_scheduler"}}
-    options["scale_mode"] = _scale_mode(kw)
-    options["command_line"] = "occupy-batch " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-    err = Console(stderr=True, highlight=False, soft_wrap=True, quiet=quiet)
-    out = Console(highlight=False, soft_wrap=True, quiet=quiet)
-    paths = expand_inputs(kw["inputs"])
-    bar = Progress(TextColumn("occupy-batch"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                   TextColumn("{task.description}"), console=err, disable=quiet, transient=True)
-    with bar:
-        task = bar.add_task("", total=len(paths))
-
-        def on_done(o: MapOutcome) -> None:
-            bar.update(task, advance=1, description=f"{o.input_path.name}: {'ok' if o.ok else 'FAILED'}")
-
-        report = run_batch(paths, jobs=kw["jobs"], dask_scheduler=kw["dask_scheduler"], on_done=on_done,
-                           **options)
-    _summary(out, report)
-    if report.failed:
-        lines = "; ".join(f"{o.input_path} ({o.error})" for o in report.failed)
-        raise OccupyError(f"{len(report.failed)} of {len(report.outcomes)} maps failed: {lines}")
-
-
-def _summary(out, report: BatchReport) -> None:
-    from rich.table import Table
-    t = Table(title=f"occupy-batch: {len(report.succeeded)}/{len(report.outcomes)} maps ok in "
-                    f"{report.seconds:.1f} s ({report.backend}, {report.jobs} job(s), "
-                    f"{report.threads_per_job or 'auto'} thread(s) per map)")
-    for name, justify in (("map", "left"), ("s_full", "right"), ("solvent edge", "right"),
-                          ("warnings", "right"), ("time (s)", "right"), ("status", "left")):
-        t.add_column(name, justify=justify, overflow="fold")
-    for o in report.outcomes:
-        t.add_row(str(o.input_path), "-" if o.s_full is None else f"{o.s_full:.4g}",
-                  "-" if o.solvent_edge is None else f"{o.solvent_edge:.4g}", str(len(o.warnings)),
-                  f"{o.seconds:.2f}", "ok" if o.ok else f"FAILED: {o.error}")
-    out.print(t)
-
-
-def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point: exit 0 if every map succeeded, 1 if any failed, 2 on usage errors."""
-    import rich_click as click
-    from rich.console import Console
-    args = list(sys.argv[1:] if argv is None else argv)
-    err = Console(stderr=True, highlight=False, soft_wrap=True)
-    try:
-        build_command().main(args=args, prog_name="occupy-batch", standalone_mode=False)
-    except click.exceptions.Exit as e:
-        raise SystemExit(e.exit_code)
-    except click.UsageError as e:
-        err.print(f"error: {e.format_message()}  (see occupy-batch --help)", markup=False)
-        raise SystemExit(2)
-    except OccupyError as e:
-        err.print(f"error: {e}", markup=False)
-        raise SystemExit(1)
-    except (KeyboardInterrupt, click.exceptions.Abort):
-        err.print("error: interrupted")
-        raise SystemExit(130)
-    raise SystemExit(0)
-
-
-if __name__ == "__main__":
-    main()

@@ -1,13 +1,16 @@
 """A seeded synthetic map with domains at known occupancies, for ``--demo`` and accuracy tests."""
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
-__all__ = ["DemoMap", "make_demo_map", "DEMO_OCCUPANCIES", "domain_table"]
+__all__ = ["DEMO_FILE", "DEMO_OCCUPANCIES", "DemoMap", "domain_table", "make_demo_map", "write_demo_map"]
 
 DEMO_OCCUPANCIES = (1.0, 0.7, 0.4, 0.2)
+DEMO_FILE = "occupy_demo.mrc"
 
 
 @dataclass
@@ -96,3 +99,21 @@ def domain_table(demo: DemoMap, scale: np.ndarray, modified: dict[str, np.ndarra
             row[name] = float(arr[sel].mean()) / ref_mean[name]
         rows.append(row)
     return rows
+
+
+def write_demo_map(directory: str | os.PathLike, seed: int = 0) -> tuple[DemoMap, Path]:
+    """Make the demo map and write it as ``occupy_demo.mrc`` in ``directory`` (created if needed).
+
+    Returns
+    -------
+    (DemoMap, Path)
+        The map with its ground truth, and the file written.
+    """
+    from .io.files import prepare_output_dir
+    from .io.maps import write_map
+    prepare_output_dir(directory)
+    demo = make_demo_map(seed=seed)
+    path = Path(directory) / DEMO_FILE
+    write_map(path, demo.data, voxel_size=demo.voxel_size,
+              label="occupy demo: synthetic domains at occupancy " + "/".join(f"{o:g}" for o in demo.occupancies))
+    return demo, path

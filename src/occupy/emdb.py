@@ -12,7 +12,6 @@ import gzip
 import os
 import re
 import socket
-import tempfile
 import urllib.error
 import urllib.request
 import zlib
@@ -21,12 +20,13 @@ from pathlib import Path
 from typing import BinaryIO, Callable
 
 from .errors import OccupyError
+from .io.files import atomic_path, output_directory
 
 __all__ = ["DEFAULT_EMDB_URL", "normalize_emdb_id", "emdb_url", "fetch_emdb"]
 
 DEFAULT_EMDB_URL = "https://ftp.ebi.ac.uk/pub/databases/emdb/structures"
 ENV_VAR = "OCCUPY_EMDB_URL"
-_CHUNK = 1 << 20
+_READ_BYTES = 1 << 20   # bytes per read of the unpacked stream
 # Optional "EMD-" / "EMD_" / "emd-" / "emd_" prefix, then 1 to 9 digits, nothing else.
 _ID_RE = re.compile(r"(?:emd[-_])?([0-9]{1,9})", re.IGNORECASE)
 
@@ -70,34 +70,10 @@ def fetch_emdb(entry: str | int, output_dir: str | os.PathLike = ".", *, progres
     target = out_dir / f"emd_{entry_id}.map"
     if target.is_file():
         return target
-    _ensure_writable_dir(out_dir)
     url = emdb_url(entry_id, base_url)
-
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=out_dir)
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as sink:
-            _download(url, entry_id, sink, progress=progress, timeout=timeout)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            tmp.unlink()
-        except FileNotFoundError:
-            pass
-        raise
+    with output_directory(out_dir), atomic_path(target) as tmp, open(tmp, "wb") as sink:
+        _download(url, entry_id, sink, progress=progress, timeout=timeout)
     return target
-
-
-def _ensure_writable_dir(out_dir: Path) -> None:
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OccupyError(f"cannot create output directory {out_dir}: {exc.strerror or exc}") from exc
-    if not out_dir.is_dir():
-        raise OccupyError(f"output path {out_dir} is not a directory")
-    if not os.access(out_dir, os.W_OK | os.X_OK):
-        raise OccupyError(f"output directory is not writable: {out_dir}")
 
 
 def _download(url: str, entry_id: str, sink: BinaryIO, *, progress: bool, timeout: float) -> None:
@@ -143,7 +119,7 @@ def _gunzip(source: "_CountingReader", sink: BinaryIO, url: str) -> None:
     written = 0
     try:
         with gzip.GzipFile(fileobj=source, mode="rb") as gz:
-            while chunk := gz.read(_CHUNK):
+            while chunk := gz.read(_READ_BYTES):
                 _write(sink, chunk)
                 written += len(chunk)
     except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
@@ -202,8 +178,14 @@ class _progress_bar:
         if not self._enabled:
             return lambda n: None
         from rich.console import Console
-        from rich.progress import (BarColumn, DownloadColumn, Progress, TextColumn,
-                                   TimeRemainingColumn, TransferSpeedColumn)
+        from rich.progress import (
+            BarColumn,
+            DownloadColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+            TransferSpeedColumn,
+        )
 
         self._progress = Progress(TextColumn("Fetching {task.description}"), BarColumn(),
                                   DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn(),

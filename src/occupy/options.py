@@ -1,66 +1,324 @@
-"""Run options shared by the CLI, the Python API, RELION jobs and batch runs."""
+"""Every setting of a run, declared once: name, default, range, help and front ends.
+
+:class:`RunOptions` is the declaration. Each of its fields that users can set carries an
+:class:`Option` (in the field's metadata) saying how the command line spells it, what
+values it accepts and how ``--help``/``--help-all`` explain it. The ``occupy`` and
+``occupy-batch`` commands, the RELION job's ``--name value`` parameters and the
+options page of the documentation are all generated from these declarations, and
+:func:`check_option` is the one validation of a value, with one message, wherever the
+value enters (command line, RELION, :func:`occupy.run`, the array functions).
+"""
 from __future__ import annotations
 
 import dataclasses
+import math
+import numbers
+import os
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Callable
 
-from .errors import OccupyError
+from .constants import GAMMA_DEFAULT, GAMMA_MAX, MASK_INSIDE, MAX_BOX_MIN, MAX_KERNEL_SIZE, MIN_VIS_SCALE, SCALE_LIMIT
+from .errors import OptionError, warn
 
-__all__ = ["RunOptions", "RunResult"]
+__all__ = ["FRONT_ENDS", "PANELS", "Option", "RunOptions", "Switch", "check_option", "option_table",
+           "resolve_switches"]
+
+PANELS = ("Input", "Modification", "Estimation", "Output", "Run")
+FRONT_ENDS = frozenset({"occupy", "occupy-batch", "occupy-relion"})
+_UNSET: Any = object()
+
+
+@dataclass(frozen=True)
+class Switch:
+    """A flag that sets its option to ``value`` (``--raw-scale`` sets ``scale_mode='res'``)."""
+
+    flags: tuple[str, ...]
+    value: Any
+    help: str
+    details: str = ""
+
+    @property
+    def dest(self) -> str:
+        """Identifier of the flag's parsed value: the first long spelling."""
+        return self.flags[0].lstrip("-").replace("-", "_")
+
+
+@dataclass(frozen=True)
+class Option:
+    """How one setting is spelled, parsed, checked and explained.
+
+    Parameters
+    ----------
+    flags : tuple of str
+        Command-line spellings, e.g. ``("-g", "--gamma")``; a boolean option is written
+        ``"--on/--off"``. Empty for options spelled only through ``switches``.
+    kind : type
+        ``float``, ``int``, ``str`` or ``bool``: how text is parsed.
+    panel : str
+        Help panel, one of :data:`PANELS`.
+    help : str
+        One line for ``--help``.
+    details : str
+        More for ``--help-all`` and the documentation.
+    everyday : bool
+        Shown by ``--help`` (otherwise only by ``--help-all``).
+    metavar : str, optional
+        Placeholder of the value in help texts.
+    low, high : float, optional
+        Accepted range; ``low_open``/``high_open`` exclude the bound itself.
+    odd : bool
+        Only odd integers are accepted.
+    off : object, optional
+        One value accepted outside the range, meaning "off" (``--max-box 0``).
+    choices : tuple, optional
+        The accepted values (for options without a range).
+    hint : str
+        Appended to the message of a value below the range.
+    switches : tuple of Switch
+        Flags that each set the option to one value.
+    front_ends : frozenset of str
+        Programs that offer the option (:data:`FRONT_ENDS`); the API takes every option.
+    name : str
+        The :class:`RunOptions` field (filled in by :func:`option_table`).
+    default : object
+        The field's default (filled in by :func:`option_table`).
+    """
+
+    flags: tuple[str, ...]
+    kind: type
+    panel: str
+    help: str
+    details: str = ""
+    everyday: bool = False
+    metavar: str | None = None
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    high_open: bool = False
+    odd: bool = False
+    off: Any = _UNSET
+    choices: tuple = ()
+    hint: str = ""
+    switches: tuple[Switch, ...] = ()
+    front_ends: frozenset = FRONT_ENDS
+    name: str = ""
+    default: Any = None
+
+    @property
+    def flag(self) -> str:
+        """The long spelling used in messages (``--gamma``)."""
+        longs = [f.split("/")[0] for f in self.flags if f.startswith("--")]
+        if longs:
+            return longs[0]
+        return "/".join(s.flags[0] for s in self.switches) or f"--{self.name.replace('_', '-')}"
+
+    @property
+    def rule(self) -> str:
+        """The accepted values in words: ``in (0, 1]``, ``between 3 and 31``, ``>= 1``."""
+        low, high = self.low, self.high
+        if low is not None and high is not None:
+            if self.kind is int and not (self.low_open or self.high_open):
+                return f"between {low:g} and {high:g}"
+            return f"in {'(' if self.low_open else '['}{low:g}, {high:g}{')' if self.high_open else ']'}"
+        if low is not None:
+            if self.off is not _UNSET:
+                return f"{self.off!r} (off) or at least {low:g}"
+            if low == 0 and self.low_open:
+                return "positive"
+            return f"at least {low:g}" if self.kind is int else f"{'>' if self.low_open else '>='} {low:g}"
+        if high is not None:
+            return f"{'<' if self.high_open else '<='} {high:g}"
+        if self.choices:
+            return "one of " + ", ".join(map(str, self.choices))
+        return "valid"
+
+
+def _option(default: Any, *flags: str, **spec: Any) -> Any:
+    """A :class:`RunOptions` field with its :class:`Option` declaration."""
+    return field(default=default, metadata={"option": Option(flags=tuple(flags), **spec)})
+
+
+_A = "Å"
+_IN, _MOD, _EST, _OUT, _RUN = PANELS
 
 
 @dataclass
 class RunOptions:
-    """Every setting of a run; names match the long CLI options (``-`` -> ``_``)."""
+    """Every setting of a run of :func:`occupy.run`; names match the long CLI options.
+
+    The fields that users set are documented, with defaults and ranges, on the options
+    page of the documentation (generated from these declarations) and by
+    ``occupy --help-all``. Four fields exist only for embedding: ``command_line`` (text
+    recorded in the log), ``keep_arrays`` (return the arrays in ``RunResult.arrays``),
+    ``progress`` (called with each stage's name as it starts) and ``check_abort`` (called
+    between stages; raising from it stops the run and nothing is written).
+
+    Examples
+    --------
+    >>> opts = RunOptions.from_kwargs(amplify=True, gamma=4)
+    >>> opts.validate()
+    >>> opts.scale_limit, opts.modifying
+    (0.05, True)
+    """
 
     # input
-    resolution: float | None = None
-    lowpass: float | None = None
-    solvent_def: str | None = None
-    pixel_size: float | None = None
+    resolution: float | None = _option(
+        None, "-r", "--resolution", kind=float, panel=_IN, everyday=True, metavar=_A, low=0, low_open=True,
+        help="Nominal resolution (Å); sets the lowpass.",
+        details="Used as the lowpass when --lowpass is not given. If both are given the larger (coarser) "
+                "one is used.")
+    lowpass: float | None = _option(
+        None, "-lp", "--lowpass", kind=float, panel=_IN, everyday=True, metavar=_A, low=0, low_open=True,
+        help="Lowpass (Å) before solvent modelling / occ scale.",
+        details="Default max(8 Å, 3 x voxel size). Sets the kernel size and radius too (k = lowpass/voxel, "
+                "radius = lowpass/(2 voxel)). Larger values give smoother, more confident scale; use the worst "
+                "resolution among the components whose occupancy you want.")
+    solvent_def: str | None = _option(
+        None, "--solvent-def", "--solvent-definition", kind=str, panel=_IN, everyday=True, metavar="MASK",
+        help=f"Mask (>{MASK_INSIDE:g} = inside) helping to find solvent.",
+        details="A rough mask of the molecule. Only used to pick the solvent sample for the solvent model "
+                "(inside or outside, whichever is flatter); it does not limit where the map is modified. "
+                "Must have the input's shape.")
+    pixel_size: float | None = _option(
+        None, "--pixel-size", kind=float, panel=_IN, metavar=_A, low=0, low_open=True,
+        help="Voxel size (Å) if the header's is missing or wrong.",
+        details="Overrides the voxel size in the header for the calculation and the outputs.")
     # modification
-    amplify: bool = False
-    attenuate: bool = False
-    gamma: float | None = None
-    exclude_solvent: bool = False
-    sigmoid: float | None = None
-    pivot: float | None = None
-    hedge_confidence: float | None = None
-    scale_limit: float = 0.05
-    lowpass_output: float | None = None
-    hist_match: bool = False
-    omit_confidence: bool = False
-    seed: int = 0
+    amplify: bool = _option(
+        False, "--amplify", kind=bool, panel=_MOD, everyday=True,
+        help="Amplify confident partial occupancy.",
+        details="Scales each voxel by S^(1/gamma - 1), raising a component of scale S towards S^(1/gamma). "
+                "Writes ampl_<gamma>_<stem>.mrc. Uses the occ-mode (lowpassed) scale.")
+    attenuate: bool = _option(
+        False, "--attenuate", kind=bool, panel=_MOD, everyday=True,
+        help="Attenuate partial occupancy.",
+        details="Scales each voxel by S^(gamma - 1), weakening low-scale components (detergent belts, "
+                "flexible parts); fills what was removed with synthetic solvent noise. Writes "
+                "attn_<gamma>_<stem>.mrc.")
+    gamma: float | None = _option(
+        None, "-g", "--gamma", kind=float, panel=_MOD, everyday=True, metavar="G", low=1, high=GAMMA_MAX,
+        hint="values below 1 would swap amplification and attenuation - use the other option instead",
+        help="Strength of amplify/attenuate (>= 1).",
+        details=f"1 changes nothing; 2-5 is typical for amplification, 2-3 for attenuation; ~30 is the limit "
+                f"(everything non-solvent full, or only full-scale parts kept). Default {GAMMA_DEFAULT:g}; "
+                f"at most {GAMMA_MAX:g}.")
+    exclude_solvent: bool = _option(
+        False, "--exclude-solvent/--retain-solvent", kind=bool, panel=_MOD, everyday=True,
+        help="Flatten solvent in the outputs.",
+        details="Multiplies by the solvent confidence so solvent goes to zero. Alone, writes solExcl_<stem>.mrc; "
+                "with --amplify/--attenuate the modified maps get _solExcl.")
+    sigmoid: float | None = _option(
+        None, "--sigmoid", kind=float, panel=_MOD, metavar="G", low=1, high=GAMMA_MAX,
+        help="Sigmoid modification with this power.",
+        details="Pushes scale above --pivot up and below it down with f(S) = 1/(1+(mu(1-S)/(S(1-mu)))^G); "
+                "writes sigm_<G>-<P>_<stem>.mrc. Needs --pivot.")
+    pivot: float | None = _option(
+        None, "--pivot", kind=float, panel=_MOD, metavar="P", low=0, high=1, low_open=True, high_open=True,
+        help="Fixed point of --sigmoid (0..1).",
+        details="The scale value the sigmoid leaves unchanged.")
+    hedge_confidence: float | None = _option(
+        None, "--hedge-confidence", kind=float, panel=_MOD, metavar="P", low=1,
+        help="Raise confidence to this power.",
+        details="Values > 1 make the solvent confidence more conservative, e.g. 10 when amplification shows "
+                "a sphere of noise around the molecule.")
+    scale_limit: float = _option(
+        SCALE_LIMIT, "--scale-limit", kind=float, panel=_MOD, low=0, high=1, high_open=True,
+        help="Never modify where scale <= this.",
+        details=f"Voxels at or below this scale are left as they are (default {SCALE_LIMIT:g}).")
+    lowpass_output: float | None = _option(
+        None, "--lowpass-output", kind=float, panel=_MOD, metavar=_A, low=0, low_open=True,
+        help="Lowpass (Å) the modified maps.",
+        details="Optional hard lowpass of each modified map before the final clip.")
+    hist_match: bool = _option(
+        False, "--hist-match", kind=bool, panel=_MOD,
+        help="Match output histogram to the input's.",
+        details="Instead of clipping outputs to the input range, map their values onto the input's value "
+                "distribution.")
+    omit_confidence: bool = _option(
+        False, "--omit-confidence", kind=bool, panel=_MOD,
+        help="Ignore the solvent model (expert).",
+        details="Uses confidence 1 everywhere: solvent noise will be amplified too.")
+    seed: int = _option(
+        0, "--seed", kind=int, panel=_MOD, low=0,
+        help="Seed of the synthetic solvent noise.",
+        details="Attenuation adds seeded noise; the same seed gives identical output bits.")
     # estimation
-    tau: float | None = None
-    kernel_size: int | None = None
-    kernel_radius: float | None = None
-    tile_size: int | None = None
-    scale_mode: str = "auto"          # "auto" | "occ" | "res"
-    s0: bool = False
-    max_box: int = 0
+    tau: float | None = _option(
+        None, "-t", "--tau", kind=float, panel=_EST, metavar="TAU", low=0, high=1, low_open=True,
+        help="Percentile of the full-scale tile (0..1].",
+        details="Default derived from n_v (x^n_v + x - 1 = 0). Lower values put more of the map at scale 1; "
+                "prefer changing the kernel size.")
+    kernel_size: int | None = _option(
+        None, "-k", "--kernel-size", "--kernel", kind=int, panel=_EST, metavar="K", low=3, high=MAX_KERNEL_SIZE,
+        odd=True, help=f"Kernel box size (odd, 3..{MAX_KERNEL_SIZE}).",
+        details="Default lowpass/voxel made odd and clipped to 3..9. 5 or 7 is usually right (n_v 30-100).")
+    kernel_radius: float | None = _option(
+        None, "--kernel-radius", kind=float, panel=_EST, metavar="R", low=0, low_open=True,
+        help="Kernel radius (voxels).",
+        details="Default lowpass/(2 voxel). Voxels of the k^3 box within this radius form the kernel.")
+    tile_size: int | None = _option(
+        None, "--tile-size", kind=int, panel=_EST, metavar="N", low=1,
+        help="Side (voxels) of full-scale search tiles.",
+        details="Default box/20 per axis (12 for a 240-259 box). Smaller tiles narrow what counts as full "
+                "scale and stretch the scale range.")
+    scale_mode: str = _option(
+        "auto", kind=str, panel=_EST, choices=("auto", "occ", "res"),
+        help="Scale mode: occ (lowpassed map) or res (raw map); auto picks occ when modifying.",
+        switches=(Switch(("--lp-scale", "--occupancy"), "occ", "Estimate scale on the lowpassed map.",
+                         "occ mode: reduces resolution effects so the scale approximates occupancy. "
+                         "Default when modifying."),
+                  Switch(("--raw-scale",), "res", "Estimate scale on the raw map.",
+                         "res mode: scale includes resolution effects. Default when only estimating.")))
+    s0: bool = _option(
+        False, "--s0", kind=bool, panel=_EST,
+        help="Naive full scale: tau x map maximum.",
+        details="Skips the tile search; writes scale_naive_<stem>.mrc.")
+    max_box: int = _option(
+        0, "--max-box", kind=int, panel=_EST, low=MAX_BOX_MIN, off=0,
+        help="Downsample to this box first (0 = never).",
+        details="Fourier-crops larger maps for speed; outputs are padded back to the input box.")
     # output
-    output_dir: str = "."
-    plot: bool = False
-    chimerax: bool = True
-    min_vis_scale: float = 0.2
-    save_all_maps: bool = False
-    threads: int | None = None
+    output_dir: str = _option(
+        ".", "-o", "--output-dir", kind=str, panel=_OUT, everyday=True, metavar="DIR",
+        front_ends=FRONT_ENDS - {"occupy-relion"},
+        help="Directory for the outputs.",
+        details="Created if missing. Default: the current directory.")
+    plot: bool = _option(
+        False, "--plot", kind=bool, panel=_OUT, everyday=True,
+        help="Write PNG plots of the solvent model and scale.",
+        details="solModel_, modification_ (when modifying) and scale_slices_<stem>.png. Needs matplotlib "
+                "(pip install 'occupy[plot]').")
+    chimerax: bool = _option(
+        True, "--chimerax/--no-chimerax", kind=bool, panel=_OUT,
+        help="Write the ChimeraX script.",
+        details="chimX_<stem>.cxc colours every map by scale and defines scale_color and occupy_level.")
+    min_vis_scale: float = _option(
+        MIN_VIS_SCALE, "--min-vis-scale", kind=float, panel=_OUT, low=0, high=1, high_open=True,
+        help="Lowest scale on the colour key.",
+        details="Scale values below this get the bottom colour.")
+    save_all_maps: bool = _option(
+        False, "--save-all-maps", kind=bool, panel=_OUT,
+        help="Also write lowpass, confidence, factor maps.",
+        details="lowpass_<stem>.mrc, conf_<stem>.mrc and modification_<stem>.mrc.")
+    # run
+    threads: int | None = _option(
+        None, "-j", "--threads", kind=int, panel=_RUN, everyday=True, metavar="N", low=1,
+        help="Threads (default: OMP_NUM_THREADS or all cores).",
+        details="Results are identical for any thread count.")
+    # embedding only (no command-line spelling)
     command_line: str | None = None
     keep_arrays: bool = False
-    # progress: called with a stage name when a stage starts (None = silent)
     progress: Callable[[str], None] | None = None
-    # abort check: called between stages; raising stops the run (RELION abort)
     check_abort: Callable[[], None] | None = None
 
     @property
     def modifying(self) -> bool:
+        """True when a modified map is asked for (amplify, attenuate or sigmoid)."""
         return self.amplify or self.attenuate or self.sigmoid is not None
 
     @classmethod
     def from_kwargs(cls, **kwargs: Any) -> "RunOptions":
+        """Options from keyword arguments; unknown names raise :class:`TypeError`."""
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(kwargs) - names)
         if unknown:
@@ -68,66 +326,128 @@ class RunOptions:
         return cls(**kwargs)
 
     def validate(self) -> None:
-        """Raise :class:`OccupyError` for settings that cannot be honoured."""
-        if self.gamma is not None and not self.gamma >= 1:
-            raise OccupyError(f"--gamma must be >= 1 (got {self.gamma:g}); values below 1 would swap "
-                              "amplification and attenuation - use the other option instead")
-        if self.tau is not None and not (0 < self.tau <= 1):
-            raise OccupyError(f"--tau must be in (0, 1], got {self.tau:g}")
-        if self.kernel_size is not None:
-            k = self.kernel_size
-            if k % 2 == 0:
-                raise OccupyError(f"--kernel-size must be odd, got {k}")
-            if not 3 <= k <= 31:
-                raise OccupyError(f"--kernel-size must be between 3 and 31, got {k}")
-        if self.kernel_radius is not None and not self.kernel_radius > 0:
-            raise OccupyError(f"--kernel-radius must be positive, got {self.kernel_radius:g}")
-        if self.tile_size is not None and self.tile_size < 1:
-            raise OccupyError(f"--tile-size must be at least 1, got {self.tile_size}")
-        for name in ("resolution", "lowpass", "lowpass_output", "pixel_size"):
-            v = getattr(self, name)
-            if v is not None and not v > 0:
-                raise OccupyError(f"--{name.replace('_', '-')} must be positive, got {v:g}")
-        if self.hedge_confidence is not None and not self.hedge_confidence >= 1:
-            raise OccupyError(f"--hedge-confidence must be >= 1, got {self.hedge_confidence:g}")
-        if not 0 <= self.scale_limit < 1:
-            raise OccupyError(f"--scale-limit must be in [0, 1), got {self.scale_limit:g}")
-        if self.sigmoid is not None:
-            if not self.sigmoid >= 1:
-                raise OccupyError(f"--sigmoid must be >= 1, got {self.sigmoid:g}")
-            if self.pivot is None or not 0 < self.pivot < 1:
-                raise OccupyError("--sigmoid needs --pivot P with 0 < P < 1")
-        if self.max_box < 0 or (0 < self.max_box < 16):
-            raise OccupyError(f"--max-box must be 0 (off) or at least 16, got {self.max_box}")
-        if self.scale_mode not in ("auto", "occ", "res"):
-            raise OccupyError(f"scale mode must be auto, occ or res, got {self.scale_mode!r}")
-        if not 0 <= self.min_vis_scale < 1:
-            raise OccupyError(f"--min-vis-scale must be in [0, 1), got {self.min_vis_scale:g}")
-        if self.threads is not None and self.threads < 1:
-            raise OccupyError(f"--threads must be at least 1, got {self.threads}")
+        """Check every value and the combinations; raise :class:`OptionError` on the first bad one."""
+        for opt in option_table():
+            check_option(opt.name, getattr(self, opt.name))
+        if self.sigmoid is not None and self.pivot is None:
+            raise OptionError("--sigmoid G needs --pivot P (the scale it leaves unchanged, 0 < P < 1)")
+
+    def resolve(self, warnings: list[str]) -> tuple[str, float | None]:
+        """The scale mode (``occ``/``res``) and gamma this run uses; advice goes to ``warnings``.
+
+        ``auto`` becomes ``occ`` when modifying, else ``res``; gamma defaults to 2 when
+        amplifying or attenuating. Options that have no effect are reported as ignored.
+        """
+        gamma = self.gamma
+        if (self.amplify or self.attenuate) and gamma is None:
+            gamma = GAMMA_DEFAULT
+            warn(f"no --gamma given with --amplify/--attenuate: using --gamma {GAMMA_DEFAULT:g}", warnings)
+        for name, suffix in self._ignored():
+            warn(f"{name} has no effect without a modification (--amplify/--attenuate/--sigmoid{suffix}); "
+                 "ignored", warnings)
+        mode = self.scale_mode
+        if mode == "auto":
+            mode = "occ" if self.modifying else "res"
+        return mode, gamma
+
+    def _ignored(self) -> list[tuple[str, str]]:
+        flatten = self.modifying or self.exclude_solvent
+        return [(name, suffix) for name, used, needed, suffix in (
+            ("--gamma", self.gamma is not None, self.amplify or self.attenuate, ""),
+            ("--pivot", self.pivot is not None, self.sigmoid is not None, ""),
+            ("--lowpass-output", self.lowpass_output is not None, self.modifying, ""),
+            ("--hist-match", self.hist_match, self.modifying, ""),
+            ("--hedge-confidence", self.hedge_confidence is not None, flatten, "/--exclude-solvent"),
+        ) if used and not needed]
+
+    def changed(self) -> dict[str, Any]:
+        """The user-settable options that differ from their defaults, in declaration order."""
+        return {opt.name: getattr(self, opt.name) for opt in option_table()
+                if getattr(self, opt.name) != opt.default}
 
 
-@dataclass
-class RunResult:
-    """What a run produced: output paths, the numbers that matter, warnings and timings."""
+def option_table() -> tuple[Option, ...]:
+    """The :class:`Option` of every user-settable :class:`RunOptions` field, in order."""
+    return _TABLE
 
-    input_path: Path
-    output_paths: dict[str, Path] = field(default_factory=dict)  # role -> path
-    scale_mode: str = "res"
-    kernel_size: int = 0
-    kernel_radius: float = 0.0
-    n_v: int = 0
-    tau: float = 0.0
-    lowpass: float = 0.0
-    gamma: float | None = None
-    s_full: float = 0.0
-    tile_center_A: tuple[float, float, float] | None = None
-    solvent_mean: float = 0.0
-    solvent_width: float = 0.0
-    solvent_edge: float = 0.0
-    map_threshold: float = 0.0
-    scale_threshold: float = 0.0
-    bad_solvent_model: bool = False
-    warnings: list[str] = field(default_factory=list)
-    timings: dict[str, float] = field(default_factory=dict)
-    arrays: dict[str, Any] = field(default_factory=dict)  # only with keep_arrays=True
+
+def _build_table() -> tuple[Option, ...]:
+    return tuple(dataclasses.replace(f.metadata["option"], name=f.name, default=f.default)
+                 for f in dataclasses.fields(RunOptions) if "option" in f.metadata)
+
+
+_TABLE = _build_table()
+_BY_NAME = {opt.name: opt for opt in _TABLE}
+
+
+def check_option(name: str, value: Any, opt: Option | None = None) -> Any:
+    """Validate one value of option ``name``; return it unchanged.
+
+    Parameters
+    ----------
+    name : str
+        A :class:`RunOptions` field, e.g. ``"gamma"``.
+    value : object
+        The value; ``None`` is accepted where the default is ``None``.
+    opt : Option, optional
+        The declaration to check against (default: the field's).
+
+    Raises
+    ------
+    OptionError
+        With the message every front end shows, e.g.
+        ``--tau must be in (0, 1], got 1.5``.
+
+    Examples
+    --------
+    >>> check_option("kernel_size", 7)
+    7
+    >>> check_option("kernel_size", 6)
+    Traceback (most recent call last):
+    ...
+    occupy.errors.OptionError: --kernel-size must be odd, got 6
+    """
+    opt = opt or _BY_NAME[name]
+    if value is None and opt.default is None:
+        return value
+    if opt.kind in (int, float):
+        _check_number(opt, value)
+    elif opt.kind is bool and not isinstance(value, bool):
+        raise OptionError(f"{opt.flag} must be true or false, got {value!r}")
+    elif opt.kind is str and not isinstance(value, (str, os.PathLike)):
+        raise OptionError(f"{opt.flag} must be text or a path, got {value!r}")
+    if opt.choices and value not in opt.choices:
+        raise OptionError(f"{opt.flag} must be {opt.rule}, got {value!r}")
+    return value
+
+
+def _check_number(opt: Option, value: Any) -> None:
+    def bad(rule: str, hint: str = "") -> OptionError:
+        return OptionError(f"{opt.flag} must be {rule}, got {value!r}" + (f"; {hint}" if hint else ""))
+
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise bad("a number")
+    if not math.isfinite(float(value)):
+        raise bad("a finite number")
+    if opt.kind is int and int(value) != value:
+        raise bad("an integer")
+    if opt.off is not _UNSET and value == opt.off:
+        return
+    if opt.odd and int(value) % 2 == 0:
+        raise bad("odd")
+    below = opt.low is not None and (value <= opt.low if opt.low_open else value < opt.low)
+    above = opt.high is not None and (value >= opt.high if opt.high_open else value > opt.high)
+    if below or above:
+        raise bad(opt.rule, opt.hint if below else "")
+
+
+def resolve_switches(opt: Option, given: dict[Any, bool]) -> Any:
+    """The value set by an option's switches (``given``: switch value -> flag set).
+
+    Returns the option's default when no switch is set; raises :class:`OptionError`
+    when two different switches are set (``--lp-scale`` with ``--raw-scale``).
+    """
+    chosen = [s for s in opt.switches if given.get(s.value)]
+    if len({s.value for s in chosen}) > 1:
+        raise OptionError(" and ".join("/".join(s.flags) for s in chosen) + " contradict each other")
+    return chosen[0].value if chosen else opt.default

@@ -1,4 +1,8 @@
-"""Parameters derived from the box, the voxel size and the user's overrides (SPEC 2.1, 2.2)."""
+"""Parameters derived from the box, the voxel size and the user's overrides (SPEC 2.1, 2.2).
+
+The lowpass, the ball kernel (size, radius, footprint, ``n_v``), the tile-search rank
+fraction ``tau`` and the processing box under ``--max-box``.
+"""
 from __future__ import annotations
 
 import logging
@@ -7,9 +11,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .constants import DEFAULT_KERNEL_MAX, DEFAULT_KERNEL_MIN, LOWPASS_FLOOR_A, LOWPASS_VOXELS, MAX_KERNEL_SIZE
 from .errors import OccupyError, warn
+from .options import check_option
 
-__all__ = ["Parameters", "derive_parameters", "processing_shape", "default_lowpass"]
+__all__ = ["Parameters", "ball_footprint", "default_lowpass", "derive_parameters", "processing_shape",
+           "tau_from_nv", "tau_root"]
 
 _log = logging.getLogger("occupy")
 
@@ -18,10 +25,24 @@ _log = logging.getLogger("occupy")
 class Parameters:
     """Settings of one scale estimate.
 
-    ``lowpass`` in Å; ``kernel_size`` (odd, voxels) and ``kernel_radius`` (voxels) define the
-    ball ``footprint`` of ``n_v`` voxels; ``tau`` is the one used, ``tau_recommended`` the one
-    derived from ``n_v`` (equal unless the user overrode tau). ``warnings`` lists the advice
-    issued while deriving them.
+    Attributes
+    ----------
+    lowpass : float
+        Lowpass in Å.
+    kernel_size : int
+        Side of the kernel's cube (odd, voxels).
+    kernel_radius : float
+        Ball radius in voxels.
+    footprint : numpy.ndarray
+        Boolean ``kernel_size``³ ball.
+    n_v : int
+        Voxels in the ball.
+    tau : float
+        Rank fraction used by the tile search.
+    tau_recommended : float
+        The one derived from ``n_v`` (equal to ``tau`` unless the user overrode it).
+    warnings : list of str
+        Advice issued while deriving them.
     """
 
     lowpass: float
@@ -35,18 +56,106 @@ class Parameters:
 
 
 def default_lowpass(voxel_size: float) -> float:
-    """The lowpass used when neither ``--lowpass`` nor ``--resolution`` is given: max(8 Å, 3 pix).
+    """The lowpass when neither ``--lowpass`` nor ``--resolution`` is given: max(8 Å, 3 voxels).
 
-    ``3 pix`` is computed in float32, as the original program did with the header's value.
+    ``3 voxels`` is computed in float32, as the original program did with the header's value.
+
+    Examples
+    --------
+    >>> default_lowpass(1.0), default_lowpass(4.0)
+    (8.0, 12.0)
     """
-    return max(8.0, float(np.float32(3.0) * np.float32(voxel_size)))
+    return max(LOWPASS_FLOOR_A, float(np.float32(LOWPASS_VOXELS) * np.float32(voxel_size)))
+
+
+def ball_footprint(kernel_size: int, kernel_radius: float) -> np.ndarray:
+    """Boolean k×k×k ball: the voxels whose distance from the centre voxel is ``<= kernel_radius``.
+
+    Parameters
+    ----------
+    kernel_size : int
+        Odd cube side, 1 to 31.
+    kernel_radius : float
+        Radius in voxels (>= 0); the centre is voxel ``(k-1)/2`` on each axis and the
+        distance is computed and compared in float32 (SPEC 2.2).
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean array of shape ``(k, k, k)``.
+
+    Raises
+    ------
+    OccupyError
+        For an even, non-positive or too large size, or a negative radius.
+
+    Examples
+    --------
+    >>> int(ball_footprint(7, 3.8).sum())
+    251
+    """
+    if int(kernel_size) != kernel_size or kernel_size < 1 or kernel_size % 2 == 0:
+        raise OccupyError(f"kernel size must be a positive odd integer, got {kernel_size!r}")
+    k = int(kernel_size)
+    if k > MAX_KERNEL_SIZE:
+        raise OccupyError(f"kernel size {k} is too large (at most {MAX_KERNEL_SIZE})")
+    if not math.isfinite(kernel_radius) or kernel_radius < 0:
+        raise OccupyError(f"kernel radius must be a non-negative number, got {kernel_radius!r}")
+    ax = (np.arange(k, dtype=np.float32) - np.float32((k - 1) / 2.0)) ** 2
+    d2 = ax[:, None, None] + ax[None, :, None] + ax[None, None, :]
+    return np.sqrt(d2, dtype=np.float32) <= np.float32(kernel_radius)
+
+
+def tau_root(n: int) -> float:
+    """Positive real root of ``x**n + x - 1 = 0``, to 1e-12.
+
+    The root lies in [0.5, 1) for n >= 1: 0.5 for n=1, the golden ratio - 1 for n=2.
+
+    Examples
+    --------
+    >>> round(tau_root(2), 6)
+    0.618034
+    """
+    if int(n) != n or n < 1:
+        raise OccupyError(f"tau_root needs a positive integer, got {n!r}")
+    n = int(n)
+    lo, hi = 0.0, 1.0  # f(0) = -1 < 0, f(1) = 1 > 0, f increasing on [0, 1]
+    while hi - lo > 1e-13:
+        mid = 0.5 * (lo + hi)
+        if mid**n + mid - 1.0 > 0.0:
+            hi = mid
+        else:
+            lo = mid
+    x = 0.5 * (lo + hi)
+    # one Newton step polishes the last bits (f' >= 1 on [0, 1], so it is safe)
+    step = (x**n + x - 1.0) / (n * x ** (n - 1) + 1.0)
+    if math.isfinite(step) and abs(step) < 1e-12:
+        x -= step
+    return x
+
+
+def tau_from_nv(n_v: int) -> float:
+    """``tau`` for a kernel of ``n_v`` voxels, rounded exactly as SPEC 2.2 requires.
+
+    Examples
+    --------
+    >>> tau_from_nv(251), tau_from_nv(7000)
+    (0.9837, 0.999)
+    """
+    if int(n_v) != n_v or n_v < 1:
+        raise OccupyError(f"the kernel must contain at least one voxel, got n_v={n_v!r}")
+    n_v = int(n_v)
+    if n_v <= 1000:
+        return round(tau_root(n_v), 4)
+    if n_v < 7000:
+        return round(tau_root(1100 + 100 * ((n_v - 1000) // 100)), 5)
+    return 0.999
 
 
 def _choose_lowpass(voxel_size: float, lowpass: float | None, resolution: float | None,
                     sink: list[str]) -> float:
-    for name, v in (("lowpass", lowpass), ("resolution", resolution)):
-        if v is not None and not (math.isfinite(v) and v > 0):
-            raise OccupyError(f"--{name} must be a positive number of Å, got {v!r}")
+    check_option("lowpass", lowpass)
+    check_option("resolution", resolution)
     if lowpass is not None and resolution is not None:
         lp = max(float(lowpass), float(resolution))
         if lowpass != resolution:
@@ -60,20 +169,73 @@ def _choose_lowpass(voxel_size: float, lowpass: float | None, resolution: float 
     return default_lowpass(voxel_size)
 
 
+def _choose_kernel(lp: float, pix: float, kernel_size: int | None,
+                   kernel_radius: float | None) -> tuple[int, float]:
+    """Kernel size and radius: the overrides, else derived from the lowpass (float32, as the original)."""
+    if check_option("kernel_size", kernel_size) is not None:
+        k = int(kernel_size)
+    else:
+        k = int(math.floor(np.float32(lp) / np.float32(pix)))
+        k = min(max(2 * (k // 2) + 1, DEFAULT_KERNEL_MIN), DEFAULT_KERNEL_MAX)
+    if check_option("kernel_radius", kernel_radius) is not None:
+        return k, float(kernel_radius)
+    return k, float(np.float32(lp) / (np.float32(2.0) * np.float32(pix)))
+
+
+def _choose_tau(tau: float | None, n_v: int) -> tuple[float, float]:
+    """(tau used, tau recommended for ``n_v``); an override is logged with the recommendation."""
+    recommended = float(tau_from_nv(n_v))
+    if check_option("tau", tau) is None:
+        return recommended, recommended
+    if float(tau) != recommended:
+        _log.info("tau %.5g given; recommended for n_v=%d is %.5g", float(tau), n_v, recommended)
+    return float(tau), recommended
+
+
+def _kernel_advice(k: int, rk: float, n_v: int, sink: list[str]) -> None:
+    if k < 5:
+        warn(f"small kernel (size {k}, radius {rk:.2f} voxels): the solvent model is likely to be "
+             "poor; consider a larger --kernel-size or --lowpass", sink)
+    elif rk < k / 4:
+        warn(f"kernel radius {rk:.2f} voxels fills only part of the {k}^3 kernel box (n_v = {n_v}): "
+             "the solvent model is likely to be poor; raise --kernel-radius or --lowpass", sink)
+
+
 def derive_parameters(shape: tuple[int, ...], voxel_size: float, *,
                       lowpass: float | None = None, resolution: float | None = None,
                       kernel_size: int | None = None, kernel_radius: float | None = None,
                       tau: float | None = None) -> Parameters:
-    """Derive lowpass, kernel and tau per SPEC 2.2 from the box ``shape`` and ``voxel_size`` (Å).
+    """Derive the lowpass, kernel and tau of SPEC 2.2 for a box and voxel size.
 
-    Overrides are validated (:class:`OccupyError` on bad values). Advice (small kernel,
-    both lowpass and resolution given) is issued as :class:`OccupyWarning` and kept in
-    ``Parameters.warnings``; an overridden tau logs the recommended one on the
-    ``occupy`` logger.
+    Parameters
+    ----------
+    shape : tuple of int
+        The 3-D box (z, y, x).
+    voxel_size : float
+        Voxel size in Å.
+    lowpass, resolution, kernel_size, kernel_radius, tau : optional
+        The user's overrides (``--lowpass`` etc.); each is validated as its option is.
+
+    Returns
+    -------
+    Parameters
+        Advice (small kernel; both lowpass and resolution given) is issued as
+        :class:`OccupyWarning` and kept in ``Parameters.warnings``; an overridden tau logs
+        the recommended one on the ``occupy`` logger.
+
+    Raises
+    ------
+    OccupyError
+        For a box that is not 3-D or a voxel size that is not positive.
+    OptionError
+        For an override out of range.
+
+    Examples
+    --------
+    >>> p = derive_parameters((100, 100, 100), 1.05)
+    >>> p.lowpass, p.kernel_size, round(p.kernel_radius, 3), p.n_v, p.tau
+    (8.0, 7, 3.81, 251, 0.9837)
     """
-    from .kernels import ball_footprint
-    from .tau import tau_from_nv
-
     if len(shape) != 3:
         raise OccupyError(f"expected a 3-D box, got shape {tuple(shape)}")
     pix = float(voxel_size)
@@ -81,43 +243,13 @@ def derive_parameters(shape: tuple[int, ...], voxel_size: float, *,
         raise OccupyError(f"voxel size must be positive, got {voxel_size!r}")
     sink: list[str] = []
     lp = _choose_lowpass(pix, lowpass, resolution, sink)
-
-    if kernel_size is not None:
-        k = int(kernel_size)
-        if k != kernel_size or k % 2 == 0 or not 3 <= k <= 31:
-            raise OccupyError(f"--kernel-size must be an odd integer between 3 and 31, got {kernel_size!r}")
-    else:
-        # float32 arithmetic, like the original (the header's voxel size is float32)
-        k = int(math.floor(np.float32(lp) / np.float32(pix)))
-        k = 2 * (k // 2) + 1
-        k = min(max(k, 3), 9)
-    if kernel_radius is not None:
-        if not (math.isfinite(kernel_radius) and kernel_radius > 0):
-            raise OccupyError(f"--kernel-radius must be positive, got {kernel_radius!r}")
-        rk = float(kernel_radius)
-    else:
-        rk = float(np.float32(lp) / (np.float32(2.0) * np.float32(pix)))
+    k, rk = _choose_kernel(lp, pix, kernel_size, kernel_radius)
     footprint = np.asarray(ball_footprint(k, rk), dtype=bool)
     n_v = int(np.count_nonzero(footprint))
     if n_v < 1:
         raise OccupyError(f"the kernel (size {k}, radius {rk:g} voxels) contains no voxels")
-
-    tau_rec = float(tau_from_nv(n_v))
-    if tau is not None:
-        if not (math.isfinite(tau) and 0 < tau <= 1):
-            raise OccupyError(f"--tau must be in (0, 1], got {tau!r}")
-        tau_used = float(tau)
-        if tau_used != tau_rec:
-            _log.info("tau %.5g given; recommended for n_v=%d is %.5g", tau_used, n_v, tau_rec)
-    else:
-        tau_used = tau_rec
-
-    if k < 5:
-        warn(f"small kernel (size {k}, radius {rk:.2f} voxels): the solvent model is likely to be "
-             "poor; consider a larger --kernel-size or --lowpass", sink)
-    elif rk < k / 4:
-        warn(f"kernel radius {rk:.2f} voxels fills only part of the {k}^3 kernel box (n_v = {n_v}): "
-             "the solvent model is likely to be poor; raise --kernel-radius or --lowpass", sink)
+    tau_used, tau_rec = _choose_tau(tau, n_v)
+    _kernel_advice(k, rk, n_v, sink)
     return Parameters(lowpass=lp, kernel_size=k, kernel_radius=rk, footprint=footprint, n_v=n_v,
                       tau=tau_used, tau_recommended=tau_rec, warnings=sink)
 
@@ -129,6 +261,11 @@ def processing_shape(shape: tuple[int, ...], max_box: int) -> tuple[int, ...]:
     the largest side(s) become ``max_box`` and the other sides are scaled by the same
     factor and rounded to the nearest even number (at least 2, never larger than before).
     The processing voxel size is ``voxel_size * max(shape) / max_box``.
+
+    Examples
+    --------
+    >>> processing_shape((300, 200, 151), 256)
+    (256, 170, 128)
     """
     shape = tuple(int(n) for n in shape)
     if max_box is None or max_box <= 0:
@@ -142,6 +279,5 @@ def processing_shape(shape: tuple[int, ...], max_box: int) -> tuple[int, ...]:
         if n == largest:
             out.append(int(max_box))
         else:
-            m = 2 * int(round(n * factor / 2.0))
-            out.append(min(max(m, 2), n))
+            out.append(min(max(2 * int(round(n * factor / 2.0)), 2), n))
     return tuple(out)

@@ -15,10 +15,13 @@ import warnings
 from pathlib import Path
 from typing import Any, Callable
 
-from .cli_options import OPTIONS
-from .errors import OccupyError, OccupyWarning
+from .errors import OccupyWarning, OptionError
+from .io.files import write_text_atomic
+from .options import Option, option_table, resolve_switches
 
-__all__ = ["main", "parse_relion_args", "output_nodes_star"]
+__all__ = ["main", "output_nodes_star", "parse_relion_args"]
+
+PROGRAM = "occupy-relion"
 
 EXIT_SUCCESS = "RELION_JOB_EXIT_SUCCESS"
 EXIT_FAILURE = "RELION_JOB_EXIT_FAILURE"
@@ -27,10 +30,8 @@ ABORT_NOW = "RELION_JOB_ABORT_NOW"
 NODES_FILE = "RELION_OUTPUT_NODES.star"
 MAP_LABEL = "DensityMap.mrc"
 
-# occupy options that make no sense inside a RELION job (input/output come from RELION)
-_NOT_FOR_RELION = {"input_map", "emdb", "demo", "show_chimerax", "output_dir", "quiet"}
 # RELION's own arguments that occupy does not use
-_IGNORED = {"pipeline_control"}
+_IGNORED = {"pipeline_control", "verbose"}
 # RELION inputs occupy cannot take
 _WRONG_INPUTS = {"in_mov": "movies", "in_mic": "micrographs", "in_part": "particles",
                  "in_coords": "coordinates"}
@@ -42,19 +43,24 @@ class JobAborted(Exception):
     """Raised between pipeline stages when RELION asked the job to stop."""
 
 
-def _option_table() -> dict[str, tuple[str, Any, bool]]:
-    """Long option name (``-`` separated) -> (dest, value type, negated flag)."""
-    table: dict[str, tuple[str, Any, bool]] = {}
-    for spec in OPTIONS:
-        if spec.dest in _NOT_FOR_RELION:
+def _parameter_table() -> dict[str, tuple[Option, Any]]:
+    """RELION parameter name (``-`` separated) -> (option, value a true flag sets).
+
+    The value is None for an option given its own value, the switch's value for a switch
+    (``--raw-scale true``), and False for the negative spelling of a boolean
+    (``--no-chimerax true``).
+    """
+    table: dict[str, tuple[Option, Any]] = {}
+    for opt in option_table():
+        if PROGRAM not in opt.front_ends:
             continue
-        boolean = spec.kwargs.get("is_flag", False) or any("/" in d for d in spec.decls)
-        kind = bool if boolean else spec.kwargs.get("type", str)
-        for decl in spec.decls:
-            if not decl.startswith("--"):
-                continue
-            for i, name in enumerate(decl.split("/")):
-                table[name.lstrip("-")] = (spec.dest, kind, i == 1)
+        for decl in opt.flags:
+            if decl.startswith("--"):
+                for i, name in enumerate(decl.split("/")):
+                    table[name.lstrip("-")] = (opt, False if i == 1 else None)
+        for switch in opt.switches:
+            for flag in switch.flags:
+                table[flag.lstrip("-")] = (opt, switch)
     return table
 
 
@@ -65,7 +71,7 @@ def _convert(name: str, raw: str, kind: Any) -> Any:
             return True
         if text.lower() in _FALSE:
             return False
-        raise OccupyError(f"parameter --{name}: expected true/false/yes/no, got {raw!r}")
+        raise OptionError(f"parameter --{name}: expected true/false/yes/no, got {raw!r}")
     try:
         if kind is int:
             value = float(text)
@@ -75,24 +81,17 @@ def _convert(name: str, raw: str, kind: Any) -> Any:
         return kind(text)
     except ValueError:
         what = "an integer" if kind is int else "a number" if kind is float else "a value"
-        raise OccupyError(f"parameter --{name}: expected {what}, got {raw!r}") from None
+        raise OptionError(f"parameter --{name}: expected {what}, got {raw!r}") from None
 
 
-def parse_relion_args(argv: list[str]) -> tuple[Path, Path, dict[str, Any]]:
-    """Parse RELION's ``--name value`` arguments into (job dir, input map, run options).
-
-    Raises :class:`OccupyError` naming any unknown parameter or bad value.
-    """
-    table = _option_table()
-    job_dir: str | None = None
-    ref: str | None = None
-    options: dict[str, Any] = {}
-    lp_scale = raw_scale = False
+def _split(argv: list[str]) -> list[tuple[str, str]]:
+    """``--name value`` / ``--name=value`` / bare ``--flag`` pairs, in order."""
+    pairs = []
     i = 0
     while i < len(argv):
         arg = argv[i]
         if not arg.startswith("--") or len(arg) == 2:
-            raise OccupyError(f"unexpected argument {arg!r}: parameters must be given as --name value")
+            raise OptionError(f"unexpected argument {arg!r}: parameters must be given as --name value")
         key = arg[2:]
         if "=" in key:
             key, value = key.split("=", 1)
@@ -103,7 +102,36 @@ def parse_relion_args(argv: list[str]) -> tuple[Path, Path, dict[str, Any]]:
         else:
             value = "true"  # a bare --flag (RELION never does this, people typing it do)
             i += 1
-        norm = key.replace("_", "-")
+        pairs.append((key, value))
+    return pairs
+
+
+def parse_relion_args(argv: list[str]) -> tuple[Path, Path, dict[str, Any]]:
+    """Parse RELION's ``--name value`` arguments into (job dir, input map, run options).
+
+    Parameters
+    ----------
+    argv : list of str
+        The arguments RELION passes (``--o``, ``--in_3dref``, ``--in_mask``, ``--j``) and any
+        occupy option as ``--name value`` (``-`` or ``_`` in names; booleans as
+        true/false/yes/no).
+
+    Returns
+    -------
+    (Path, Path, dict)
+        The job directory, the input map and :func:`occupy.run` keywords.
+
+    Raises
+    ------
+    OptionError
+        Naming any unknown parameter or bad value.
+    """
+    table = _parameter_table()
+    job_dir: str | None = None
+    ref: str | None = None
+    options: dict[str, Any] = {}
+    switches: dict[str, dict[Any, bool]] = {}
+    for key, value in _split(argv):
         ukey = key.replace("-", "_")
         if ukey == "o":
             job_dir = value
@@ -117,28 +145,24 @@ def parse_relion_args(argv: list[str]) -> tuple[Path, Path, dict[str, Any]]:
             pass
         elif any(ukey.startswith(p) for p in _WRONG_INPUTS):
             kind = next(v for p, v in _WRONG_INPUTS.items() if ukey.startswith(p))
-            raise OccupyError(f"--{key}: occupy does not take {kind}; give a map as 'Input 3D reference'")
-        elif norm in table:
-            dest, kind, negated = table[norm]
-            value = _convert(key, value, kind)
-            if kind is bool and negated:
-                value = not value
-            if dest == "lp_scale":
-                lp_scale = value
-            elif dest == "raw_scale":
-                raw_scale = value
-            elif dest != "verbose":
-                options[dest] = value
+            raise OptionError(f"--{key}: occupy does not take {kind}; give a map as 'Input 3D reference'")
+        elif key.replace("_", "-") in table:
+            opt, sets = table[key.replace("_", "-")]
+            if sets is None or sets is False:
+                converted = _convert(key, value, opt.kind)
+                options[opt.name] = (not converted) if sets is False else converted
+            else:
+                switches.setdefault(opt.name, {})[sets.value] = _convert(key, value, bool)
         else:
-            raise OccupyError(f"unknown parameter --{key} (use occupy option names, e.g. --gamma 4, "
+            raise OptionError(f"unknown parameter --{key} (use occupy option names, e.g. --gamma 4, "
                               "--amplify true, --exclude-solvent yes, --lowpass 6; see occupy --help-all)")
     if job_dir is None:
-        raise OccupyError("missing --o JOBDIR (RELION passes the job directory)")
+        raise OptionError("missing --o JOBDIR (RELION passes the job directory)")
     if ref is None:
-        raise OccupyError("missing --in_3dref MAP: give the map as 'Input 3D reference'")
-    if lp_scale and raw_scale:
-        raise OccupyError("--lp-scale/--occupancy and --raw-scale contradict each other")
-    options["scale_mode"] = "occ" if lp_scale else "res" if raw_scale else "auto"
+        raise OptionError("missing --in_3dref MAP: give the map as 'Input 3D reference'")
+    for opt in option_table():
+        if opt.name in switches:
+            options[opt.name] = resolve_switches(opt, switches[opt.name])
     return Path(job_dir), Path(ref), options
 
 
@@ -158,12 +182,6 @@ def output_nodes_star(maps: list[Path]) -> str:
             name = f'"{name}"'
         lines.append(f"{name} {MAP_LABEL}")
     return "\n".join(lines) + "\n \n"
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
 
 
 def _touch(job_dir: Path, marker: str) -> None:
@@ -198,7 +216,7 @@ def _run_job(job_dir: Path, ref: Path, options: dict[str, Any], command_line: st
     for msg in result.warnings:
         _say(f" WARNING: {msg}")
     maps = [p for p in result.output_paths.values() if Path(p).suffix == ".mrc"]
-    _write_atomic(job_dir / NODES_FILE, output_nodes_star(maps))
+    write_text_atomic(job_dir / NODES_FILE, output_nodes_star(maps))
     _say(f" occupy: {result.scale_mode} scale, s_full = {result.s_full:.4g}, "
          f"solvent edge = {result.solvent_edge:.4g}, tau = {result.tau:.4g}")
     for p in result.output_paths.values():
@@ -214,7 +232,7 @@ Creating JOBDIR/RELION_JOB_ABORT_NOW stops the job between stages. See docs/reli
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point; exits 0 on success, 1 on failure, 2 when aborted."""
+    """Console-script entry point; exits 0 on success, 1 on failure, 2 when aborted, 130 on Ctrl-C."""
     args = list(sys.argv[1:] if argv is None else argv)
     if not args or args[0] in ("-h", "--help"):
         if args:
@@ -241,13 +259,14 @@ def main(argv: list[str] | None = None) -> None:
         _say(" occupy: aborted on request (RELION_JOB_ABORT_NOW); nothing was written")
         _touch(job_dir, EXIT_ABORTED)
         code = 2
-    except Exception as exc:  # noqa: BLE001 - any failure must leave RELION's marker
-        msg = str(exc) if isinstance(exc, OccupyError) else f"unexpected {type(exc).__name__}: {exc}"
+    except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 - any failure must leave RELION's marker
+        from .cli.common import describe_failure
+        status, msg = describe_failure(exc, PROGRAM, verbose_hint=False)
         print(f"error: {msg}", file=sys.stderr, flush=True)
         if job_dir is not None:
             (job_dir / NODES_FILE).unlink(missing_ok=True)
             _touch(job_dir, EXIT_FAILURE)
-        code = 1
+        code = 130 if status == 130 else 1   # RELION reads the marker; 2 means aborted
     raise SystemExit(code)
 
 

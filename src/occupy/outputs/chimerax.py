@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .errors import OccupyError
+from ..errors import OccupyError
 
 __all__ = ["PALETTE", "chimerax_script"]
 

@@ -3,16 +3,15 @@ from __future__ import annotations
 
 import pytest
 
-from occupy._ext import _openmp
-from occupy._threads import effective_threads, usable_cpus
+from occupy.threads import effective_threads, has_openmp, parallel_probe, usable_cpus
 
 
 def test_built_with_openmp():
-    assert _openmp.has_openmp() is True
+    assert has_openmp() is True
 
 
 def test_two_threads_run_concurrently():
-    probe = _openmp.parallel_probe(2)
+    probe = parallel_probe(2)
     assert len({tid for tid, _, _ in probe}) == 2
     assert all(team == 2 for _, team, _ in probe)
     assert all(met for _, _, met in probe)

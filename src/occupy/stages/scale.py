@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
-from .errors import OccupyError
-from .filters import lowpass as lowpass_filter
-from .kernels import maximum_filter_ball, tile_search
-from .params import Parameters, derive_parameters
+from ..errors import OccupyError
+from ..params import Parameters, derive_parameters
+from .lowpass import lowpass_filter
+from .maxfilter import maximum_filter_ball
+from .tiles import TileResult, tile_search
 
 __all__ = ["ScaleResult", "estimate_scale", "variability_limit"]
 
@@ -28,7 +28,7 @@ class ScaleResult:
     s_full: float
     tau: float
     params: Parameters
-    tile: Any
+    tile: TileResult | None
     lowpassed: np.ndarray | None
     scale_input: np.ndarray | None
     mode: str

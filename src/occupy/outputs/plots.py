@@ -13,7 +13,8 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from .errors import OccupyError
+from ..constants import MIN_VIS_SCALE, SCALE_LIMIT
+from ..errors import OccupyError
 
 __all__ = ["plot_solvent_model", "plot_modification", "plot_scale_slices"]
 
@@ -89,15 +90,15 @@ def plot_modification(path: str | os.PathLike, *, gammas_shown: Sequence[float] 
 
     ``used`` says what the run did, with optional keys ``amplify`` (gamma),
     ``attenuate`` (gamma), ``sigmoid`` (``(G, pivot)``) and ``scale_limit`` (default
-    0.05).  Curves for ``gammas_shown`` are drawn faintly; the ones used are drawn
+    ``SCALE_LIMIT``).  Curves for ``gammas_shown`` are drawn faintly; the ones used are drawn
     bold.  Below the scale limit nothing is changed (output = input), shaded grey.
     """
     unknown = set(used) - _MODIFY_KEYS
     if unknown:
         raise ValueError(f"plot_modification: unknown keys {sorted(unknown)}")
-    from .modification import modification_factor
+    from ..stages.modification import modification_factor
 
-    limit = float(used.get("scale_limit", 0.05))
+    limit = float(used.get("scale_limit", SCALE_LIMIT))
     s = np.linspace(0.0, 1.0, 501)
     above = s > limit
 
@@ -144,7 +145,7 @@ def _fmt_list(values: Sequence[float]) -> str:
 
 
 def plot_scale_slices(path: str | os.PathLike, *, data: np.ndarray, scale: np.ndarray,
-                      min_vis_scale: float = 0.2, title: str = "",
+                      min_vis_scale: float = MIN_VIS_SCALE, title: str = "",
                       threshold: float | None = None) -> None:
     """Central z, y and x slices of ``data`` in grey with ``scale`` overlaid in colour.
 

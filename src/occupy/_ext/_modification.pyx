@@ -1,32 +1,12 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, initializedcheck=False, cdivision=True
-"""Fused per-voxel kernels: confidence lookup and map modification (SPEC 2.6, 2.7).
+"""Fused per-voxel kernels of the map modification (SPEC 2.7).
 
 Every voxel is computed independently (no floating-point reductions), and the synthetic
 solvent draws are assigned to voxels through fixed-size sub-blocks, so results are
 identical for any thread count.
 """
 from cython.parallel cimport prange
-from libc.math cimport floor, pow, powf
-
-def lookup_confidence(const float[::1] values, const float[::1] table, float[::1] out,
-                      double vmin, double vmax, int n_threads):
-    """``out[i] = table[clip(floor((values[i] - vmin) / (vmax - vmin) * nbins), 0, nbins - 1)]``."""
-    cdef Py_ssize_t i, n = values.shape[0]
-    cdef Py_ssize_t nbins = table.shape[0]
-    cdef double span = vmax - vmin
-    cdef double b
-    cdef Py_ssize_t k
-    if out.shape[0] != n:
-        raise ValueError("output size differs from input size")
-    for i in prange(n, nogil=True, num_threads=n_threads, schedule="static"):
-        b = floor((values[i] - vmin) / span * nbins)
-        if b < 0:
-            k = 0
-        elif b > nbins - 1:
-            k = nbins - 1
-        else:
-            k = <Py_ssize_t>b
-        out[i] = table[k]
+from libc.math cimport pow, powf
 
 
 cdef enum:

@@ -4,9 +4,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from occupy.solvent_confidence import confidence_curve, monotone_confidence, voxel_confidence
 from occupy.errors import OccupyError
-from occupy.solvent import fit_solvent
+from occupy.stages.confidence import confidence_curve, monotone_confidence, voxel_confidence
+from occupy.stages.solvent import fit_solvent
 
 
 def test_monotone_rules_on_hand_made_curve():

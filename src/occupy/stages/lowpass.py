@@ -1,4 +1,4 @@
-"""Fourier-space filters: the hard spherical lowpass (SPEC 2.3) and Fourier crop/pad (SPEC 2.1).
+"""Fourier-space stages: the hard spherical lowpass (SPEC 2.3) and Fourier crop/pad (SPEC 2.1).
 
 All transforms are single precision (float32 <-> complex64) pyFFTW plans made per call with
 ``FFTW_ESTIMATE`` (planning takes milliseconds; FFTW keeps its own wisdom). The 3-D
@@ -13,10 +13,11 @@ import math
 import numpy as np
 import pyfftw
 
-from ._threads import effective_threads
-from .errors import OccupyError
+from ..constants import BLOCK_VOXELS
+from ..errors import OccupyError
+from ..threads import effective_threads
 
-__all__ = ["lowpass", "lowpass_cutoff", "fourier_crop", "fourier_pad"]
+__all__ = ["fourier_crop", "fourier_pad", "lowpass_cutoff", "lowpass_filter"]
 
 _FLAGS = ("FFTW_ESTIMATE",)
 
@@ -36,12 +37,12 @@ def _slab_plans(shape: tuple[int, ...]):
 
 
 def _slabs(n: int, shape_yx: tuple[int, int]):
-    """Yield (start, stop, plans) covering ``n`` planes in slabs of about 4 MB.
+    """Yield (start, stop, plans) covering ``n`` planes in slabs of about BLOCK_VOXELS voxels.
 
     Slab transforms are single-threaded on purpose: measured on 256^3, a cache-sized
     slab runs fastest on one thread (thread start-up per slab costs more than it saves).
     """
-    size = max(1, min(n, (1 << 20) // max(1, shape_yx[0] * shape_yx[1])))
+    size = max(1, min(n, BLOCK_VOXELS // max(1, shape_yx[0] * shape_yx[1])))
     plans = {}
     for start in range(0, n, size):
         stop = min(n, start + size)
@@ -140,7 +141,7 @@ def _scaled_freq_sq(n: int, longest: int, half: bool) -> np.ndarray:
     return f * f
 
 
-def lowpass(data: np.ndarray, voxel_size: float, lowpass_A: float,
+def lowpass_filter(data: np.ndarray, voxel_size: float, lowpass_A: float,
             threads: int | None = None) -> np.ndarray:
     """Hard spherical lowpass of a 3-D map at ``lowpass_A`` Å (SPEC 2.3); returns a new float32 array.
 

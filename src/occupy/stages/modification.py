@@ -1,6 +1,6 @@
 """Map modification guided by the local scale (SPEC 2.7).
 
-The per-voxel work is two fused OpenMP kernels per block of voxels (``_ext/_voxel.pyx``):
+The per-voxel work is two fused OpenMP kernels per block of voxels (``_ext/_modification.pyx``):
 the factor (float32 ``powf``, which may differ from numpy's float32 power by an ulp),
 then the synthetic solvent mix, the suppression and the clip. Temporaries stay
 block-sized whatever the box; results do not depend on the block size or the thread
@@ -13,16 +13,17 @@ import math
 
 import numpy as np
 
-from ._ext import _stats, _voxel
-from ._threads import effective_threads
-from .errors import OccupyError
-from .filters import lowpass as lowpass_filter
+from .._ext import _modification
+from ..constants import BLOCK_VOXELS, SCALE_LIMIT
+from ..errors import OccupyError, OptionError
+from ..options import check_option
+from ..stats import value_range
+from ..threads import effective_threads
+from .lowpass import lowpass_filter
 
-__all__ = ["modification_factor", "sigmoid_mu", "modify", "exclude_solvent", "hist_match",
-           "MODES"]
+__all__ = ["MODES", "flatten_solvent", "match_histogram", "modification_factor", "modify", "sigmoid_mu"]
 
 MODES = ("amplify", "attenuate", "sigmoid")
-_CHUNK = 1 << 20   # voxels per block (bounds the temporaries to a few MB)
 _MODE_CODE = {"amplify": 0, "attenuate": 1, "sigmoid": 2}
 
 
@@ -33,10 +34,8 @@ def sigmoid_mu(power: float, pivot: float) -> float:
     ``mu/(1-mu) = ((1-P)/P)^(1/G - 1)`` =: q, so ``mu = q/(1+q)``. For G >= 1 and
     0 < mu < 1, f increases monotonically from f(0)=0 to f(1)=1 (G = 1 gives f(S) = S).
     """
-    if not 0 < pivot < 1:
-        raise OccupyError(f"--pivot must be in (0, 1), got {pivot!r}")
-    if not power >= 1:
-        raise OccupyError(f"--sigmoid must be >= 1, got {power!r}")
+    check_option("pivot", pivot)
+    check_option("sigmoid", power)
     q = ((1.0 - pivot) / pivot) ** (1.0 / power - 1.0)
     return q / (1.0 + q)
 
@@ -49,17 +48,16 @@ def _check_mode(mode: str, gamma: float | None, sigmoid: float | None,
     if mode == "sigmoid":
         power = sigmoid if sigmoid is not None else gamma
         if power is None or pivot is None:
-            raise OccupyError("the sigmoid modification needs --sigmoid G and --pivot P")
+            raise OptionError("the sigmoid modification needs --sigmoid G and --pivot P")
         return float(power), sigmoid_mu(float(power), float(pivot))
-    if gamma is None or not gamma >= 1:
-        raise OccupyError(f"--gamma must be >= 1 (got {gamma!r}); values below 1 would swap "
-                          "amplification and attenuation")
+    if check_option("gamma", gamma) is None:
+        raise OptionError(f"{mode} needs --gamma G")
     return float(gamma), math.nan
 
 
 def modification_factor(scale: np.ndarray, *, mode: str, gamma: float | None = None,
                         sigmoid: float | None = None, pivot: float | None = None,
-                        scale_limit: float = 0.05) -> np.ndarray:
+                        scale_limit: float = SCALE_LIMIT) -> np.ndarray:
     """Per-voxel factor (float32) that the map is multiplied by (SPEC 2.7).
 
     amplify: ``S^(1/g - 1)``; attenuate: ``S^(g - 1)``; sigmoid (power ``sigmoid``, or
@@ -70,14 +68,14 @@ def modification_factor(scale: np.ndarray, *, mode: str, gamma: float | None = N
     scale = np.ascontiguousarray(scale, dtype=np.float32)
     out = np.empty(scale.shape, dtype=np.float32)
     none = np.empty(0, np.float32)
-    _voxel.factor_block(scale.reshape(-1), none, out.reshape(-1), _MODE_CODE[mode], g, mu,
+    _modification.factor_block(scale.reshape(-1), none, out.reshape(-1), _MODE_CODE[mode], g, mu,
                         scale_limit, False, np.empty(0, np.int64), effective_threads(None))
     return out
 
 
 def modify(data: np.ndarray, scale: np.ndarray, conf: np.ndarray | None, solvent=None, *,
            mode: str, gamma: float | None = None, sigmoid: float | None = None,
-           pivot: float | None = None, scale_limit: float = 0.05, exclude_solvent: bool = False,
+           pivot: float | None = None, scale_limit: float = SCALE_LIMIT, exclude_solvent: bool = False,
            lowpass_output: float | None = None, voxel_size: float | None = None,
            hist_match: bool = False, seed: int = 0, threads: int | None = None,
            return_factor: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
@@ -93,55 +91,79 @@ def modify(data: np.ndarray, scale: np.ndarray, conf: np.ndarray | None, solvent
     the factor and saves a full-size array. Results are identical for any ``threads``.
     """
     g, mu = _check_mode(mode, gamma, sigmoid, pivot)
-    data = np.asarray(data)
-    scale = np.asarray(scale)
-    if scale.shape != data.shape or (conf is not None and np.shape(conf) != data.shape):
-        raise OccupyError(f"modify: map {data.shape}, scale {scale.shape} and confidence "
-                          f"{None if conf is None else np.shape(conf)} shapes differ")
     synthetic = mode in ("attenuate", "sigmoid") and not exclude_solvent
-    if synthetic and solvent is None:
-        raise OccupyError(f"{mode} needs the solvent model for its synthetic solvent")
-    if lowpass_output is not None and voxel_size is None:
-        raise OccupyError("lowpass_output needs voxel_size")
-    rng = np.random.Generator(np.random.PCG64(seed)) if synthetic else None
+    _check_inputs(data, scale, conf, mode, synthetic and solvent is None,
+                  lowpass_output is not None and voxel_size is None)
     data = np.ascontiguousarray(data, dtype=np.float32)
     scale = np.ascontiguousarray(scale, dtype=np.float32)
-    use_conf = conf is not None
-    conf = np.ascontiguousarray(conf, dtype=np.float32) if use_conf else np.empty(0, np.float32)
+    conf = None if conf is None else np.ascontiguousarray(conf, dtype=np.float32)
     n_threads = effective_threads(threads)
-    d_flat, s_flat, c_flat = data.reshape(-1), scale.reshape(-1), conf.reshape(-1)
-    lo, hi = _stats.minmax(d_flat, n_threads) if d_flat.size else (0.0, 0.0)
+    lo, hi = (float(v) for v in value_range(data, n_threads)) if data.size else (0.0, 0.0)
     clip_here = lowpass_output is None and not hist_match
     out = np.empty(data.shape, dtype=np.float32)
     factor = np.empty(data.shape, dtype=np.float32) if return_factor else None
-    o_flat = out.reshape(-1)
-    scratch = None if return_factor else np.empty(min(_CHUNK, d_flat.size), np.float32)
-    mean = float(solvent.mean) if synthetic else 0.0
-    sigma = float(solvent.sigma) if synthetic else 0.0
-    no_noise, no_offsets = np.empty(0, np.float32), np.empty(0, np.int64)
-    for a in range(0, d_flat.size, _CHUNK):
-        b = min(a + _CHUNK, d_flat.size)
-        f_blk = factor.reshape(-1)[a:b] if return_factor else scratch[:b - a]
-        c_blk = c_flat[a:b] if use_conf else c_flat
-        need = np.empty(_voxel.n_sub_blocks(b - a) if synthetic else 0, np.int64)
-        _voxel.factor_block(s_flat[a:b], c_blk, f_blk, _MODE_CODE[mode], g, mu, scale_limit,
-                            use_conf, need, n_threads)
-        noise, offsets = no_noise, no_offsets
-        if synthetic:   # draws in voxel order, only for the voxels that use them
-            offsets = np.concatenate(([0], np.cumsum(need)))
-            noise = rng.standard_normal(int(offsets[-1]), dtype=np.float32)
-        _voxel.modify_block(d_flat[a:b], f_blk, c_blk, noise, offsets, o_flat[a:b], mean, sigma,
-                            use_conf, synthetic, not exclude_solvent, clip_here, lo, hi, n_threads)
+    noise = _Noise(solvent, seed) if synthetic else None
+    _modify_blocks(data, scale, conf, out, factor, (_MODE_CODE[mode], g, mu, scale_limit), noise,
+                   keep_input=not exclude_solvent, clip=(lo, hi) if clip_here else None, n_threads=n_threads)
     if lowpass_output is not None:
         out = lowpass_filter(out, voxel_size, lowpass_output, threads=threads)
     if hist_match:
-        return _hist_match(out, data), factor
+        return match_histogram(out, data), factor
     if not clip_here:
         np.clip(out, lo, hi, out=out)
     return out, factor
 
 
-def exclude_solvent(data: np.ndarray, conf: np.ndarray) -> np.ndarray:
+def _check_inputs(data, scale, conf, mode: str, no_solvent: bool, no_voxel_size: bool) -> None:
+    shape = np.shape(data)
+    if np.shape(scale) != shape or (conf is not None and np.shape(conf) != shape):
+        raise OccupyError(f"modify: map {shape}, scale {np.shape(scale)} and confidence "
+                          f"{None if conf is None else np.shape(conf)} shapes differ")
+    if no_solvent:
+        raise OccupyError(f"{mode} needs the solvent model for its synthetic solvent")
+    if no_voxel_size:
+        raise OccupyError("lowpass_output needs voxel_size")
+
+
+class _Noise:
+    """Seeded synthetic solvent N(mean, sigma): one stream of draws in voxel order."""
+
+    def __init__(self, solvent, seed: int):
+        self.rng = np.random.Generator(np.random.PCG64(seed))
+        self.mean, self.sigma = float(solvent.mean), float(solvent.sigma)
+
+    def draws(self, need: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Standard-normal draws for a block whose sub-blocks need ``need`` each, and their offsets."""
+        offsets = np.concatenate(([0], np.cumsum(need)))
+        return self.rng.standard_normal(int(offsets[-1]), dtype=np.float32), offsets
+
+
+def _modify_blocks(data: np.ndarray, scale: np.ndarray, conf: np.ndarray | None, out: np.ndarray,
+                   factor: np.ndarray | None, curve: tuple, noise: _Noise | None, *, keep_input: bool,
+                   clip: tuple[float, float] | None, n_threads: int) -> None:
+    """Run the two fused kernels block by block (``curve`` = mode code, g, mu, scale limit).
+
+    Temporaries stay block-sized; ``factor`` (if given) receives the factor map.
+    """
+    d_flat, s_flat, o_flat = data.reshape(-1), scale.reshape(-1), out.reshape(-1)
+    c_flat = conf.reshape(-1) if conf is not None else np.empty(0, np.float32)
+    scratch = np.empty(min(BLOCK_VOXELS, d_flat.size), np.float32) if factor is None else None
+    no_noise, no_offsets = np.empty(0, np.float32), np.empty(0, np.int64)
+    lo, hi = clip if clip is not None else (0.0, 0.0)
+    mean, sigma = (noise.mean, noise.sigma) if noise is not None else (0.0, 0.0)
+    for a in range(0, d_flat.size, BLOCK_VOXELS):
+        b = min(a + BLOCK_VOXELS, d_flat.size)
+        f_blk = factor.reshape(-1)[a:b] if factor is not None else scratch[:b - a]
+        c_blk = c_flat[a:b] if conf is not None else c_flat
+        need = np.empty(_modification.n_sub_blocks(b - a) if noise is not None else 0, np.int64)
+        _modification.factor_block(s_flat[a:b], c_blk, f_blk, *curve, conf is not None, need, n_threads)
+        draws, offsets = noise.draws(need) if noise is not None else (no_noise, no_offsets)
+        _modification.modify_block(d_flat[a:b], f_blk, c_blk, draws, offsets, o_flat[a:b], mean, sigma,
+                                   conf is not None, noise is not None, keep_input, clip is not None,
+                                   lo, hi, n_threads)
+
+
+def flatten_solvent(data: np.ndarray, conf: np.ndarray) -> np.ndarray:
     """Solvent-flattened map ``data * conf`` (float32)."""
     data = np.asarray(data)
     if np.shape(conf) != data.shape:
@@ -149,7 +171,7 @@ def exclude_solvent(data: np.ndarray, conf: np.ndarray) -> np.ndarray:
     return np.multiply(data, conf, dtype=np.float32)
 
 
-def hist_match(source: np.ndarray, template: np.ndarray) -> np.ndarray:
+def match_histogram(source: np.ndarray, template: np.ndarray) -> np.ndarray:
     """Give ``source`` the value distribution of ``template``, keeping the rank order of ``source``.
 
     With equal sizes the result holds exactly the template's values (the k-th smallest
@@ -168,5 +190,3 @@ def hist_match(source: np.ndarray, template: np.ndarray) -> np.ndarray:
     out[order] = tmpl
     return out.reshape(np.shape(source))
 
-
-_hist_match = hist_match   # reachable inside modify(), whose flag shadows the name

@@ -1,15 +1,7 @@
-"""Type stub for the fused per-voxel kernels (see _voxel.pyx)."""
+"""Type stub for the fused modification kernels (see _modification.pyx)."""
 import numpy as np
 import numpy.typing as npt
 
-def lookup_confidence(
-    values: npt.NDArray[np.float32],
-    table: npt.NDArray[np.float32],
-    out: npt.NDArray[np.float32],
-    vmin: float,
-    vmax: float,
-    n_threads: int,
-) -> None: ...
 def n_sub_blocks(n: int) -> int: ...
 def factor_block(
     scale: npt.NDArray[np.float32],

@@ -5,14 +5,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._ext import _voxel
-from ._threads import effective_threads
-from .errors import OccupyError
-from ._ext import _stats
-from .solvent import N_BINS, SolventModel, density_histogram, gaussian, histogram_edges
+from .._ext import _confidence
+from ..constants import CONTENT_FLOOR, N_BINS
+from ..errors import OccupyError
+from ..options import check_option
+from ..stats import density_histogram, value_range
+from ..threads import effective_threads
+from .solvent import SolventModel, gaussian
 
-__all__ = ["ConfidenceCurve", "confidence_curve", "monotone_confidence", "voxel_confidence",
-           "confidence"]
+__all__ = ["ConfidenceCurve", "confidence", "confidence_curve", "monotone_confidence", "voxel_confidence"]
+
 
 @dataclass
 class ConfidenceCurve:
@@ -80,22 +82,11 @@ def monotone_confidence(c: np.ndarray) -> np.ndarray:
 
 
 def _map_histogram(lpmap: np.ndarray, threads: int | None) -> tuple[np.ndarray, np.ndarray]:
-    """Density histogram of the whole map over its [min, max], equal to ``np.histogram``'s
-    (a compiled parallel pass for float32 maps)."""
-    fast = lpmap.dtype == np.float32 and lpmap.size > 0
-    if fast:
-        flat = np.ascontiguousarray(lpmap).reshape(-1)
-        n_threads = effective_threads(threads)
-        lo, hi = (np.float32(v) for v in _stats.minmax(flat, n_threads))
-    else:
-        lo, hi = (lpmap.min(), lpmap.max()) if lpmap.size else (0.0, 0.0)
+    """Density histogram of the whole map over its [min, max] (equal to ``np.histogram``'s)."""
+    lo, hi = value_range(lpmap, threads) if lpmap.size else (0.0, 0.0)
     if not (np.isfinite(lo) and np.isfinite(hi)) or not hi > lo:
         raise OccupyError("lowpassed map is constant or not finite; cannot compute confidence")
-    if not fast:
-        return np.histogram(lpmap, bins=N_BINS, range=(lo, hi), density=True)
-    edges = histogram_edges(lo, hi)
-    counts = _stats.histogram(flat, edges.astype(np.float64), n_threads)
-    return density_histogram(counts, edges), edges
+    return density_histogram(lpmap, lo, hi, threads)
 
 
 def confidence_curve(lpmap: np.ndarray, solvent: SolventModel,
@@ -104,11 +95,10 @@ def confidence_curve(lpmap: np.ndarray, solvent: SolventModel,
 
     ``hedge`` (P >= 1) raises the curve to the power P. ``threads`` only sets the speed.
     """
-    if hedge is not None and not hedge >= 1:
-        raise OccupyError(f"--hedge-confidence must be >= 1, got {hedge!r}")
+    check_option("hedge_confidence", hedge)
     heights, edges = _map_histogram(np.asarray(lpmap), threads)
     model = solvent(edges[:-1])
-    raw = (heights + 0.01 - model) / (heights + 0.01)
+    raw = (heights + CONTENT_FLOOR - model) / (heights + CONTENT_FLOOR)
     mono = monotone_confidence(raw)
     values = mono ** float(hedge) if hedge is not None else mono.copy()
     confident = np.flatnonzero(mono > 0.5)
@@ -127,7 +117,7 @@ def voxel_confidence(lpmap: np.ndarray, curve: ConfidenceCurve, threads: int | N
     lpmap = np.ascontiguousarray(lpmap, dtype=np.float32)
     table = np.clip(curve.values, 0.0, 1.0).astype(np.float32)
     out = np.empty(lpmap.shape, dtype=np.float32)
-    _voxel.lookup_confidence(lpmap.reshape(-1), table, out.reshape(-1), curve.vmin, curve.vmax,
+    _confidence.lookup_confidence(lpmap.reshape(-1), table, out.reshape(-1), curve.vmin, curve.vmax,
                              effective_threads(threads))
     return out
 

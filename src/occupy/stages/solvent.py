@@ -6,15 +6,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._ext import _stats
-from ._threads import effective_threads
-from .errors import OccupyError
+from ..constants import EDGE_LEVEL, MASK_INSIDE, N_BINS
+from ..errors import OccupyError
+from ..stats import rows_density_histogram, rows_value_range
 
-__all__ = ["SolventModel", "fit_solvent", "gaussian", "fit_gaussian", "inscribed_sphere",
-           "sphere_rows", "histogram_edges", "density_histogram", "N_BINS", "EDGE_LEVEL"]
-
-N_BINS = 1000
-EDGE_LEVEL = 1e-9   # model value marking the solvent edge
+__all__ = ["SolventModel", "check_solvent_mask", "fit_gaussian", "fit_solvent", "gaussian",
+           "inscribed_sphere", "sphere_rows"]
 
 
 def gaussian(x: np.ndarray | float, a: float, mu: float, sigma: float) -> np.ndarray:
@@ -53,11 +50,6 @@ class SolventModel:
         """Model value at ``x``."""
         return gaussian(x, self.amplitude, self.mean, self.sigma)
 
-    @property
-    def width(self) -> float:
-        """The solvent width, ``sigma``."""
-        return self.sigma
-
 
 def inscribed_sphere(shape: tuple[int, ...]) -> np.ndarray:
     """Boolean mask of voxels within ``floor(min(shape)/2)`` of the box centre ((n-1)/2 per axis)."""
@@ -84,17 +76,6 @@ def sphere_rows(shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
     x1 = (nx // 2 + np.searchsorted(right, room, side="right")).astype(np.int64)
     x0 = np.minimum(nx - x1, x1)            # mirror image of the last voxel inside
     return np.ascontiguousarray(x0), np.ascontiguousarray(x1)
-
-
-def histogram_edges(lo, hi) -> np.ndarray:
-    """The ``N_BINS + 1`` edges ``np.histogram(values, N_BINS, range=(lo, hi))`` would use."""
-    return np.histogram_bin_edges(np.empty(0, dtype=np.result_type(lo, hi)), bins=N_BINS, range=(lo, hi))
-
-
-def density_histogram(counts: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    """Histogram heights as a density, computed as ``np.histogram(..., density=True)`` does."""
-    width = np.array(np.diff(edges), float)
-    return counts / width / counts.sum()
 
 
 def _initial_guess(x: np.ndarray, h: np.ndarray) -> tuple[float, float, float]:
@@ -162,17 +143,28 @@ def fit_gaussian(x: np.ndarray, h: np.ndarray, p0: tuple[float, float, float], *
     return float(p[0]), float(p[1]), abs(float(p[2]))
 
 
-def _solvent_sample(lpmap: np.ndarray, mask: np.ndarray | None) -> tuple[np.ndarray, str]:
-    sphere = inscribed_sphere(lpmap.shape)
-    if mask is None:
-        return lpmap[sphere], "inscribed sphere"
+def check_solvent_mask(mask: np.ndarray, shape: tuple[int, ...], name: str = "solvent mask") -> np.ndarray:
+    """The inside (``mask > 0.9``) of a solvent-definition mask, checked against the map's ``shape``.
+
+    Raises
+    ------
+    OccupyError
+        If the shapes differ or no voxel is inside.
+    """
     mask = np.asarray(mask)
-    if mask.shape != lpmap.shape:
-        raise OccupyError(f"solvent mask shape {'x'.join(map(str, mask.shape))} does not match "
-                          f"the map shape {'x'.join(map(str, lpmap.shape))}")
-    inside = mask > 0.9
+    if mask.shape != tuple(shape):
+        raise OccupyError(f"{name} shape {'x'.join(map(str, mask.shape))} does not match "
+                          f"the input map shape {'x'.join(map(str, shape))}")
+    inside = mask > MASK_INSIDE
     if not inside.any():
-        raise OccupyError("solvent mask has no voxel above 0.9 (all zero?)")
+        raise OccupyError(f"{name} has no voxel above {MASK_INSIDE:g} (all zero?)")
+    return inside
+
+
+def _solvent_sample(lpmap: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, str]:
+    """The mask's inside or outside within the inscribed sphere, whichever varies less."""
+    sphere = inscribed_sphere(lpmap.shape)
+    inside = check_solvent_mask(mask, lpmap.shape)
     best = None
     for name, region in (("mask inside", inside), ("mask outside", ~inside)):
         values = lpmap[region & sphere]
@@ -190,18 +182,19 @@ def _sample_histogram(lpmap: np.ndarray, mask: np.ndarray | None,
                       threads: int | None) -> tuple[np.ndarray, np.ndarray, int, str]:
     """Density histogram (heights, edges), size and name of the solvent sample.
 
-    The inscribed sphere of a float32 map is histogrammed in place by the compiled kernel
-    (no gathered copy); counts equal ``np.histogram``'s (same edges, same bin rule).
+    Without a mask, the inscribed sphere of a float32 map is histogrammed in place by the
+    compiled kernel (no gathered copy); counts equal ``np.histogram``'s.
     """
     if mask is None and lpmap.dtype == np.float32 and lpmap.flags.c_contiguous and lpmap.size:
         x0, x1 = sphere_rows(lpmap.shape)
-        n_threads = effective_threads(threads)
-        lo, hi, n = _stats.rows_minmax(lpmap, x0, x1, n_threads)
+        lo, hi, n = rows_value_range(lpmap, x0, x1, threads)
         _check_sample(n, lo, hi)
-        edges = histogram_edges(np.float32(lo), np.float32(hi))
-        counts = _stats.rows_histogram(lpmap, x0, x1, edges.astype(np.float64), n_threads)
-        return density_histogram(counts, edges), edges, n, "inscribed sphere"
-    sample, where = _solvent_sample(lpmap, mask)
+        heights, edges = rows_density_histogram(lpmap, x0, x1, lo, hi, threads)
+        return heights, edges, n, "inscribed sphere"
+    if mask is None:
+        sample, where = lpmap[inscribed_sphere(lpmap.shape)], "inscribed sphere"
+    else:
+        sample, where = _solvent_sample(lpmap, mask)
     lo, hi = (sample.min(), sample.max()) if sample.size else (0.0, 0.0)
     _check_sample(sample.size, lo, hi)
     heights, edges = np.histogram(sample, bins=N_BINS, range=(lo, hi), density=True)

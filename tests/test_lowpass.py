@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from occupy.errors import OccupyError
-from occupy.filters import fourier_crop, fourier_pad, lowpass, lowpass_cutoff
+from occupy.stages.lowpass import fourier_crop, fourier_pad, lowpass_cutoff, lowpass_filter
 
 
 def _wave(shape, k, phase=0.3):
@@ -35,7 +35,7 @@ def test_cutoff_radius():
 def test_single_sinusoid_below_and_above_cutoff(k, kept):
     shape = (32, 32, 32)                      # pix 1, lp 4: radius 9 Fourier voxels exactly
     w = _wave(shape, k)
-    out = lowpass(w + 1.5, 1.0, 4.0, threads=1)
+    out = lowpass_filter(w + 1.5, 1.0, 4.0, threads=1)
     assert out.dtype == np.float32 and out.shape == shape
     expected = w + 1.5 if kept else np.full(shape, 1.5, np.float32)
     np.testing.assert_allclose(out, expected, atol=2e-5)
@@ -45,7 +45,7 @@ def test_single_sinusoid_below_and_above_cutoff(k, kept):
                                             ((17, 40, 26), 0.8, 3.3)])
 def test_matches_direct_fft_and_keeps_mean(shape, pix, lp):
     data = np.random.default_rng(1).standard_normal(shape).astype(np.float32) + 2.0
-    out = lowpass(data, pix, lp, threads=2)
+    out = lowpass_filter(data, pix, lp, threads=2)
     np.testing.assert_allclose(out, _reference(data, pix, lp), atol=2e-5)
     assert out.mean(dtype=np.float64) == pytest.approx(data.mean(dtype=np.float64), abs=1e-5)
     assert out.std() < data.std()
@@ -55,15 +55,15 @@ def test_non_cubic_cut_uses_longest_edge():
     # longest edge 40 voxels x 1 A; lp 5 -> |f| <= 9/40 cycles/A. Along the 20-voxel axis
     # that is 4.5 Fourier voxels: k=4 kept, k=5 removed.
     shape = (20, 40, 24)
-    kept = lowpass(_wave(shape, (4, 0, 0)), 1.0, 5.0)
-    gone = lowpass(_wave(shape, (5, 0, 0)), 1.0, 5.0)
+    kept = lowpass_filter(_wave(shape, (4, 0, 0)), 1.0, 5.0)
+    gone = lowpass_filter(_wave(shape, (5, 0, 0)), 1.0, 5.0)
     np.testing.assert_allclose(kept, _wave(shape, (4, 0, 0)), atol=2e-5)
     np.testing.assert_allclose(gone, 0.0, atol=2e-5)
 
 
 def test_skip_when_lowpass_below_nyquist():
     data = np.random.default_rng(2).standard_normal((16, 16, 16)).astype(np.float32)
-    out = lowpass(data, 2.0, 4.0)
+    out = lowpass_filter(data, 2.0, 4.0)
     assert out is not data
     np.testing.assert_array_equal(out, data)
 
@@ -71,14 +71,14 @@ def test_skip_when_lowpass_below_nyquist():
 def test_input_untouched_and_other_dtypes():
     data = np.random.default_rng(3).standard_normal((20, 20, 20))
     copy = data.copy()
-    out = lowpass(data, 1.0, 5.0)
+    out = lowpass_filter(data, 1.0, 5.0)
     np.testing.assert_array_equal(data, copy)
     np.testing.assert_allclose(out, _reference(data, 1.0, 5.0), atol=2e-5)
 
 
 def _band_limited(shape, pix=1.0, lp=5.0, seed=4):
     data = np.random.default_rng(seed).standard_normal(shape).astype(np.float32) + 0.5
-    return lowpass(data, pix, lp)
+    return lowpass_filter(data, pix, lp)
 
 
 @pytest.mark.parametrize("shape, small", [((48, 48, 48), (32, 32, 32)), ((45, 50, 39), (28, 30, 24)),
@@ -111,8 +111,8 @@ def test_crop_pad_reject_wrong_direction():
 
 def test_thread_count_does_not_change_bits():
     data = np.random.default_rng(6).standard_normal((37, 50, 44)).astype(np.float32)
-    one = lowpass(data, 1.0, 4.0, threads=1)
+    one = lowpass_filter(data, 1.0, 4.0, threads=1)
     for t in (2, 3):
-        np.testing.assert_array_equal(lowpass(data, 1.0, 4.0, threads=t), one)
+        np.testing.assert_array_equal(lowpass_filter(data, 1.0, 4.0, threads=t), one)
     np.testing.assert_array_equal(fourier_crop(data, (20, 30, 24), threads=1),
                                   fourier_crop(data, (20, 30, 24), threads=2))

@@ -3,26 +3,44 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["map_stem", "scale_name", "modified_name", "exclude_name", "aux_names"]
+__all__ = ["MAP_EXTENSIONS", "aux_names", "exclude_name", "map_stem", "modified_name", "scale_name"]
+
+# Extensions stripped from an input name to make the stem of its outputs.
+MAP_EXTENSIONS = (".gz", ".mrc", ".map", ".ccp4", ".mrcs", ".rec")
 
 
 def map_stem(path: str | Path) -> str:
-    """Input file name without its extension(s) (``emd_1.map.gz`` -> ``emd_1``)."""
+    """Input file name without its extension(s).
+
+    Examples
+    --------
+    >>> map_stem("data/emd_1.map.gz")
+    'emd_1'
+    """
     name = Path(path).name
-    for ext in (".gz", ".mrc", ".map", ".ccp4", ".mrcs", ".rec"):
+    for ext in MAP_EXTENSIONS:
         if name.lower().endswith(ext):
             name = name[: -len(ext)]
     return name
 
 
 def scale_name(stem: str, mode: str, s0: bool = False) -> str:
+    """``scale_res_<stem>.mrc``, ``scale_occ_<stem>.mrc`` or, with ``--s0``, ``scale_naive_<stem>.mrc``."""
     kind = "naive" if s0 else mode
     return f"scale_{kind}_{stem}.mrc"
 
 
 def modified_name(stem: str, kind: str, gamma: float | None = None, *, sigmoid: float | None = None,
                   pivot: float | None = None, exclude_solvent: bool = False) -> str:
-    """``ampl_4.0_<stem>.mrc``, ``attn_2.0_solExcl_<stem>.mrc``, ``sigm_8.0-0.50_<stem>.mrc``."""
+    """Name of a modified map.
+
+    Examples
+    --------
+    >>> modified_name("emd_1", "amplify", 4)
+    'ampl_4.0_emd_1.mrc'
+    >>> modified_name("emd_1", "sigmoid", sigmoid=8, pivot=0.5, exclude_solvent=True)
+    'sigm_8.0-0.50_solExcl_emd_1.mrc'
+    """
     if kind == "sigmoid":
         tag = f"sigm_{sigmoid:.1f}-{pivot:.2f}"
     else:
@@ -33,6 +51,7 @@ def modified_name(stem: str, kind: str, gamma: float | None = None, *, sigmoid: 
 
 
 def exclude_name(stem: str) -> str:
+    """``solExcl_<stem>.mrc``: the solvent-flattened map of ``--exclude-solvent`` alone."""
     return f"solExcl_{stem}.mrc"
 
 

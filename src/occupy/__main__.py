@@ -1,0 +1,4 @@
+"""``python -m occupy``: the ``occupy`` command."""
+from .cli.occupy import main
+
+main()

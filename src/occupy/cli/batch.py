@@ -1,0 +1,83 @@
+"""The ``occupy-batch`` command: many maps through :func:`occupy.batch.run_batch`."""
+from __future__ import annotations
+
+import shlex
+import sys
+from typing import Any
+
+import rich_click as click
+from rich.console import Console
+
+from ..errors import OccupyError
+from .common import click_params, command_options, run_main, run_options
+
+__all__ = ["build_command", "main"]
+
+PROGRAM = "occupy-batch"
+
+
+def build_command() -> click.Command:
+    """The ``occupy-batch`` click command: the run options of ``occupy``, plus the batch's own."""
+    params: list = [click.Argument(["inputs"], nargs=-1, required=True, metavar="MAPS...")]
+    params += click_params(command_options(PROGRAM),
+                           extra_help={"threads": " Total for the batch; split between --jobs."})
+    params.append(click.Option(["--jobs", "jobs"], type=click.IntRange(min=1), default=1, show_default=True,
+                               help="Maps processed at once (local processes)."))
+    params.append(click.Option(["--dask-scheduler", "dask_scheduler"], metavar="ADDRESS",
+                               help="Run on this Dask scheduler (tcp://host:8786) instead of locally."))
+    return click.RichCommand(
+        name=PROGRAM, callback=execute, params=params,
+        help="Run occupy on many maps (globs, paths, or .txt lists of paths) with the same options. "
+             "All outputs go to --output-dir; maps with the same file stem are refused. "
+             "Exit status 1 if any map failed.",
+        context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+
+
+def execute(**kw: Any) -> None:
+    """Run one ``occupy-batch`` invocation from its parsed options."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from ..batch import MapOutcome, expand_inputs, run_batch
+    options = run_options(kw)
+    options["command_line"] = "occupy-batch " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    err = Console(stderr=True, highlight=False, soft_wrap=True, quiet=kw["quiet"])
+    out = Console(highlight=False, soft_wrap=True, quiet=kw["quiet"])
+    paths = expand_inputs(kw["inputs"])
+    bar = Progress(TextColumn("occupy-batch"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                   TextColumn("{task.description}"), console=err, disable=kw["quiet"], transient=True)
+    with bar:
+        task = bar.add_task("", total=len(paths))
+
+        def on_done(o: MapOutcome) -> None:
+            bar.update(task, advance=1, description=f"{o.input_path.name}: {'ok' if o.ok else 'FAILED'}")
+
+        report = run_batch(paths, jobs=kw["jobs"], dask_scheduler=kw["dask_scheduler"], on_done=on_done,
+                           **options)
+    _summary(out, report)
+    if report.failed:
+        lines = "; ".join(f"{o.input_path} ({o.error})" for o in report.failed)
+        raise OccupyError(f"{len(report.failed)} of {len(report.outcomes)} maps failed: {lines}")
+
+
+def _summary(out: Console, report) -> None:
+    from rich.table import Table
+    t = Table(title=f"occupy-batch: {len(report.succeeded)}/{len(report.outcomes)} maps ok in "
+                    f"{report.seconds:.1f} s ({report.backend}, {report.jobs} job(s), "
+                    f"{report.threads_per_job or 'auto'} thread(s) per map)")
+    for name, justify in (("map", "left"), ("s_full", "right"), ("solvent edge", "right"),
+                          ("warnings", "right"), ("time (s)", "right"), ("status", "left")):
+        t.add_column(name, justify=justify, overflow="fold")
+    for o in report.outcomes:
+        t.add_row(str(o.input_path), "-" if o.s_full is None else f"{o.s_full:.4g}",
+                  "-" if o.solvent_edge is None else f"{o.solvent_edge:.4g}", str(len(o.warnings)),
+                  f"{o.seconds:.2f}", "ok" if o.ok else f"FAILED: {o.error}")
+    out.print(t)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point: 0 if every map succeeded, 1 if any failed, 2 on usage errors."""
+    run_main(build_command, argv, PROGRAM)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

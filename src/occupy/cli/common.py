@@ -1,0 +1,169 @@
+"""What the command-line programs share: options built from the declarations, one error handler.
+
+Every program's options come from :mod:`occupy.options` (the run's settings) and from
+:data:`COMMAND_OPTIONS` here (what only a command line has: where the input comes
+from, how much to print). :func:`run_main` is the one place that turns an outcome into
+an exit status and an ``error: ...`` line.
+"""
+from __future__ import annotations
+
+import sys
+from typing import Any, Callable, NoReturn
+
+import rich_click as click
+from rich.console import Console
+
+from ..errors import OccupyError, OptionError
+from ..options import FRONT_ENDS, PANELS, Option, option_table, resolve_switches
+
+__all__ = ["COMMAND_OPTIONS", "click_params", "command_options", "describe_failure", "panels",
+           "report_failure", "run_main", "run_options"]
+
+_IN, _MOD, _EST, _OUT, _RUN = PANELS
+
+
+def _command(name: str, *flags: str, kind: type, panel: str, help: str, details: str = "",
+             everyday: bool = True, metavar: str | None = None, front_ends=frozenset({"occupy"})) -> Option:
+    return Option(flags=flags, kind=kind, panel=panel, help=help, details=details, everyday=everyday,
+                  metavar=metavar, front_ends=front_ends, name=name, default=False if kind is bool else None)
+
+
+COMMAND_OPTIONS: tuple[Option, ...] = (
+    _command("input_map", "-i", "--input-map", kind=str, panel=_IN, metavar="MAP",
+             help="Input map (MRC/CCP4).",
+             details="The cryo-EM map to analyse, not solvent-flattened or masked if you can help it: the "
+                     "solvent model needs some solvent. Any box shape; float16/int8/int16/uint16/float32."),
+    _command("emdb", "--emdb", kind=str, panel=_IN, metavar="ID",
+             help="Download EMDB entry ID and use it as input.",
+             details="Fetches emd_<ID>.map.gz from the EMDB archive (mirror: OCCUPY_EMDB_URL), unpacks it to "
+                     "emd_<ID>.map in the output directory and reuses that file on later runs."),
+    _command("show_chimerax", "--show-chimerax", kind=bool, panel=_OUT,
+             help="Open the results in ChimeraX.",
+             details="Starts `chimerax` (or $CHIMERAX) on the script when found."),
+    _command("quiet", "-q", "--quiet", kind=bool, panel=_RUN, help="Print nothing but errors.",
+             front_ends=frozenset({"occupy", "occupy-batch"})),
+    _command("verbose", "-v", "--verbose", kind=bool, panel=_RUN,
+             help="Print parameters and the log; tracebacks on error.",
+             front_ends=frozenset({"occupy", "occupy-batch"})),
+    _command("demo", "--demo", kind=bool, panel=_RUN,
+             help="Run on a built-in synthetic map with known occupancies.",
+             details="Writes occupy_demo.mrc and runs the pipeline with the other options given, then "
+                     "compares estimated and true occupancy per domain."),
+)
+
+
+def command_options(program: str) -> list[Option]:
+    """The options ``program`` offers, grouped by panel: input sources first, then the run's."""
+    assert program in FRONT_ENDS
+    own = [o for o in COMMAND_OPTIONS if program in o.front_ends]
+    run = [o for o in option_table() if program in o.front_ends]
+    ordered = []
+    for panel in PANELS:
+        first, last = ([o for o in own if o.panel == panel], []) if panel == _IN else \
+            ([], [o for o in own if o.panel == panel])
+        ordered += first + [o for o in run if o.panel == panel] + last
+    return ordered
+
+
+def _help(text: str, details: str, show_all: bool) -> str:
+    return f"{text} {details}".strip() if show_all else text
+
+
+def click_params(options: list[Option], *, show_all: bool = True,
+                 extra_help: dict[str, str] | None = None) -> list[click.Option]:
+    """Click options for ``options``; ``show_all=False`` hides all but the everyday ones."""
+    params: list[click.Option] = []
+    for opt in options:
+        hidden = not (show_all or opt.everyday)
+        extra = (extra_help or {}).get(opt.name, "")
+        for switch in opt.switches:
+            params.append(click.Option([*switch.flags, switch.dest], is_flag=True, hidden=hidden,
+                                       help=_help(switch.help + extra, switch.details, show_all)))
+        if not opt.flags:
+            continue
+        kw: dict[str, Any] = {"help": _help(opt.help + extra, opt.details, show_all), "hidden": hidden}
+        if opt.kind is bool:
+            kw["default"] = opt.default
+            if "/" not in opt.flags[0]:
+                kw["is_flag"] = True
+        else:
+            kw.update(type=opt.kind, default=opt.default, metavar=opt.metavar)
+            if opt.default is not None and opt.name != "output_dir":
+                kw["show_default"] = True
+        params.append(click.Option([*opt.flags, opt.name], **kw))
+    return params
+
+
+def panel_names(options: list[Option], show_all: bool) -> dict[str, list[str]]:
+    """Parameter names per help panel, for rich-click's option panels."""
+    names: dict[str, list[str]] = {panel: [] for panel in PANELS}
+    for opt in options:
+        if show_all or opt.everyday:
+            names[opt.panel] += [s.dest for s in opt.switches] + ([opt.name] if opt.flags else [])
+    return names
+
+
+def panels(options: list[Option], show_all: bool) -> list[click.RichOptionPanel]:
+    """rich-click panels in :data:`PANELS` order."""
+    return [click.RichOptionPanel(name=panel, options=names)
+            for panel, names in panel_names(options, show_all).items()]
+
+
+def run_options(kw: dict[str, Any]) -> dict[str, Any]:
+    """The :class:`~occupy.options.RunOptions` keywords in parsed click values ``kw``.
+
+    Values of switch flags become their option's value (``--raw-scale`` ->
+    ``scale_mode='res'``); command-only values are left out.
+    """
+    out: dict[str, Any] = {}
+    for opt in option_table():
+        if opt.switches:
+            out[opt.name] = resolve_switches(opt, {s.value: kw.get(s.dest, False) for s in opt.switches})
+        elif opt.name in kw:
+            out[opt.name] = kw[opt.name]
+    return out
+
+
+def describe_failure(exc: BaseException, prog: str, verbose: bool = False,
+                     verbose_hint: bool = True) -> tuple[int, str]:
+    """Exit status and one-line message for an exception that ended a program.
+
+    2 for usage errors (unknown option, malformed or out-of-range value, contradictory
+    options: :class:`OptionError` and click's usage errors); 130 for Ctrl-C; 1 for any
+    other failure (:class:`OccupyError` says what; anything else is "unexpected", with a
+    pointer to ``--verbose`` unless ``verbose`` or not ``verbose_hint``).
+    """
+    if isinstance(exc, (click.exceptions.Abort, KeyboardInterrupt)):
+        return 130, "interrupted"
+    if isinstance(exc, click.UsageError):
+        return 2, f"{exc.format_message()}  (see {prog} --help)"
+    if isinstance(exc, OccupyError):
+        return 2 if isinstance(exc, OptionError) else 1, str(exc)
+    hint = "  (run with --verbose for details)" if verbose_hint and not verbose else ""
+    return 1, f"unexpected {type(exc).__name__}: {exc}{hint}"
+
+
+def report_failure(exc: BaseException, prog: str, verbose: bool = False) -> tuple[int, str]:
+    """Print ``error: <message>`` (after the traceback under ``--verbose``) for ``exc``; return
+    :func:`describe_failure`'s status and message. Call it inside the ``except`` block."""
+    status, message = describe_failure(exc, prog, verbose)
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    if verbose and not isinstance(exc, (click.UsageError, click.exceptions.Abort, KeyboardInterrupt)):
+        err.print_exception()
+    err.print(f"error: {message}", markup=False)
+    return status, message
+
+
+def run_main(command: Callable[[], click.Command], argv: list[str] | None, prog: str) -> NoReturn:
+    """Run a click command as a console script: exit 0, or as :func:`describe_failure` says."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        command().main(args=args, prog_name=prog, standalone_mode=False)
+    except click.exceptions.Exit as e:
+        raise SystemExit(e.exit_code)
+    except BaseException as exc:  # noqa: BLE001 - every failure leaves as one line and a status
+        if isinstance(exc, SystemExit):
+            raise
+        status, _ = report_failure(exc, prog, verbose="-v" in args or "--verbose" in args)
+        raise SystemExit(status) from None
+    raise SystemExit(0)

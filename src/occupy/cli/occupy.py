@@ -1,0 +1,184 @@
+"""The ``occupy`` command: a thin layer over :func:`occupy.run`."""
+from __future__ import annotations
+
+import shlex
+import sys
+import warnings
+from pathlib import Path
+from typing import Any
+
+import rich_click as click
+from rich.console import Console
+from rich.panel import Panel
+
+from ..errors import OccupyWarning
+from .common import click_params, command_options, panels, run_main, run_options
+
+__all__ = ["build_command", "main"]
+
+PROGRAM = "occupy"
+
+
+def build_command(show_all: bool = False) -> click.Command:
+    """The click command; ``show_all`` shows every option with its long help (``--help-all``)."""
+    options = command_options(PROGRAM)
+    params = click_params(options, show_all=show_all)
+    params.append(click.Option(["--help-all"], is_flag=True, expose_value=False, is_eager=True,
+                               callback=_help_all, help="Show every option with longer explanations."))
+    params.append(click.Option(["--version"], is_flag=True, expose_value=False, is_eager=True,
+                               callback=_print_version, help="Print the version and exit."))
+    return click.RichCommand(
+        name=PROGRAM, callback=execute, params=params,
+        help="Estimate the local scale (relative occupancy/resolution) of a cryo-EM map, and optionally "
+             "amplify or attenuate partial occupancy while a fitted solvent model keeps noise in check.\n\n"
+             "Examples: occupy -i map.mrc | occupy -i map.mrc --amplify --gamma 4 | occupy --demo",
+        epilog="Use --help-all for every option with longer explanations.",
+        context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110},
+        panels=panels(options, show_all))
+
+
+def _help_all(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    full = build_command(show_all=True)
+    click.echo(full.get_help(full.context_class(full, info_name=ctx.info_name)))
+    ctx.exit(0)
+
+
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    from .. import __version__
+    click.echo(f"occupy {__version__}")
+    if ctx.params.get("verbose") or "-v" in sys.argv or "--verbose" in sys.argv:
+        from ..threads import effective_threads, has_openmp
+        click.echo(f"OpenMP: {'yes' if has_openmp() else 'NO - kernels run single-threaded'}; "
+                   f"threads by default: {effective_threads()}")
+    ctx.exit(0)
+
+
+def _input_path(kw: dict[str, Any], out_dir: Path, err: Console):
+    """The map to run on (written, for --demo; downloaded, for --emdb) and the demo, if any."""
+    sources = [name for name in ("input_map", "emdb", "demo") if kw.get(name)]
+    if len(sources) != 1:
+        raise click.UsageError("give exactly one of -i/--input-map MAP, --emdb ID or --demo"
+                               if sources else "no input: give -i/--input-map MAP, --emdb ID or --demo")
+    if kw["demo"]:
+        from ..demo import write_demo_map
+        demo, path = write_demo_map(out_dir, seed=kw["seed"])
+        err.print(f"demo map written to {path}")
+        return path, demo
+    if kw["emdb"]:
+        from ..emdb import fetch_emdb
+        return fetch_emdb(kw["emdb"], out_dir, progress=not kw["quiet"]), None
+    return Path(kw["input_map"]), None
+
+
+def execute(**kw: Any) -> None:
+    """Run one ``occupy`` invocation from its parsed options."""
+    from ..options import RunOptions
+    options = run_options(kw)
+    RunOptions.from_kwargs(**options).validate()      # every value checked before any work
+    quiet, verbose = kw["quiet"], kw["verbose"]
+    err = Console(stderr=True, highlight=False, soft_wrap=True, quiet=quiet)
+    out = Console(highlight=False, soft_wrap=True, quiet=quiet)
+    input_path, demo = _input_path(kw, Path(kw["output_dir"]), err)
+    options["command_line"] = "occupy " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    options["keep_arrays"] = demo is not None
+
+    from ..pipeline import run
+    with err.status("occupy: starting", spinner="dots") as status, warnings.catch_warnings():
+        warnings.simplefilter("ignore", OccupyWarning)  # shown below, each once
+
+        def progress(stage: str) -> None:
+            status.update(f"occupy: {stage}")
+            if verbose:
+                err.print(f"  stage: {stage}")
+
+        result = run(input_path, progress=progress, **options)
+    _print_warnings(result.warnings, quiet, err)
+    if verbose:
+        err.print(result.output_paths["log"].read_text(), markup=False)
+    _summary(out, result)
+    if demo is not None:
+        _demo_table(out, demo, result)
+    if kw["show_chimerax"]:
+        _show_chimerax(err, result)
+
+
+def _print_warnings(messages: list[str], quiet: bool, err: Console) -> None:
+    from ..pipeline import BAD_MODEL_MESSAGE
+    for msg in messages:
+        if msg == BAD_MODEL_MESSAGE:
+            Console(stderr=True, quiet=quiet).print(Panel(msg, title="WARNING", border_style="bold red",
+                                                          style="bold"))
+        else:
+            err.print(f"warning: {msg}", markup=False)
+
+
+def _summary(out: Console, r) -> None:
+    out.print(f"[bold]{r.input_path.name}[/]: {r.scale_mode} scale, s_full = {r.s_full:.4g}, "
+              f"solvent edge = {r.solvent_edge:.4g}, tau = {r.tau:.4g}, n_v = {r.n_v}, "
+              f"{sum(r.timings.values()):.2f} s")
+    for p in r.output_paths.values():
+        out.print(f"  wrote {p}", markup=False)
+
+
+def _demo_table(out: Console, demo, r) -> None:
+    """True occupancy against the estimated scale (and modified maps) per demo domain."""
+    from rich.table import Table
+
+    from ..demo import domain_table
+    modified = {k: v for k, v in r.arrays.items() if k in ("amplify", "attenuate", "sigmoid", "exclude_solvent")}
+    ideal = {"amplify": lambda o: o ** (1 / r.gamma), "attenuate": lambda o: o ** r.gamma}
+    caption = "rel. = scale relative to domain 1"
+    if modified:
+        caption += "; modified maps: domain mean density relative to domain 1's"
+    if r.gamma is not None and any(name in ideal for name in modified):
+        caption += f"; ideal = occ^(1/g) (amplify) or occ^g (attenuate), g = {r.gamma:g}"
+    if r.scale_mode == "res":
+        caption += "; add --occupancy for the lowpassed (occupancy-like) scale"
+    t = Table(title=f"demo: true occupancy vs estimated {r.scale_mode} scale (median per domain)",
+              caption=caption)
+    for name in ("domain", "true occ", "scale", "rel."):
+        t.add_column(name, justify="left" if name == "domain" else "right")
+    for name in modified:
+        t.add_column(name, justify="right")
+        if name in ideal:
+            t.add_column("ideal", justify="right")
+    rows = domain_table(demo, r.arrays["scale"], modified)
+    for row in rows:
+        cells = [str(row["domain"]), f"{row['true']:.2f}", f"{row['scale']:.2f}",
+                 f"{row['scale'] / rows[0]['scale']:.2f}"]
+        for name in modified:
+            cells.append(f"{row[name]:.2f}")
+            if name in ideal:
+                cells.append(f"{ideal[name](row['true']):.2f}")
+        t.add_row(*cells)
+    out.print(t)
+
+
+def _show_chimerax(err: Console, r) -> None:
+    import os
+    import shutil
+    import subprocess
+    script = r.output_paths.get("chimerax")
+    if script is None:
+        err.print("--show-chimerax: no ChimeraX script was written (--no-chimerax)")
+        return
+    exe = os.environ.get("CHIMERAX") or shutil.which("chimerax") or shutil.which("ChimeraX")
+    if not exe:
+        err.print(f"ChimeraX not found (install it or set CHIMERAX=/path/to/chimerax); open the results "
+                  f"with: chimerax {shlex.quote(str(script))}", markup=False)
+        return
+    subprocess.Popen([exe, str(script)], cwd=script.parent, start_new_session=True)
+    err.print(f"started {exe} {script}", markup=False)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point (exit statuses: see :func:`occupy.cli.common.run_main`)."""
+    run_main(build_command, argv, PROGRAM)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

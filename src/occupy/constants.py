@@ -1,0 +1,53 @@
+"""Numbers that SPEC fixes, each named once; every use imports it from here.
+
+Pure Python with no imports, so that the option table (and with it ``occupy --help``)
+can use them without loading NumPy.
+"""
+from __future__ import annotations
+
+__all__ = [
+    "BLOCK_VOXELS",
+    "CONTENT_FLOOR",
+    "DEFAULT_KERNEL_MAX",
+    "DEFAULT_KERNEL_MIN",
+    "EDGE_LEVEL",
+    "GAMMA_DEFAULT",
+    "GAMMA_MAX",
+    "LOWPASS_FLOOR_A",
+    "LOWPASS_VOXELS",
+    "MASK_INSIDE",
+    "MAX_BOX_MIN",
+    "MAX_KERNEL_SIZE",
+    "MIN_VIS_SCALE",
+    "N_BINS",
+    "SCALE_LIMIT",
+    "TILES_PER_AXIS",
+]
+
+# Parameters (SPEC 2.2)
+LOWPASS_FLOOR_A = 8.0      # default lowpass is max(LOWPASS_FLOOR_A, LOWPASS_VOXELS * voxel size)
+LOWPASS_VOXELS = 3.0
+DEFAULT_KERNEL_MIN = 3     # the derived kernel size is clipped to [min, max]
+DEFAULT_KERNEL_MAX = 9
+MAX_KERNEL_SIZE = 31       # largest --kernel-size (and ball kernel) accepted
+MAX_BOX_MIN = 16           # --max-box is 0 (off) or at least this
+
+# Tile search (SPEC 2.4)
+TILES_PER_AXIS = 20
+
+# Solvent model and confidence (SPEC 2.5, 2.6)
+N_BINS = 1000              # histogram bins of the solvent sample and of the whole map
+EDGE_LEVEL = 1e-9          # model value that marks the solvent edge
+CONTENT_FLOOR = 0.01       # added to histogram heights in the raw confidence
+MASK_INSIDE = 0.9          # --solvent-def values above this count as inside
+
+# Modification (SPEC 2.7)
+SCALE_LIMIT = 0.05         # default --scale-limit: never modify where scale <= this
+GAMMA_DEFAULT = 2.0        # gamma used when a modification is asked without --gamma
+GAMMA_MAX = 1000.0         # largest --gamma (and --sigmoid power) accepted
+
+# Visualisation (SPEC 2.8, 3)
+MIN_VIS_SCALE = 0.2        # default --min-vis-scale
+
+# Memory: voxels per block of the blocked per-voxel passes (bounds temporaries to a few MB)
+BLOCK_VOXELS = 1 << 20

@@ -1,0 +1,344 @@
+"""Reading and writing MRC/CCP4 maps with the header facts that outputs must keep."""
+from __future__ import annotations
+
+import os
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import mrcfile
+import numpy as np
+
+from ..errors import OccupyError, warn
+from ..options import check_option
+from ..stats import header_statistics
+from .files import atomic_path
+
+__all__ = ["MapData", "read_map", "write_map", "write_mrc"]
+
+# MRC modes we accept, all processed as float32.
+_ACCEPTED_MODES = {0: "int8", 1: "int16", 2: "float32", 6: "uint16", 12: "float16"}
+_MODE_BYTES = {0: 1, 1: 2, 2: 4, 6: 2, 12: 2}
+_HEADER_BYTES = 1024
+
+
+@dataclass
+class MapData:
+    """A map and the header facts that outputs must preserve.
+
+    Attributes
+    ----------
+    data : numpy.ndarray
+        float32, indexed ``[z, y, x]`` (sections along Z) whatever the file's axis order.
+    voxel_size : float
+        Voxel size in Å used for the calculation (the X size, or ``--pixel-size``).
+    voxel_size_xyz : tuple of float
+        Voxel size per axis (x, y, z) in Å.
+    origin : tuple of float
+        Header origin (x, y, z) in Å.
+    nstart : tuple of int
+        ``nxstart``, ``nystart``, ``nzstart``.
+    axis_order : tuple of int
+        The file's (MAPC, MAPR, MAPS); outputs are written back in the same order.
+    cell : tuple of float, optional
+        Cell dimensions (Å).
+    sampling : tuple of int, optional
+        MX, MY, MZ of the header.
+    labels : list of str
+        Header labels.
+    path : str, optional
+        Where the map was read from.
+    warnings : list of str
+        What was odd about the file (also issued as :class:`OccupyWarning`).
+    """
+
+    data: np.ndarray
+    voxel_size: float
+    voxel_size_xyz: tuple[float, float, float] = (1.0, 1.0, 1.0)
+    origin: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    nstart: tuple[int, int, int] = (0, 0, 0)
+    axis_order: tuple[int, int, int] = (1, 2, 3)
+    cell: tuple[float, float, float] | None = None
+    sampling: tuple[int, int, int] | None = None
+    labels: list[str] = field(default_factory=list)
+    path: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """Shape of ``data`` (z, y, x)."""
+        return tuple(self.data.shape)
+
+
+def _file_to_zyx(axis_order: tuple[int, int, int]) -> tuple[int, int, int]:
+    """Transpose taking file-order array (sections, rows, cols) to [z, y, x]."""
+    mapc, mapr, maps = axis_order
+    # file axis 2 (columns) is crystal axis mapc, axis 1 is mapr, axis 0 is maps.
+    file_axis_of = {maps: 0, mapr: 1, mapc: 2}  # crystal axis (1=x,2=y,3=z) -> file axis
+    return (file_axis_of[3], file_axis_of[2], file_axis_of[1])
+
+
+def _zyx_to_file(axis_order: tuple[int, int, int]) -> tuple[int, int, int]:
+    fwd = _file_to_zyx(axis_order)
+    inv = [0, 0, 0]
+    for i, a in enumerate(fwd):
+        inv[a] = i
+    return (inv[0], inv[1], inv[2])
+
+
+def _check_path(p: Path) -> None:
+    if not p.exists():
+        raise OccupyError(f"input map not found: {p}")
+    if p.is_dir():
+        raise OccupyError(f"input map is a directory, not a file: {p}")
+    if not os.access(p, os.R_OK):
+        raise OccupyError(f"input map is not readable (permission denied): {p}")
+
+
+def _open(p: Path, msgs: list[str]):
+    """The open mrcfile object: strict first, then permissive (with a warning) for odd headers."""
+    try:
+        return mrcfile.open(p, mode="r", permissive=False)
+    except (ValueError, OSError) as strict_error:
+        mrc = mrcfile.open(p, mode="r", permissive=True)
+        if mrc.data is None or not _looks_like_map(mrc):
+            mrc.close()
+            _raise_not_map(p, strict_error)
+        msgs.append(f"{p.name}: non-standard header read permissively ({strict_error})")
+        return mrc
+
+
+def _check_header(path: Path, h) -> None:
+    nx, ny, nz = int(h.nx), int(h.ny), int(h.nz)
+    mode = int(h.mode)
+    if mode not in _ACCEPTED_MODES:
+        raise OccupyError(f"{path}: unsupported MRC data mode {mode} "
+                          f"(accepted: {', '.join(_ACCEPTED_MODES.values())})")
+    if min(nx, ny, nz) < 1:
+        raise OccupyError(f"{path}: not a valid MRC/CCP4 map (dimensions {nx}x{ny}x{nz})")
+    expected = _HEADER_BYTES + int(h.nsymbt) + nx * ny * nz * _MODE_BYTES[mode]
+    size = path.stat().st_size
+    if size < expected:
+        raise OccupyError(f"{path}: truncated map: file has {size} bytes, header promises {expected}")
+    if nz == 1:
+        raise OccupyError(f"{path}: this is a 2-D image ({nx}x{ny}), occupy needs a 3-D map")
+    if _is_image_stack(path, h):
+        raise OccupyError(f"{path}: this is an image stack ({nz} images), occupy needs a 3-D map")
+
+
+def _header_facts(p: Path, mrc, msgs: list[str]) -> dict:
+    """Everything but the data that a MapData keeps, read from an open, checked file."""
+    h = mrc.header
+    axis_order = (int(h.mapc), int(h.mapr), int(h.maps))
+    if sorted(axis_order) != [1, 2, 3]:
+        msgs.append(f"{p.name}: invalid axis order MAPC/MAPR/MAPS={axis_order}, assuming 1 2 3")
+        axis_order = (1, 2, 3)
+    vs = mrc.voxel_size
+    return dict(
+        axis_order=axis_order,
+        voxel_size_xyz=(float(vs.x), float(vs.y), float(vs.z)),
+        origin=(float(h.origin.x), float(h.origin.y), float(h.origin.z)),
+        nstart=(int(h.nxstart), int(h.nystart), int(h.nzstart)),
+        cell=(float(h.cella.x), float(h.cella.y), float(h.cella.z)),
+        sampling=(int(h.mx), int(h.my), int(h.mz)),
+        labels=[bytes(lab).decode("ascii", "replace").rstrip("\x00 ").strip()
+                for lab in h.label[: int(h.nlabl)]])
+
+
+def _read_file(p: Path, msgs: list[str]) -> tuple[np.ndarray, dict]:
+    """The raw (file-order) data and the header facts; every failure is an OccupyError."""
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            with _open(p, msgs) as mrc:
+                _check_header(p, mrc.header)
+                raw = np.asarray(mrc.data)
+                facts = _header_facts(p, mrc, msgs)
+        msgs.extend(f"{p.name}: {w.message}" for w in caught)
+    except OccupyError:
+        raise
+    except (ValueError, OSError, EOFError) as exc:
+        _raise_not_map(p, exc)
+    return raw, facts
+
+
+def _check_values(p: Path, data: np.ndarray, allow_constant: bool) -> None:
+    if not np.isfinite(data).all():
+        n_bad = int(data.size - np.count_nonzero(np.isfinite(data)))
+        raise OccupyError(f"{p}: map contains {n_bad} NaN/Inf values")
+    if not allow_constant and float(data.max()) == float(data.min()):
+        raise OccupyError(f"{p}: map is constant (every voxel is {float(data.min()):g})")
+
+
+def _voxel_size(p: Path, facts: dict, pixel_size: float | None, msgs: list[str]) -> float:
+    """The voxel size used (header X size, or ``pixel_size``, which also rewrites the facts)."""
+    if check_option("pixel_size", pixel_size) is not None:
+        voxel = float(pixel_size)
+        facts["voxel_size_xyz"] = (voxel, voxel, voxel)
+        facts["cell"] = tuple(float(n) * voxel for n in facts["sampling"])  # outputs carry it
+        return voxel
+    vxyz = facts["voxel_size_xyz"]
+    if not all(np.isfinite(v) and v > 0 for v in vxyz):
+        raise OccupyError(f"{p}: voxel size in the header is missing or non-positive "
+                          f"({vxyz[0]:g}, {vxyz[1]:g}, {vxyz[2]:g}); give it with --pixel-size")
+    if not np.allclose(vxyz, vxyz[0], rtol=1e-3):
+        msgs.append(f"{p.name}: anisotropic voxels {vxyz}; using the X size {vxyz[0]:g} A")
+    return vxyz[0]
+
+
+def read_map(path: str | os.PathLike, pixel_size: float | None = None, *,
+             allow_constant: bool = False) -> MapData:
+    """Read a 3-D MRC/CCP4 map as float32 ``[z, y, x]`` with its header facts.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The map file (MRC modes 0, 1, 2, 6 and 12; any axis order).
+    pixel_size : float, optional
+        Voxel size in Å to use instead of the header's (``--pixel-size``).
+    allow_constant : bool
+        Accept a constant map (for masks).
+
+    Returns
+    -------
+    MapData
+        Old or slightly malformed headers are read permissively; what was odd is in
+        ``MapData.warnings`` and issued as :class:`OccupyWarning`.
+
+    Raises
+    ------
+    OccupyError
+        With a one-line message for anything that cannot be processed: missing file,
+        not a map, truncated data, 2-D images or stacks, NaN/Inf values, a constant map
+        (unless ``allow_constant``), or a missing voxel size (unless ``pixel_size``).
+    """
+    p = Path(path)
+    _check_path(p)
+    msgs: list[str] = []
+    raw, facts = _read_file(p, msgs)
+    data = np.ascontiguousarray(raw.transpose(_file_to_zyx(facts["axis_order"])), dtype=np.float32)
+    _check_values(p, data, allow_constant)
+    voxel = _voxel_size(p, facts, pixel_size, msgs)
+    m = MapData(data=data, voxel_size=voxel, path=str(p), **facts)
+    for msg in msgs:
+        warn(msg, m.warnings)
+    return m
+
+
+def _is_image_stack(p: Path, h) -> bool:
+    """Stacks: ISPG 0 with one-section sampling (MZ = 1), or the .mrcs extension.
+
+    Many real volumes carry ISPG 0 by mistake, so ISPG alone does not decide.
+    """
+    if p.suffix.lower() == ".mrcs":
+        return True
+    return int(h.ispg) == 0 and int(h.mz) == 1 and int(h.nz) > 1
+
+
+def _looks_like_map(mrc) -> bool:
+    h = mrc.header
+    try:
+        return int(h.mode) in _ACCEPTED_MODES and min(int(h.nx), int(h.ny), int(h.nz)) >= 1
+    except Exception:  # pragma: no cover - garbage header
+        return False
+
+
+def _raise_not_map(p: Path, exc: BaseException) -> None:
+    reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if "data block" in reason or "truncat" in reason.lower():
+        raise OccupyError(f"{p}: truncated map ({reason})") from exc
+    raise OccupyError(f"{p}: not a readable MRC/CCP4 map ({reason})") from exc
+
+
+def write_map(path: str | os.PathLike, data: np.ndarray, like: MapData | None = None,
+              label: str | None = None, voxel_size: float | None = None) -> Path:
+    """Write ``data`` (``[z, y, x]``) as a float32 MRC file, atomically.
+
+    Parameters
+    ----------
+    path : str or path-like
+        Where to write; an existing file is replaced only once the new one is complete.
+    data : numpy.ndarray
+        A 3-D array (converted to float32).
+    like : MapData, optional
+        Header facts to copy: voxel size, origin, nxstart/nystart/nzstart, axis order,
+        cell and labels.
+    label : str, optional
+        Appended as a header label (at most 80 characters).
+    voxel_size : float or tuple of float, optional
+        Voxel size in Å (overrides ``like``'s).
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Raises
+    ------
+    OccupyError
+        If the file cannot be written; nothing is left behind.
+    """
+    p = Path(path)
+    with atomic_path(p) as tmp:
+        write_mrc(tmp, data, like, label, voxel_size)
+    return p
+
+
+def write_mrc(path: str | os.PathLike, data: np.ndarray, like: MapData | None, label: str | None,
+              voxel_size: float | None = None) -> None:
+    """Write an MRC file in place (no atomicity: callers write to a staged path)."""
+    arr = np.asarray(data, dtype=np.float32)
+    if arr.ndim != 3:
+        raise ValueError(f"write_map needs a 3-D array, got shape {arr.shape}")
+    axis_order = like.axis_order if like is not None else (1, 2, 3)
+    file_arr = np.ascontiguousarray(arr.transpose(_zyx_to_file(axis_order)))
+    with mrcfile.new(path, overwrite=True) as mrc:
+        # set_data would also compute numpy header statistics (slow, single-threaded);
+        # skip them there and set ours at the end (_set_header_stats).
+        mrc.update_header_stats = _skip_stats
+        try:
+            mrc.set_data(file_arr)
+        finally:
+            del mrc.update_header_stats
+        h = mrc.header
+        h.label[:] = b""  # drop mrcfile's timestamp label: same input -> same output bytes
+        h.nlabl = 0
+        if like is not None:
+            _copy_header_facts(mrc, like, arr.shape, voxel_size)
+        elif voxel_size is not None:
+            mrc.voxel_size = voxel_size
+        if label:
+            if int(h.nlabl) >= 10:
+                h.nlabl = 9
+            mrc.add_label(label[:80])
+        _set_header_stats(mrc, file_arr)
+
+
+def _copy_header_facts(mrc, like: MapData, shape: tuple[int, ...], voxel_size: float | None) -> None:
+    h = mrc.header
+    h.mapc, h.mapr, h.maps = like.axis_order
+    if voxel_size is None and like.cell is not None and like.sampling is not None and shape == like.shape:
+        h.mx, h.my, h.mz = like.sampling  # set_data reset them to NX, NY, NZ (file order)
+        h.cella = like.cell
+    else:
+        mrc.voxel_size = voxel_size if voxel_size is not None else like.voxel_size_xyz
+    h.origin = like.origin
+    h.nxstart, h.nystart, h.nzstart = like.nstart
+    for lab in like.labels[:8]:
+        if lab:
+            mrc.add_label(lab[:80])
+
+
+def _skip_stats() -> None:
+    """Stand-in for mrcfile's update_header_stats while the data are being set."""
+
+
+def _set_header_stats(mrc, arr: np.ndarray) -> None:
+    """dmin/dmax/dmean/rms (rms = standard deviation, as mrcfile defines it) in one parallel
+    pass, identical for any thread count; mrcfile's own for data the kernel does not take."""
+    stats = header_statistics(arr)
+    if stats is None:
+        mrc.update_header_stats()
+        return
+    h = mrc.header
+    h.dmin, h.dmax, h.dmean, h.rms = (np.float32(v) for v in stats)

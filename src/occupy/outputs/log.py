@@ -1,0 +1,100 @@
+"""The run log ``log_<stem>.txt``: every parameter and number a user may need later."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover - types only
+    from ..io.maps import MapData
+    from ..options import RunOptions
+    from ..pipeline import RunResult
+    from ..stages.confidence import ConfidenceCurve
+    from ..stages.scale import ScaleResult
+    from ..stages.solvent import SolventModel
+
+__all__ = ["api_call", "format_log", "log_text"]
+
+Sections = list[tuple[str, list[tuple[str, Any]]]]
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{v:.6g}"
+    if isinstance(v, tuple):
+        return " x ".join(_fmt(x) for x in v) if all(isinstance(x, int) for x in v) \
+            else "(" + ", ".join(_fmt(x) for x in v) + ")"
+    return str(v)
+
+
+def format_log(sections: Sections, warnings: list[str], timings: dict[str, float]) -> str:
+    """Render titled sections of (name, value) rows, the warnings and per-stage wall times.
+
+    Examples
+    --------
+    >>> print(format_log([("run", [("box", (2, 2, 2))])], [], {"read map": 0.5}), end="")
+    [run]
+      box         2 x 2 x 2
+    <BLANKLINE>
+    [warnings]
+      none
+    <BLANKLINE>
+    [wall time, s]
+      read map    0.500
+      total       0.500
+    """
+    out: list[str] = []
+    width = max((len(k) for _, rows in sections for k, _ in rows), default=10) + 2
+    for title, rows in sections:
+        out.append(f"[{title}]")
+        out += [f"  {k:<{width}}{_fmt(v)}" for k, v in rows]
+        out.append("")
+    out.append("[warnings]")
+    out += [f"  - {w}" for w in warnings] or ["  none"]
+    out.append("")
+    out.append("[wall time, s]")
+    out += [f"  {k:<{width}}{v:.3f}" for k, v in timings.items()]
+    out.append(f"  {'total':<{width}}{sum(timings.values()):.3f}")
+    return "\n".join(out) + "\n"
+
+
+def api_call(path: str | None, opts: "RunOptions") -> str:
+    """How a Python caller ran us, for the log: ``occupy.run('map.mrc', gamma=4, ...)``."""
+    changed = [f"{name}={value!r}" for name, value in opts.changed().items()]
+    return f"occupy.run({', '.join([repr(path), *changed])})"
+
+
+def log_text(m: "MapData", opts: "RunOptions", result: "RunResult", est: "ScaleResult",
+             solvent: "SolventModel", curve: "ConfidenceCurve", version: str) -> str:
+    """The whole log of a run (sections, warnings, wall times)."""
+    return format_log(_sections(m, opts, result, est, solvent, curve, version), result.warnings,
+                      result.timings)
+
+
+def _sections(m, opts, result, est, solvent, curve, version: str) -> Sections:
+    p, tile = est.params, est.tile
+    return [
+        ("run", [("occupy version", version), ("command line", opts.command_line or api_call(m.path, opts)),
+                 ("input", m.path), ("box (z, y, x)", tuple(m.shape)), ("voxel size (A)", m.voxel_size),
+                 ("processing box", tuple(est.scale.shape) if est.scale is not None else tuple(m.shape)),
+                 ("processing voxel (A)", est.voxel_size)]),
+        ("parameters", [("lowpass (A)", p.lowpass), ("kernel size", p.kernel_size),
+                        ("kernel radius (voxels)", p.kernel_radius), ("n_v", p.n_v), ("tau", est.tau),
+                        ("recommended tau", p.tau_recommended), ("scale mode", result.scale_mode),
+                        ("scale limit", opts.scale_limit),
+                        ("gamma", result.gamma if result.gamma is not None else "-"),
+                        ("hedge confidence", opts.hedge_confidence or "-"), ("seed", opts.seed),
+                        ("threads", opts.threads or "auto")]),
+        ("full scale", [("s_full", result.s_full),
+                        ("tile index (i, j, l)", tile.tile_index if tile else "- (--s0)"),
+                        ("tile start (z, y, x voxels)", tile.tile_start if tile else "-"),
+                        ("tile size (voxels)", tile.tile_shape if tile else "-"),
+                        ("tile centre (x, y, z A)", result.tile_center_A or "-")]),
+        ("solvent model", [("solvent peak", solvent.peak), ("solvent mean", solvent.mean),
+                           ("solvent width (sigma)", solvent.sigma), ("solvent edge", solvent.edge),
+                           ("content > 99% above", solvent.content_99),
+                           ("bad model", result.bad_solvent_model)]),
+        ("visualisation", [("map threshold", result.map_threshold),
+                           ("variability limit (scale threshold)", result.scale_threshold),
+                           ("confidence limit", curve.limit)]),
+        ("outputs", [(role, str(Path(path).name)) for role, path in result.output_paths.items()]),
+    ]

@@ -1,0 +1,119 @@
+"""Compose the files of one run (SPEC 3): maps, plots, ChimeraX script and log, all or none."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable
+
+import numpy as np
+
+from .chimerax import chimerax_script
+from .log import log_text
+from .names import aux_names, map_stem, scale_name
+from .outputset import OutputSet
+
+if TYPE_CHECKING:  # pragma: no cover - types only
+    from ..io.maps import MapData
+    from ..options import RunOptions
+    from ..pipeline import RunResult
+    from ..stages.confidence import ConfidenceCurve
+    from ..stages.scale import ScaleResult
+    from ..stages.solvent import SolventModel
+
+__all__ = ["RunProducts", "write_outputs"]
+
+
+@dataclass
+class RunProducts:
+    """What a run computed, at the input's box, ready to be written.
+
+    ``modified`` maps each modification kind (``amplify``, ``attenuate``, ``sigmoid``,
+    ``exclude_solvent``) to its output name and array; ``factor`` is the first
+    modification's (kind, factor map) when ``--save-all-maps`` asks for it.
+    """
+
+    scale: np.ndarray
+    confidence: np.ndarray | None
+    lowpassed: np.ndarray | None
+    estimate: "ScaleResult"
+    solvent: "SolventModel"
+    curve: "ConfidenceCurve"
+    modified: dict[str, tuple[str, np.ndarray]] = field(default_factory=dict)
+    factor: tuple[str, np.ndarray] | None = None
+
+
+def write_outputs(out_dir: Path, products: RunProducts, m: "MapData", opts: "RunOptions",
+                  result: "RunResult", timings: Callable[[], dict[str, float]], version: str) -> None:
+    """Write every output of the run into ``out_dir`` and record their paths in ``result``.
+
+    ``timings`` gives the wall times so far; the log, written last, reports them.
+    """
+    stem = map_stem(m.path or "map")
+    names = aux_names(stem)
+    label = f"occupy {version}"
+    with OutputSet(out_dir) as out:
+        paths = result.output_paths
+        paths["scale"] = out.write_map(scale_name(stem, result.scale_mode, opts.s0), products.scale, like=m,
+                                       label=f"{label}: local scale ({result.scale_mode})")
+        for kind, (name, arr) in products.modified.items():
+            paths[kind] = out.write_map(name, arr, like=m, label=f"{label}: {kind}")
+        if opts.save_all_maps:
+            _write_extra_maps(out, names, products, m, paths, label)
+        if opts.plot:
+            _write_plots(out, names, m, opts, result, products)
+        if opts.chimerax:
+            paths["chimerax"] = out.write_text(names["chimerax"],
+                                               _script(out_dir, m, opts, result, products, version))
+        result.timings = timings()
+        paths["log"] = out.write_text(names["log"], log_text(m, opts, result, products.estimate,
+                                                             products.solvent, products.curve, version))
+
+
+def _write_extra_maps(out: OutputSet, names: dict[str, str], products: RunProducts, m: "MapData",
+                      paths: dict[str, Path], label: str) -> None:
+    """``--save-all-maps``: the lowpassed map, the confidence and the first factor map."""
+    if products.lowpassed is not None:
+        paths["lowpass"] = out.write_map(names["lowpass"], products.lowpassed, like=m,
+                                         label=f"{label}: lowpassed input")
+    if products.confidence is not None:
+        paths["confidence"] = out.write_map(names["confidence"], products.confidence, like=m,
+                                            label=f"{label}: solvent confidence")
+    if products.factor is not None:
+        kind, factor = products.factor
+        paths["modification"] = out.write_map(names["modification"], factor, like=m,
+                                              label=f"{label}: {kind} factor")
+
+
+def _script(out_dir: Path, m: "MapData", opts: "RunOptions", result: "RunResult", products: RunProducts,
+            version: str) -> str:
+    est = products.estimate
+    tile_side = est.tile.tile_shape[0] if est.tile else 1
+    return chimerax_script(
+        script_dir=out_dir, input_path=Path(m.path or "map"), scale_path=result.output_paths["scale"],
+        output_paths=[result.output_paths[kind] for kind in products.modified],
+        map_threshold=result.map_threshold, scale_threshold=result.scale_threshold,
+        min_vis_scale=opts.min_vis_scale, tile_center_A=result.tile_center_A,
+        tile_radius_A=max(1.0, tile_side * est.voxel_size / 2),
+        warning="solvent model may be poor - see the log" if result.bad_solvent_model else None,
+        version=version)
+
+
+def _write_plots(out: OutputSet, names: dict[str, str], m: "MapData", opts: "RunOptions",
+                 result: "RunResult", products: RunProducts) -> None:
+    from . import plots
+    solvent, paths = products.solvent, result.output_paths
+    stem = map_stem(m.path or "map")
+    plots.plot_solvent_model(out.stage(names["plot_solvent"]), **products.curve.plot_data(solvent),
+                             solvent_edge=solvent.edge, s_full=result.s_full, title=f"solvent model: {stem}")
+    paths["plot_solvent"] = out.final_paths[-1]
+    if opts.modifying:
+        gamma = result.gamma
+        used = {"amplify": gamma if opts.amplify else None, "attenuate": gamma if opts.attenuate else None,
+                "sigmoid": (opts.sigmoid, opts.pivot) if opts.sigmoid is not None else None,
+                "scale_limit": opts.scale_limit}
+        plots.plot_modification(out.stage(names["plot_modification"]), used=used)
+        paths["plot_modification"] = out.final_paths[-1]
+    plots.plot_scale_slices(out.stage(names["plot_slices"]), data=m.data, scale=products.scale,
+                            threshold=result.solvent_edge, min_vis_scale=opts.min_vis_scale,
+                            title=f"local scale: {stem}")
+    paths["plot_slices"] = out.final_paths[-1]
