@@ -1,136 +1,24 @@
 """Every setting of a run, declared once: name, default, range, help and front ends.
 
 :class:`RunOptions` is the declaration. Each of its fields that users can set carries an
-:class:`Option` (in the field's metadata) saying how the command line spells it, what
-values it accepts and how ``--help``/``--help-all`` explain it. The ``occupy`` and
-``occupy-batch`` commands, the RELION job's ``--name value`` parameters and the
-options page of the documentation are all generated from these declarations, and
-:func:`check_option` is the one validation of a value, with one message, wherever the
-value enters (command line, RELION, :func:`occupy.run`, the array functions).
+:class:`~occupy.optionspec.Option` (in the field's metadata) saying how the command line
+spells it, what values it accepts and how ``--help``/``--help-all`` explain it. The
+``occupy`` and ``occupy-batch`` commands, the RELION job's ``--name value`` parameters
+and the options page of the documentation are all generated from these declarations,
+and :func:`check_option` is the one validation of a value, with one message, wherever
+the value enters (command line, RELION, :func:`occupy.run`, the array functions).
 """
 from __future__ import annotations
 
 import dataclasses
-import math
-import numbers
-import os
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from .constants import GAMMA_DEFAULT, GAMMA_MAX, MASK_INSIDE, MAX_BOX_MIN, MAX_KERNEL_SIZE, MIN_VIS_SCALE, SCALE_LIMIT
 from .errors import OptionError, warn
+from .optionspec import FRONT_ENDS, PANELS, Option, Switch, check_value
 
-__all__ = ["FRONT_ENDS", "PANELS", "Option", "RunOptions", "Switch", "check_option", "option_table",
-           "resolve_switches"]
-
-PANELS = ("Input", "Modification", "Estimation", "Output", "Run")
-FRONT_ENDS = frozenset({"occupy", "occupy-batch", "occupy-relion"})
-_UNSET: Any = object()
-
-
-@dataclass(frozen=True)
-class Switch:
-    """A flag that sets its option to ``value`` (``--raw-scale`` sets ``scale_mode='res'``)."""
-
-    flags: tuple[str, ...]
-    value: Any
-    help: str
-    details: str = ""
-
-    @property
-    def dest(self) -> str:
-        """Identifier of the flag's parsed value: the first long spelling."""
-        return self.flags[0].lstrip("-").replace("-", "_")
-
-
-@dataclass(frozen=True)
-class Option:
-    """How one setting is spelled, parsed, checked and explained.
-
-    Parameters
-    ----------
-    flags : tuple of str
-        Command-line spellings, e.g. ``("-g", "--gamma")``; a boolean option is written
-        ``"--on/--off"``. Empty for options spelled only through ``switches``.
-    kind : type
-        ``float``, ``int``, ``str`` or ``bool``: how text is parsed.
-    panel : str
-        Help panel, one of :data:`PANELS`.
-    help : str
-        One line for ``--help``.
-    details : str
-        More for ``--help-all`` and the documentation.
-    everyday : bool
-        Shown by ``--help`` (otherwise only by ``--help-all``).
-    metavar : str, optional
-        Placeholder of the value in help texts.
-    low, high : float, optional
-        Accepted range; ``low_open``/``high_open`` exclude the bound itself.
-    odd : bool
-        Only odd integers are accepted.
-    off : object, optional
-        One value accepted outside the range, meaning "off" (``--max-box 0``).
-    choices : tuple, optional
-        The accepted values (for options without a range).
-    hint : str
-        Appended to the message of a value below the range.
-    switches : tuple of Switch
-        Flags that each set the option to one value.
-    front_ends : frozenset of str
-        Programs that offer the option (:data:`FRONT_ENDS`); the API takes every option.
-    name : str
-        The :class:`RunOptions` field (filled in by :func:`option_table`).
-    default : object
-        The field's default (filled in by :func:`option_table`).
-    """
-
-    flags: tuple[str, ...]
-    kind: type
-    panel: str
-    help: str
-    details: str = ""
-    everyday: bool = False
-    metavar: str | None = None
-    low: float | None = None
-    high: float | None = None
-    low_open: bool = False
-    high_open: bool = False
-    odd: bool = False
-    off: Any = _UNSET
-    choices: tuple = ()
-    hint: str = ""
-    switches: tuple[Switch, ...] = ()
-    front_ends: frozenset = FRONT_ENDS
-    name: str = ""
-    default: Any = None
-
-    @property
-    def flag(self) -> str:
-        """The long spelling used in messages (``--gamma``)."""
-        longs = [f.split("/")[0] for f in self.flags if f.startswith("--")]
-        if longs:
-            return longs[0]
-        return "/".join(s.flags[0] for s in self.switches) or f"--{self.name.replace('_', '-')}"
-
-    @property
-    def rule(self) -> str:
-        """The accepted values in words: ``in (0, 1]``, ``between 3 and 31``, ``>= 1``."""
-        low, high = self.low, self.high
-        if low is not None and high is not None:
-            if self.kind is int and not (self.low_open or self.high_open):
-                return f"between {low:g} and {high:g}"
-            return f"in {'(' if self.low_open else '['}{low:g}, {high:g}{')' if self.high_open else ']'}"
-        if low is not None:
-            if self.off is not _UNSET:
-                return f"{self.off!r} (off) or at least {low:g}"
-            if low == 0 and self.low_open:
-                return "positive"
-            return f"at least {low:g}" if self.kind is int else f"{'>' if self.low_open else '>='} {low:g}"
-        if high is not None:
-            return f"{'<' if self.high_open else '<='} {high:g}"
-        if self.choices:
-            return "one of " + ", ".join(map(str, self.choices))
-        return "valid"
+__all__ = ["RunOptions", "check_option", "option_table"]
 
 
 def _option(default: Any, *flags: str, **spec: Any) -> Any:
@@ -380,23 +268,13 @@ _TABLE = _build_table()
 _BY_NAME = {opt.name: opt for opt in _TABLE}
 
 
-def check_option(name: str, value: Any, opt: Option | None = None) -> Any:
-    """Validate one value of option ``name``; return it unchanged.
-
-    Parameters
-    ----------
-    name : str
-        A :class:`RunOptions` field, e.g. ``"gamma"``.
-    value : object
-        The value; ``None`` is accepted where the default is ``None``.
-    opt : Option, optional
-        The declaration to check against (default: the field's).
+def check_option(name: str, value: Any) -> Any:
+    """Validate one value of the option ``name`` (a :class:`RunOptions` field); return it unchanged.
 
     Raises
     ------
     OptionError
-        With the message every front end shows, e.g.
-        ``--tau must be in (0, 1], got 1.5``.
+        With the message every front end shows.
 
     Examples
     --------
@@ -407,47 +285,4 @@ def check_option(name: str, value: Any, opt: Option | None = None) -> Any:
     ...
     occupy.errors.OptionError: --kernel-size must be odd, got 6
     """
-    opt = opt or _BY_NAME[name]
-    if value is None and opt.default is None:
-        return value
-    if opt.kind in (int, float):
-        _check_number(opt, value)
-    elif opt.kind is bool and not isinstance(value, bool):
-        raise OptionError(f"{opt.flag} must be true or false, got {value!r}")
-    elif opt.kind is str and not isinstance(value, (str, os.PathLike)):
-        raise OptionError(f"{opt.flag} must be text or a path, got {value!r}")
-    if opt.choices and value not in opt.choices:
-        raise OptionError(f"{opt.flag} must be {opt.rule}, got {value!r}")
-    return value
-
-
-def _check_number(opt: Option, value: Any) -> None:
-    def bad(rule: str, hint: str = "") -> OptionError:
-        return OptionError(f"{opt.flag} must be {rule}, got {value!r}" + (f"; {hint}" if hint else ""))
-
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise bad("a number")
-    if not math.isfinite(float(value)):
-        raise bad("a finite number")
-    if opt.kind is int and int(value) != value:
-        raise bad("an integer")
-    if opt.off is not _UNSET and value == opt.off:
-        return
-    if opt.odd and int(value) % 2 == 0:
-        raise bad("odd")
-    below = opt.low is not None and (value <= opt.low if opt.low_open else value < opt.low)
-    above = opt.high is not None and (value >= opt.high if opt.high_open else value > opt.high)
-    if below or above:
-        raise bad(opt.rule, opt.hint if below else "")
-
-
-def resolve_switches(opt: Option, given: dict[Any, bool]) -> Any:
-    """The value set by an option's switches (``given``: switch value -> flag set).
-
-    Returns the option's default when no switch is set; raises :class:`OptionError`
-    when two different switches are set (``--lp-scale`` with ``--raw-scale``).
-    """
-    chosen = [s for s in opt.switches if given.get(s.value)]
-    if len({s.value for s in chosen}) > 1:
-        raise OptionError(" and ".join("/".join(s.flags) for s in chosen) + " contradict each other")
-    return chosen[0].value if chosen else opt.default
+    return check_value(_BY_NAME[name], value)

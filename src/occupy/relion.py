@@ -17,7 +17,8 @@ from typing import Any, Callable
 
 from .errors import OccupyWarning, OptionError
 from .io.files import write_text_atomic
-from .options import Option, option_table, resolve_switches
+from .options import option_table
+from .optionspec import Option, resolve_switches
 
 __all__ = ["main", "output_nodes_star", "parse_relion_args"]
 

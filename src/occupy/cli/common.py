@@ -14,7 +14,8 @@ import rich_click as click
 from rich.console import Console
 
 from ..errors import OccupyError, OptionError
-from ..options import FRONT_ENDS, PANELS, Option, option_table, resolve_switches
+from ..options import option_table
+from ..optionspec import FRONT_ENDS, PANELS, Option, resolve_switches
 
 __all__ = ["COMMAND_OPTIONS", "click_params", "command_options", "describe_failure", "panels",
            "report_failure", "run_main", "run_options"]
