@@ -10,7 +10,6 @@ from pathlib import Path
 import numpy as np
 
 import occupy
-from occupy.io import MapData
 
 
 def main() -> None:
@@ -36,7 +35,7 @@ def main() -> None:
     # 3. Files: what the `occupy` command does, with all its outputs, in a temporary directory.
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "demo.mrc"
-        occupy.write_map(path, data, like=MapData(data=data, voxel_size=voxel, voxel_size_xyz=(voxel,) * 3))
+        occupy.write_map(path, data, voxel_size=voxel)
         result = occupy.run(path, output_dir=tmp, amplify=True, gamma=4, threads=2)
         print(f"occupy.run: s_full={result.s_full:.4g}, solvent edge={result.solvent_edge:.4g}, "
               f"warnings={len(result.warnings)}")
