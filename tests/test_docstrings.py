@@ -8,7 +8,6 @@ from __future__ import annotations
 import doctest
 import importlib
 import inspect
-import os
 
 import pytest
 
@@ -19,7 +18,7 @@ PUBLIC_MODULES = [
     "occupy", "occupy.errors", "occupy.constants", "occupy.threads", "occupy.stats", "occupy.arrays",
     "occupy.io.maps", "occupy.io.files", "occupy.optionspec", "occupy.options", "occupy.params",
     "occupy.stages.lowpass", "occupy.stages.maxfilter", "occupy.stages.tiles", "occupy.stages.scale",
-    "occupy.stages.solvent", "occupy.stages.confidence", "occupy.stages.modification",
+    "occupy.stages.gaussian", "occupy.stages.solvent", "occupy.stages.confidence", "occupy.stages.modification",
     "occupy.outputs.names", "occupy.outputs.outputset", "occupy.outputs.log", "occupy.outputs.chimerax",
     "occupy.outputs.plots", "occupy.outputs.writer", "occupy.pipeline", "occupy.batch", "occupy.demo",
     "occupy.emdb", "occupy.relion", "occupy.cli.common", "occupy.cli.occupy", "occupy.cli.batch",

@@ -6,8 +6,9 @@ import pytest
 
 from occupy.errors import OccupyError
 from occupy.io import read_map
+from occupy.stages.gaussian import fit_gaussian, gaussian
 from occupy.stages.lowpass import lowpass_filter
-from occupy.stages.solvent import fit_gaussian, fit_solvent, gaussian, inscribed_sphere, sphere_rows
+from occupy.stages.solvent import fit_solvent, inscribed_sphere, sphere_rows
 
 
 def _noise_map(shape=(40, 40, 40), mu=0.3, sigma=0.05, seed=0):

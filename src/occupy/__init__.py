@@ -8,7 +8,7 @@ The public API is what this package exports; heavy modules load on first use, so
 - ``options`` (what the user asks, declared once) and ``params`` (what is derived from it);
 - ``stages``: lowpass, max filter, tiles, scale, solvent, confidence, modification;
 - ``outputs``: the output set, names, log, ChimeraX script, plots;
-- ``pipeline``: :func:`run`, its stages and :class:`RunResult`;
+- ``pipeline``: ``run``, its stages and ``RunResult``;
 - front ends: ``cli`` (``occupy``, ``occupy-batch``), ``relion``, ``emdb``; and ``batch``,
   ``demo`` for many maps and the built-in example.
 """

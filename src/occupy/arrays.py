@@ -9,10 +9,20 @@ __all__ = ["as_float_volume"]
 
 
 def as_float_volume(data: np.ndarray) -> np.ndarray:
-    """A 3-D float32 or float64 view (or copy) of ``data``, in native byte order.
+    """Return a 3-D float32 or float64 view (or copy) of ``data``, in native byte order.
 
     float32 and float64 are kept (strides too, when possible); other dtypes are
     converted to float32.
+
+    Parameters
+    ----------
+    data : numpy.ndarray
+        A map indexed ``[z, y, x]``, or anything ``numpy.asarray`` turns into one.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``data`` itself (or a view) when it is native float32/float64, else a converted copy.
 
     Raises
     ------
@@ -21,8 +31,12 @@ def as_float_volume(data: np.ndarray) -> np.ndarray:
 
     Examples
     --------
+    >>> import numpy as np
     >>> as_float_volume(np.zeros((2, 3, 4), dtype=np.int16)).dtype
     dtype('float32')
+    >>> vol = np.zeros((2, 3, 4))
+    >>> as_float_volume(vol) is vol
+    True
     """
     arr = np.asarray(data)
     if arr.ndim != 3:

@@ -1,9 +1,9 @@
-"""Batch runs: many maps through :func:`occupy.run`, in local processes or on a Dask cluster.
+"""Batch runs: many maps through ``occupy.run``, in local processes or on a Dask cluster.
 
 Each map runs with the same options and writes its outputs into ``output_dir`` (maps
 whose names give the same output stem are refused up front); a failing map does not
-stop the others. The ``occupy-batch`` command (:mod:`occupy.cli.batch`) is a thin layer
-over :func:`run_batch`.
+stop the others. The ``occupy-batch`` command (``occupy.cli.batch``) is a thin layer
+over ``run_batch``.
 """
 from __future__ import annotations
 
@@ -24,7 +24,29 @@ _GLOB_CHARS = set("*?[")
 
 @dataclass
 class MapOutcome:
-    """What happened to one map of a batch."""
+    """What happened to one map of a batch.
+
+    Made by ``run_one``; the fields are the constructor's parameters.
+
+    Parameters
+    ----------
+    input_path : pathlib.Path
+        The map, as given to the batch.
+    ok : bool
+        True if its run finished.
+    seconds : float
+        Wall time of its run.
+    s_full : float, optional
+        The full-scale reference of the run (None on failure).
+    solvent_edge : float, optional
+        Where the solvent model says solvent ends, in map values (None on failure).
+    warnings : list of str
+        The run's warnings (they are not issued again as ``OccupyWarning``).
+    output_paths : dict of str to pathlib.Path
+        Role -> file written, as in ``occupy.RunResult``.
+    error : str, optional
+        One line saying why the run failed (None on success).
+    """
 
     input_path: Path
     ok: bool
@@ -38,7 +60,23 @@ class MapOutcome:
 
 @dataclass
 class BatchReport:
-    """Outcomes in input order, and the wall time of the whole batch."""
+    """Outcomes in input order, and the wall time of the whole batch.
+
+    Made by ``run_batch``; the fields are the constructor's parameters.
+
+    Parameters
+    ----------
+    outcomes : list of MapOutcome
+        One per map, in input order.
+    seconds : float
+        Wall time of the whole batch.
+    jobs : int
+        Maps run at once.
+    threads_per_job : int, optional
+        Threads given to each map (None: each worker's default).
+    backend : str
+        ``"local"`` (processes on this machine) or ``"dask"``.
+    """
 
     outcomes: list[MapOutcome]
     seconds: float
@@ -48,10 +86,24 @@ class BatchReport:
 
     @property
     def failed(self) -> list[MapOutcome]:
+        """The outcomes of the maps that failed.
+
+        Returns
+        -------
+        list of MapOutcome
+            In input order; empty if every map succeeded.
+        """
         return [o for o in self.outcomes if not o.ok]
 
     @property
     def succeeded(self) -> list[MapOutcome]:
+        """The outcomes of the maps that succeeded.
+
+        Returns
+        -------
+        list of MapOutcome
+            In input order.
+        """
         return [o for o in self.outcomes if o.ok]
 
 
@@ -59,8 +111,33 @@ def expand_inputs(items: Iterable[str | os.PathLike]) -> list[Path]:
     """Turn globs, ``.txt`` lists (one path a line, ``#`` comments) and paths into map paths.
 
     Paths in a list file are relative to the current directory, like paths on the
-    command line.  The same file given twice is kept once; a glob matching nothing
-    raises :class:`OccupyError`.
+    command line. Globs are sorted, ``**`` matches across directories, and matched
+    directories are dropped; plain paths are not checked here.
+
+    Parameters
+    ----------
+    items : iterable of str or path-like
+        Map paths, globs (containing ``*``, ``?`` or ``[``) and ``.txt`` list files.
+
+    Returns
+    -------
+    list of pathlib.Path
+        In the order given; the same file given twice is kept once (first spelling).
+
+    Raises
+    ------
+    OccupyError
+        If a glob matches nothing or a list file cannot be read.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> for name in ("a.mrc", "b.mrc"):
+    ...     _ = (d / name).write_bytes(b"")
+    >>> _ = (d / "maps.txt").write_text(f"{d / 'b.mrc'}  # already matched")
+    >>> [p.name for p in expand_inputs([d / "*.mrc", d / "maps.txt"])]
+    ['a.mrc', 'b.mrc']
     """
     paths: list[Path] = []
     for item in items:
@@ -100,7 +177,23 @@ def _check_stems(paths: list[Path]) -> None:
 
 
 def run_one(path: str | os.PathLike, options: dict[str, Any]) -> MapOutcome:
-    """Run one map; never raises (a failure is reported in the outcome).  Used by every backend."""
+    """Run one map through ``occupy.run``; a failure is reported, not raised.
+
+    Used by every backend (also in worker processes). Its ``OccupyWarning`` are
+    not shown but kept in the outcome.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The map.
+    options : dict
+        Keyword arguments for ``occupy.run``.
+
+    Returns
+    -------
+    MapOutcome
+        ``ok=False`` with a one-line ``error`` if the run raised any ``Exception``.
+    """
     from .pipeline import run
     t0 = time.perf_counter()
     try:
@@ -186,16 +279,36 @@ def _run_dask(paths: list[Path], options: dict[str, Any], address: str,
 def run_batch(inputs: list[str | os.PathLike], *, jobs: int = 1, threads_per_job: int | None = None,
               dask_scheduler: str | None = None, on_done: Callable[[MapOutcome], None] | None = None,
               **options: Any) -> BatchReport:
-    """Run :func:`occupy.run` on every map of ``inputs`` (paths, globs or ``.txt`` lists).
+    """Run ``occupy.run`` on every map of ``inputs``; a failing map does not stop the others.
 
-    ``jobs`` maps run at once in separate processes (forkserver/spawn, never fork),
-    each with ``threads_per_job`` threads (default: ``threads`` or all usable cores,
-    divided by ``jobs``).  With ``dask_scheduler`` (an address such as
-    ``tcp://host:8786``) the maps are submitted to that Dask cluster instead; threads
-    per map are then ``threads_per_job`` or ``threads`` if given, else the worker's
-    ``OMP_NUM_THREADS``/cores.  ``on_done`` is called with each :class:`MapOutcome`
-    as it finishes.  A failing map does not stop the others.  Options are those of
-    :class:`occupy.RunOptions` (``progress``/``check_abort`` are not allowed).
+    Parameters
+    ----------
+    inputs : list of str or path-like
+        Map paths, globs and ``.txt`` lists (see ``expand_inputs``).
+    jobs : int
+        Maps run at once, each in its own process (forkserver/spawn, never fork).
+    threads_per_job : int, optional
+        Threads per map; default ``threads`` (else all usable cores) divided by ``jobs``.
+        With Dask: ``threads``, else the worker's ``OMP_NUM_THREADS`` or cores.
+    dask_scheduler : str, optional
+        A Dask scheduler's address (``tcp://host:8786``): run the maps there instead.
+    on_done : callable, optional
+        Called with each ``MapOutcome`` as it finishes.
+    **options : Any
+        ``occupy.RunOptions`` for every map, except ``progress``/``check_abort``.
+
+    Returns
+    -------
+    BatchReport
+        The outcomes in input order, the wall time and how the maps were run.
+
+    Raises
+    ------
+    OccupyError
+        Before any map runs: ``jobs < 1``, ``progress``/``check_abort`` given, no maps,
+        clashing output names, or (Dask) no ``dask.distributed`` or no scheduler.
+    OptionError
+        For a bad option value (an unknown option name raises TypeError).
     """
     from .options import RunOptions
     from .threads import effective_threads

@@ -15,10 +15,28 @@ DEMO_FILE = "occupy_demo.mrc"
 
 @dataclass
 class DemoMap:
-    """Synthetic map with ground truth.
+    """Synthetic map with ground truth, as ``make_demo_map`` returns it.
 
-    ``labels`` is 0 in solvent and ``d + 1`` inside domain ``d``'s sphere; ``core``
-    marks the voxels well inside a domain and above its noise-free median density.
+    All arrays are ``box``³, indexed ``[z, y, x]``; the fields are the constructor's
+    parameters.
+
+    Parameters
+    ----------
+    data : numpy.ndarray
+        The noisy map (float32).
+    voxel_size : float
+        Voxel size in Å.
+    occupancies : tuple of float
+        True occupancy of each domain.
+    labels : numpy.ndarray
+        Domain labels (uint8): 0 in solvent, ``d + 1`` inside domain ``d``'s sphere.
+    core : numpy.ndarray
+        Mask (bool) of the voxels well inside a domain (within 3/4 of its radius) and
+        above its noise-free median density there, where estimates meet the truth.
+    clean : numpy.ndarray
+        The noise-free map (float32), scaled so that its 99.5th percentile in domain 1 is 1.
+    noise_sigma : float
+        Standard deviation of the Gaussian noise added to ``clean``.
     """
 
     data: np.ndarray
@@ -39,29 +57,65 @@ def _gaussian_blur(vol: np.ndarray, sigma_vox: float) -> np.ndarray:
 
 def make_demo_map(box: int = 96, voxel_size: float = 1.5, occupancies=DEMO_OCCUPANCIES,
                   seed: int = 0, noise: float = 0.04) -> DemoMap:
-    """Build a map of ``len(occupancies)`` globular domains of random 'atoms'.
+    """Build a seeded map of globular domains of random 'atoms' at known occupancies.
 
-    Each domain is a sphere of radius ``box/7`` filled with point masses blurred to
-    about 5 Å, multiplied by its occupancy; Gaussian noise of ``noise`` times the
-    full domain's peak density is added everywhere (the solvent).
+    Parameters
+    ----------
+    box : int
+        Cube side in voxels; each domain is a sphere of radius ``box/7``.
+    voxel_size : float
+        Voxel size in Å; the atoms (point masses) are blurred to 6 Å FWHM.
+    occupancies : sequence of float
+        Factor multiplying each domain's density; at most 8 (else ValueError).
+    seed : int
+        Seed of the atom positions and the noise.
+    noise : float
+        Gaussian noise SD everywhere (the solvent), relative to domain 1's peak density.
+
+    Returns
+    -------
+    DemoMap
+
+    Examples
+    --------
+    >>> make_demo_map(box=32, occupancies=(1.0, 0.5)).data.shape
+    (32, 32, 32)
     """
     rng = np.random.default_rng(seed)
     n = int(box)
     radius = n / 7.0
-    centre = (n - 1) / 2.0
-    offset = n * 0.2
+    centres = _domain_centres(n, len(occupancies))
+    points, labels = _atoms(n, radius, centres, occupancies, rng)
+    clean = _gaussian_blur(points, sigma_vox=5.0 / (2.355 * voxel_size) * 1.2)
+    clean /= float(np.percentile(clean[labels == 1], 99.5))
+    data = clean + rng.normal(0.0, noise, size=clean.shape).astype(np.float32)
+    return DemoMap(data=data.astype(np.float32), voxel_size=float(voxel_size),
+                   occupancies=tuple(float(o) for o in occupancies), labels=labels,
+                   core=_cores(clean, centres, 0.75 * radius), clean=clean, noise_sigma=float(noise))
+
+
+def _domain_centres(n: int, count: int) -> np.ndarray:
+    """Centres of ``count`` domains, 0.2 box from the box centre along fixed directions."""
     directions = np.array([[1, 1, 1], [1, -1, -1], [-1, 1, -1], [-1, -1, 1],
                            [1, 0, 0], [0, 1, 0], [0, 0, 1], [-1, 0, 0]], float)
-    if len(occupancies) > len(directions):
+    if count > len(directions):
         raise ValueError("at most 8 domains")
     directions /= np.linalg.norm(directions, axis=1)[:, None]
+    return (n - 1) / 2.0 + n * 0.2 * directions[:count]
+
+
+def _ball(n: int, centre: np.ndarray, radius: float) -> np.ndarray:
     zz, yy, xx = np.ogrid[:n, :n, :n]
+    return (zz - centre[0]) ** 2 + (yy - centre[1]) ** 2 + (xx - centre[2]) ** 2 <= radius ** 2
+
+
+def _atoms(n: int, radius: float, centres: np.ndarray, occupancies, rng) -> tuple[np.ndarray, np.ndarray]:
+    """Point masses of weight ``occupancy`` scattered uniformly in each domain's ball, and the labels."""
     labels = np.zeros((n, n, n), np.uint8)
     points = np.zeros((n, n, n), np.float64)
     atoms_per_voxel = 0.08
-    for d, occ in enumerate(occupancies):
-        c = centre + offset * directions[d]
-        inside = (zz - c[0]) ** 2 + (yy - c[1]) ** 2 + (xx - c[2]) ** 2 <= radius ** 2
+    for d, (c, occ) in enumerate(zip(centres, occupancies)):
+        inside = _ball(n, c, radius)
         labels[inside] = d + 1
         n_atoms = int(atoms_per_voxel * inside.sum())
         pos = rng.normal(size=(n_atoms, 3))
@@ -69,24 +123,46 @@ def make_demo_map(box: int = 96, voxel_size: float = 1.5, occupancies=DEMO_OCCUP
         pos *= radius * rng.random(n_atoms)[:, None] ** (1 / 3)
         idx = np.clip(np.rint(pos + c), 0, n - 1).astype(int)
         np.add.at(points, (idx[:, 0], idx[:, 1], idx[:, 2]), occ)
-    clean = _gaussian_blur(points, sigma_vox=5.0 / (2.355 * voxel_size) * 1.2)
-    peak = float(np.percentile(clean[labels == 1], 99.5))
-    clean /= peak
-    data = clean + rng.normal(0.0, noise, size=clean.shape).astype(np.float32)
-    core = np.zeros_like(labels, dtype=bool)
-    for d in range(len(occupancies)):
-        c = centre + offset * directions[d]
-        deep = (zz - c[0]) ** 2 + (yy - c[1]) ** 2 + (xx - c[2]) ** 2 <= (0.75 * radius) ** 2
+    return points, labels
+
+
+def _cores(clean: np.ndarray, centres: np.ndarray, radius: float) -> np.ndarray:
+    """Voxels deep inside a domain and above its noise-free median density."""
+    core = np.zeros(clean.shape, dtype=bool)
+    for c in centres:
+        deep = _ball(clean.shape[0], c, radius)
         core |= deep & (clean > np.median(clean[deep]))
-    return DemoMap(data=data.astype(np.float32), voxel_size=float(voxel_size),
-                   occupancies=tuple(float(o) for o in occupancies), labels=labels, core=core,
-                   clean=clean, noise_sigma=float(noise))
+    return core
 
 
 def domain_table(demo: DemoMap, scale: np.ndarray, modified: dict[str, np.ndarray] | None = None
                  ) -> list[dict[str, float]]:
-    """Per domain: true occupancy, median estimated scale in its core and, for each
-    modified map, its apparent occupancy (core mean relative to the full domain's)."""
+    """Compare an estimated scale (and modified maps) with the truth, domain by domain.
+
+    Parameters
+    ----------
+    demo : DemoMap
+        The synthetic map and its truth.
+    scale : numpy.ndarray
+        The scale estimated for ``demo.data`` (same shape).
+    modified : dict of str to numpy.ndarray, optional
+        Modified maps by name (e.g. ``"amplified"``).
+
+    Returns
+    -------
+    list of dict
+        One row per domain: ``domain`` (1, 2, ...), ``true`` occupancy, median ``scale``
+        in its core, and the apparent occupancy (core mean relative to domain 1's) of
+        the ``input`` map and of each modified map, under its name.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> demo = make_demo_map(box=32, occupancies=(1.0, 0.5))
+    >>> rows = domain_table(demo, np.ones_like(demo.data))
+    >>> [(r["domain"], r["true"], r["scale"], r["input"]) for r in rows][0]
+    (1, 1.0, 1.0, 1.0)
+    """
     rows = []
     ref_mean = {name: float(arr[(demo.labels == 1) & demo.core].mean())
                 for name, arr in (modified or {}).items()}
@@ -104,10 +180,34 @@ def domain_table(demo: DemoMap, scale: np.ndarray, modified: dict[str, np.ndarra
 def write_demo_map(directory: str | os.PathLike, seed: int = 0) -> tuple[DemoMap, Path]:
     """Make the demo map and write it as ``occupy_demo.mrc`` in ``directory`` (created if needed).
 
+    The map is ``make_demo_map``'s default: 96³ voxels of 1.5 Å, four domains at
+    occupancies 1, 0.7, 0.4 and 0.2.
+
+    Parameters
+    ----------
+    directory : str or path-like
+        Where to write.
+    seed : int
+        Seed of the atoms and noise (default 0).
+
     Returns
     -------
-    (DemoMap, Path)
-        The map with its ground truth, and the file written.
+    demo : DemoMap
+        The map with its ground truth.
+    path : pathlib.Path
+        The file written.
+
+    Raises
+    ------
+    OccupyError
+        If the directory or the file cannot be written.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> demo, path = write_demo_map(tempfile.mkdtemp())
+    >>> path.name, demo.data.shape, demo.voxel_size
+    ('occupy_demo.mrc', (96, 96, 96), 1.5)
     """
     from .io.files import prepare_output_dir
     from .io.maps import write_map

@@ -34,9 +34,26 @@ _ID_RE = re.compile(r"(?:emd[-_])?([0-9]{1,9})", re.IGNORECASE)
 def normalize_emdb_id(entry: str | int) -> str:
     """Return the canonical digits of an EMDB ID (at least 4, zero-padded).
 
-    Accepts ``3061``, ``"3061"``, ``"EMD-3061"`` and ``"emd_3061"``; ``"552"`` becomes
-    ``"0552"`` as in the archive's directory names.  Anything else (letters, paths,
-    signs, empty) raises :class:`OccupyError`.
+    Parameters
+    ----------
+    entry : str or int
+        The entry: ``3061``, ``"3061"``, ``"EMD-3061"`` or ``"emd_3061"`` (1 to 9 digits,
+        optional ``EMD-``/``EMD_`` prefix in any case, surrounding spaces ignored).
+
+    Returns
+    -------
+    str
+        The digits, zero-padded to 4 as in the archive's directory names.
+
+    Raises
+    ------
+    OccupyError
+        For anything else (letters, paths, signs, empty).
+
+    Examples
+    --------
+    >>> normalize_emdb_id("EMD-3061"), normalize_emdb_id(552)
+    ('3061', '0552')
     """
     text = str(entry).strip()
     m = _ID_RE.fullmatch(text)
@@ -46,7 +63,26 @@ def normalize_emdb_id(entry: str | int) -> str:
 
 
 def emdb_url(entry_id: str, base_url: str | None = None) -> str:
-    """URL of ``emd_<ID>.map.gz`` under ``base_url`` (else ``$OCCUPY_EMDB_URL``, else the EBI archive)."""
+    """Return the URL of ``emd_<ID>.map.gz`` in the EMDB archive's layout.
+
+    Parameters
+    ----------
+    entry_id : str
+        The canonical digits (from ``normalize_emdb_id``).
+    base_url : str, optional
+        The archive's ``structures`` URL; default ``$OCCUPY_EMDB_URL``, else
+        ``DEFAULT_EMDB_URL`` (the EBI archive).
+
+    Returns
+    -------
+    str
+        ``<base>/EMD-<ID>/map/emd_<ID>.map.gz``.
+
+    Examples
+    --------
+    >>> emdb_url("3061", "https://mirror.example.org/emdb/")
+    'https://mirror.example.org/emdb/EMD-3061/map/emd_3061.map.gz'
+    """
     base = base_url or os.environ.get(ENV_VAR) or DEFAULT_EMDB_URL
     return f"{base.rstrip('/')}/EMD-{entry_id}/map/emd_{entry_id}.map.gz"
 
@@ -56,14 +92,40 @@ def fetch_emdb(entry: str | int, output_dir: str | os.PathLike = ".", *, progres
     """Download EMDB entry ``entry`` and return the path of the unpacked ``emd_<ID>.map``.
 
     If ``output_dir/emd_<ID>.map`` already exists it is returned without any network
-    request.  Otherwise ``emd_<ID>.map.gz`` is streamed from ``base_url`` (default:
-    ``$OCCUPY_EMDB_URL`` or the EBI archive), gunzipped on the fly and written
-    atomically.  ``progress=True`` shows a progress bar (bytes, total, speed) on
-    stderr.  ``timeout`` is in seconds, per connection attempt and per read.
+    request. Otherwise ``emd_<ID>.map.gz`` is streamed, gunzipped on the fly and
+    written atomically.
 
-    Every failure (bad ID, unwritable directory, HTTP error, no network, timeout,
-    corrupt or truncated gzip) raises :class:`OccupyError` with one clear line and
-    leaves no file behind.
+    Parameters
+    ----------
+    entry : str or int
+        The EMDB ID, e.g. ``3061`` or ``"EMD-3061"`` (see ``normalize_emdb_id``).
+    output_dir : str or path-like
+        Where to write (created if needed); default the current directory.
+    progress : bool
+        Show a progress bar (bytes, total, speed) on stderr.
+    base_url : str, optional
+        The archive's ``structures`` URL; default ``$OCCUPY_EMDB_URL`` or the EBI archive.
+    timeout : float
+        Seconds, per connection attempt and per read.
+
+    Returns
+    -------
+    pathlib.Path
+        ``output_dir/emd_<ID>.map``.
+
+    Raises
+    ------
+    OccupyError
+        With one clear line for every failure (bad ID, unwritable directory, HTTP
+        error, no network, timeout, corrupt or truncated gzip); no file is left behind.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "emd_3061.map").write_bytes(b"")  # already downloaded
+    >>> fetch_emdb("EMD-3061", folder) == folder / "emd_3061.map"  # no network needed
+    True
     """
     entry_id = normalize_emdb_id(entry)
     out_dir = Path(output_dir)

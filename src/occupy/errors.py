@@ -17,7 +17,7 @@ class OccupyError(Exception):
 class OptionError(OccupyError):
     """An option value that cannot be honoured (out of range, malformed, contradictory).
 
-    Raised before any work is done; a subclass of :class:`OccupyError`, so callers that
+    Raised before any work is done; a subclass of ``OccupyError``, so callers that
     catch that catch this too.
     """
 
@@ -27,7 +27,7 @@ class OccupyWarning(UserWarning):
 
 
 def warn(message: str, sink: list[str] | None = None) -> None:
-    """Issue an :class:`OccupyWarning` and, if given, append the message to ``sink``.
+    """Issue an ``OccupyWarning`` and, if given, append the message to ``sink``.
 
     Parameters
     ----------

@@ -1,12 +1,9 @@
 """Every setting of a run, declared once: name, default, range, help and front ends.
 
-:class:`RunOptions` is the declaration. Each of its fields that users can set carries an
-:class:`~occupy.optionspec.Option` (in the field's metadata) saying how the command line
-spells it, what values it accepts and how ``--help``/``--help-all`` explain it. The
-``occupy`` and ``occupy-batch`` commands, the RELION job's ``--name value`` parameters
-and the options page of the documentation are all generated from these declarations,
-and :func:`check_option` is the one validation of a value, with one message, wherever
-the value enters (command line, RELION, :func:`occupy.run`, the array functions).
+Each user-settable field of ``RunOptions`` carries an ``occupy.optionspec.Option``
+(spelling, accepted values, help); the ``occupy``/``occupy-batch`` options, the RELION job's
+parameters and the documentation's options page are generated from them. ``check_option``
+is the one validation of a value wherever it enters (CLI, RELION, ``occupy.run``, arrays).
 """
 from __future__ import annotations
 
@@ -22,7 +19,7 @@ __all__ = ["RunOptions", "check_option", "option_table"]
 
 
 def _option(default: Any, *flags: str, **spec: Any) -> Any:
-    """A :class:`RunOptions` field with its :class:`Option` declaration."""
+    """A ``RunOptions`` field with its ``Option`` declaration."""
     return field(default=default, metadata={"option": Option(flags=tuple(flags), **spec)})
 
 
@@ -32,14 +29,67 @@ _IN, _MOD, _EST, _OUT, _RUN = PANELS
 
 @dataclass
 class RunOptions:
-    """Every setting of a run of :func:`occupy.run`; names match the long CLI options.
+    """Every setting of a run of ``occupy.run``; names match the long CLI options.
 
-    The fields that users set are documented, with defaults and ranges, on the options
-    page of the documentation (generated from these declarations) and by
-    ``occupy --help-all``. Four fields exist only for embedding: ``command_line`` (text
-    recorded in the log), ``keep_arrays`` (return the arrays in ``RunResult.arrays``),
-    ``progress`` (called with each stage's name as it starts) and ``check_abort`` (called
-    between stages; raising from it stops the run and nothing is written).
+    Defaults, ranges and longer help: the generated options page and ``occupy --help-all``.
+
+    Parameters
+    ----------
+    resolution, lowpass : float, optional
+        Nominal resolution and lowpass (Å) before solvent modelling and scale; if both, the larger.
+    solvent_def : str or os.PathLike, optional
+        Mask (> 0.9 = inside) of the input's shape, used to pick the solvent sample.
+    pixel_size : float, optional
+        Voxel size (Å) replacing the header's.
+    amplify, attenuate : bool
+        Amplify confident partial occupancy; attenuate partial occupancy.
+    gamma : float, optional
+        Strength of amplify/attenuate, 1 to 1000 (2 when they are asked for without it).
+    exclude_solvent : bool
+        Flatten solvent in the outputs.
+    sigmoid, pivot : float, optional
+        Power of the sigmoid modification, and the scale it leaves unchanged (0..1).
+    hedge_confidence : float, optional
+        Power (>= 1) the solvent confidence is raised to.
+    scale_limit : float
+        Voxels at or below this scale are never modified.
+    lowpass_output : float, optional
+        Lowpass (Å) of the modified maps.
+    hist_match, omit_confidence : bool
+        Match the outputs' histogram to the input's (not clip); ignore the solvent model (expert).
+    seed : int
+        Seed of the synthetic solvent noise added by attenuation.
+    tau : float, optional
+        Percentile of the full-scale tile, in (0, 1]; derived when None.
+    kernel_size : int, optional
+        Kernel box size, odd, 3 to 31; derived when None.
+    kernel_radius : float, optional
+        Kernel radius (voxels); derived when None.
+    tile_size : int, optional
+        Side (voxels) of the full-scale search tiles; derived when None.
+    scale_mode : {"auto", "occ", "res"}
+        Estimate on the lowpassed (``occ``) or raw (``res``) map; ``auto``: occ when modifying.
+    s0 : bool
+        Naive full scale (tau x map maximum) instead of the tile search.
+    max_box : int
+        Downsample larger maps to this box first (0 = never).
+    output_dir : str or os.PathLike
+        Directory for the outputs, created if missing.
+    plot, chimerax : bool
+        Write PNG plots of the solvent model and scale (needs matplotlib); the ChimeraX script.
+    min_vis_scale : float
+        Lowest scale on the colour key.
+    save_all_maps : bool
+        Also write the lowpassed, confidence and modification-factor maps.
+    threads : int, optional
+        Thread count (default: ``OMP_NUM_THREADS`` or all cores).
+    command_line : str, optional
+        Embedding only: text recorded in the log as the command line.
+    keep_arrays : bool
+        Embedding only: return the arrays in ``RunResult.arrays``.
+    progress, check_abort : callable, optional
+        Embedding only: called with each stage's name as it starts; called between stages
+        (raising from it stops the run and nothing is written).
 
     Examples
     --------
@@ -201,12 +251,34 @@ class RunOptions:
 
     @property
     def modifying(self) -> bool:
-        """True when a modified map is asked for (amplify, attenuate or sigmoid)."""
+        """Whether a modified map is asked for (amplify, attenuate or sigmoid).
+
+        Returns
+        -------
+        bool
+            True with ``amplify``, ``attenuate`` or ``sigmoid``.
+        """
         return self.amplify or self.attenuate or self.sigmoid is not None
 
     @classmethod
     def from_kwargs(cls, **kwargs: Any) -> "RunOptions":
-        """Options from keyword arguments; unknown names raise :class:`TypeError`."""
+        """Make options from keyword arguments (unchecked: see ``validate``).
+
+        Parameters
+        ----------
+        **kwargs : Any
+            Field values by field name.
+
+        Returns
+        -------
+        RunOptions
+            The options, other fields at their defaults.
+
+        Raises
+        ------
+        TypeError
+            Naming every unknown option.
+        """
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(kwargs) - names)
         if unknown:
@@ -214,17 +286,30 @@ class RunOptions:
         return cls(**kwargs)
 
     def validate(self) -> None:
-        """Check every value and the combinations; raise :class:`OptionError` on the first bad one."""
+        """Check every value and the combinations of values.
+
+        Raises
+        ------
+        OptionError
+            For the first bad value, or ``sigmoid`` without ``pivot``.
+        """
         for opt in option_table():
             check_option(opt.name, getattr(self, opt.name))
         if self.sigmoid is not None and self.pivot is None:
             raise OptionError("--sigmoid G needs --pivot P (the scale it leaves unchanged, 0 < P < 1)")
 
     def resolve(self, warnings: list[str]) -> tuple[str, float | None]:
-        """The scale mode (``occ``/``res``) and gamma this run uses; advice goes to ``warnings``.
+        """Decide the scale mode and gamma this run uses.
 
-        ``auto`` becomes ``occ`` when modifying, else ``res``; gamma defaults to 2 when
-        amplifying or attenuating. Options that have no effect are reported as ignored.
+        Parameters
+        ----------
+        warnings : list of str
+            Advice (default gamma, options ignored) is appended here and warned.
+
+        Returns
+        -------
+        tuple of (str, float or None)
+            ``occ``/``res`` (``auto``: occ when modifying) and gamma (2 if amplifying/attenuating without it).
         """
         gamma = self.gamma
         if (self.amplify or self.attenuate) and gamma is None:
@@ -249,13 +334,25 @@ class RunOptions:
         ) if used and not needed]
 
     def changed(self) -> dict[str, Any]:
-        """The user-settable options that differ from their defaults, in declaration order."""
+        """List the user-settable options that differ from their defaults.
+
+        Returns
+        -------
+        dict of str to object
+            Field name -> value, in declaration order; embedding-only fields are left out.
+        """
         return {opt.name: getattr(self, opt.name) for opt in option_table()
                 if getattr(self, opt.name) != opt.default}
 
 
 def option_table() -> tuple[Option, ...]:
-    """The :class:`Option` of every user-settable :class:`RunOptions` field, in order."""
+    """Give the declaration of every user-settable ``RunOptions`` field.
+
+    Returns
+    -------
+    tuple of Option
+        One per field, in declaration order, with ``name`` and ``default`` filled in.
+    """
     return _TABLE
 
 
@@ -269,7 +366,19 @@ _BY_NAME = {opt.name: opt for opt in _TABLE}
 
 
 def check_option(name: str, value: Any) -> Any:
-    """Validate one value of the option ``name`` (a :class:`RunOptions` field); return it unchanged.
+    """Validate one value of an option; return it unchanged.
+
+    Parameters
+    ----------
+    name : str
+        A user-settable ``RunOptions`` field, e.g. ``"kernel_size"`` (else KeyError).
+    value : object
+        The value to check; None passes where the default is None.
+
+    Returns
+    -------
+    object
+        ``value`` itself.
 
     Raises
     ------

@@ -1,7 +1,7 @@
-"""How an option is declared, spelled and checked: :class:`Option`, :class:`Switch`, :func:`check_value`.
+"""How an option is declared, spelled and checked: ``Option``, ``Switch``, ``check_value``.
 
-The declarations themselves are the fields of :class:`occupy.options.RunOptions` (and, for
-what only a command line has, :data:`occupy.cli.common.COMMAND_OPTIONS`).
+The declarations themselves are the fields of ``occupy.options.RunOptions`` (and, for
+what only a command line has, ``occupy.cli.common.COMMAND_OPTIONS``).
 """
 from __future__ import annotations
 
@@ -22,7 +22,19 @@ _UNSET: Any = object()
 
 @dataclass(frozen=True)
 class Switch:
-    """A flag that sets its option to ``value`` (``--raw-scale`` sets ``scale_mode='res'``)."""
+    """A flag that sets its option to one value (``--raw-scale`` sets ``scale_mode='res'``).
+
+    Parameters
+    ----------
+    flags : tuple of str
+        Command-line spellings, e.g. ``("--lp-scale", "--occupancy")``.
+    value : object
+        The value the option gets when the flag is given.
+    help : str
+        One line for ``--help``.
+    details : str
+        More for ``--help-all`` and the documentation.
+    """
 
     flags: tuple[str, ...]
     value: Any
@@ -31,7 +43,13 @@ class Switch:
 
     @property
     def dest(self) -> str:
-        """Identifier of the flag's parsed value: the first long spelling."""
+        """Identifier of the flag's parsed value, made from the first spelling.
+
+        Returns
+        -------
+        str
+            ``"--raw-scale"`` gives ``"raw_scale"``.
+        """
         return self.flags[0].lstrip("-").replace("-", "_")
 
 
@@ -42,12 +60,12 @@ class Option:
     Parameters
     ----------
     flags : tuple of str
-        Command-line spellings, e.g. ``("-g", "--gamma")``; a boolean option is written
-        ``"--on/--off"``. Empty for options spelled only through ``switches``.
+        Command-line spellings, e.g. ``("-g", "--gamma")``; a boolean option may have an
+        ``"--on/--off"`` pair. Empty for options spelled only through ``switches``.
     kind : type
         ``float``, ``int``, ``str`` or ``bool``: how text is parsed.
     panel : str
-        Help panel, one of :data:`PANELS`.
+        Help panel, one of ``PANELS``.
     help : str
         One line for ``--help``.
     details : str
@@ -57,7 +75,9 @@ class Option:
     metavar : str, optional
         Placeholder of the value in help texts.
     low, high : float, optional
-        Accepted range; ``low_open``/``high_open`` exclude the bound itself.
+        Accepted range (None: unbounded on that side).
+    low_open, high_open : bool
+        Exclude the bound itself from the range.
     odd : bool
         Only odd integers are accepted.
     off : object, optional
@@ -65,15 +85,15 @@ class Option:
     choices : tuple, optional
         The accepted values (for options without a range).
     hint : str
-        Appended to the message of a value below the range.
+        Appended to the message about a value below the range.
     switches : tuple of Switch
         Flags that each set the option to one value.
     front_ends : frozenset of str
-        Programs that offer the option (:data:`FRONT_ENDS`); the API takes every option.
+        Programs that offer the option (``FRONT_ENDS``); the API takes every option.
     name : str
-        The :class:`RunOptions` field (filled in by :func:`option_table`).
+        The ``RunOptions`` field (filled in by ``option_table``).
     default : object
-        The field's default (filled in by :func:`option_table`).
+        The field's default (filled in by ``option_table``).
     """
 
     flags: tuple[str, ...]
@@ -98,7 +118,14 @@ class Option:
 
     @property
     def flag(self) -> str:
-        """The long spelling used in messages (``--gamma``)."""
+        """The long spelling used in messages.
+
+        Returns
+        -------
+        str
+            The first long flag (``--gamma``), else the first flag of each switch joined
+            by ``/``, else ``--<name>``.
+        """
         longs = [f.split("/")[0] for f in self.flags if f.startswith("--")]
         if longs:
             return longs[0]
@@ -106,7 +133,13 @@ class Option:
 
     @property
     def rule(self) -> str:
-        """The accepted values in words: ``in (0, 1]``, ``between 3 and 31``, ``>= 1``."""
+        """The accepted values in words, as messages show them.
+
+        Returns
+        -------
+        str
+            E.g. ``in (0, 1]``, ``between 3 and 31``, ``>= 1``, ``one of auto, occ, res``.
+        """
         low, high = self.low, self.high
         if low is not None and high is not None:
             if self.kind is int and not (self.low_open or self.high_open):
@@ -126,10 +159,24 @@ class Option:
 
 
 def check_value(opt: Option, value: Any) -> Any:
-    """Validate ``value`` against the declaration ``opt``; return it unchanged.
+    """Validate a value against an option's declaration; return it unchanged.
 
-    ``None`` is accepted where the default is ``None``. Raises :class:`OptionError` with
-    the message every front end shows, e.g. ``--tau must be in (0, 1], got 1.5``.
+    Parameters
+    ----------
+    opt : Option
+        The declaration (kind, range, choices).
+    value : object
+        The value; ``None`` is accepted where the default is ``None``.
+
+    Returns
+    -------
+    object
+        ``value`` itself.
+
+    Raises
+    ------
+    OptionError
+        With the message every front end shows, e.g. ``--tau must be in (0, 1], got 1.5``.
     """
     if value is None and opt.default is None:
         return value
@@ -165,10 +212,24 @@ def _check_number(opt: Option, value: Any) -> None:
 
 
 def resolve_switches(opt: Option, given: dict[Any, bool]) -> Any:
-    """The value set by an option's switches (``given``: switch value -> flag set).
+    """Find the value an option's switches set.
 
-    Returns the option's default when no switch is set; raises :class:`OptionError`
-    when two different switches are set (``--lp-scale`` with ``--raw-scale``).
+    Parameters
+    ----------
+    opt : Option
+        An option with ``Option.switches``.
+    given : dict
+        Switch value -> whether its flag was given.
+
+    Returns
+    -------
+    object
+        The value of the switch given, or the option's default when none was.
+
+    Raises
+    ------
+    OptionError
+        When switches of different values were given (``--lp-scale`` with ``--raw-scale``).
     """
     chosen = [s for s in opt.switches if given.get(s.value)]
     if len({s.value for s in chosen}) > 1:

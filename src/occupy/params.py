@@ -23,9 +23,11 @@ _log = logging.getLogger("occupy")
 
 @dataclass
 class Parameters:
-    """Settings of one scale estimate.
+    """Settings of one scale estimate, as ``derive_parameters`` returns them.
 
-    Attributes
+    The fields are also the constructor's parameters.
+
+    Parameters
     ----------
     lowpass : float
         Lowpass in Å.
@@ -34,11 +36,11 @@ class Parameters:
     kernel_radius : float
         Ball radius in voxels.
     footprint : numpy.ndarray
-        Boolean ``kernel_size``³ ball.
+        Boolean ``kernel_size``³ ball (see ``ball_footprint``).
     n_v : int
-        Voxels in the ball.
+        Voxels in the ball (``footprint.sum()``).
     tau : float
-        Rank fraction used by the tile search.
+        Rank fraction used by the tile search, in (0, 1].
     tau_recommended : float
         The one derived from ``n_v`` (equal to ``tau`` unless the user overrode it).
     warnings : list of str
@@ -56,9 +58,20 @@ class Parameters:
 
 
 def default_lowpass(voxel_size: float) -> float:
-    """The lowpass when neither ``--lowpass`` nor ``--resolution`` is given: max(8 Å, 3 voxels).
+    """Return the lowpass used when neither ``--lowpass`` nor ``--resolution`` is given.
 
-    ``3 voxels`` is computed in float32, as the original program did with the header's value.
+    That is max(8 Å, 3 voxels); ``3 voxels`` is computed in float32, as the original
+    program did with the header's value.
+
+    Parameters
+    ----------
+    voxel_size : float
+        Voxel size in Å.
+
+    Returns
+    -------
+    float
+        The lowpass in Å.
 
     Examples
     --------
@@ -69,12 +82,12 @@ def default_lowpass(voxel_size: float) -> float:
 
 
 def ball_footprint(kernel_size: int, kernel_radius: float) -> np.ndarray:
-    """Boolean k×k×k ball: the voxels whose distance from the centre voxel is ``<= kernel_radius``.
+    """Return the boolean k×k×k ball: voxels whose distance from the centre voxel is ``<= kernel_radius``.
 
     Parameters
     ----------
     kernel_size : int
-        Odd cube side, 1 to 31.
+        Odd cube side ``k`` in voxels, 1 to 31.
     kernel_radius : float
         Radius in voxels (>= 0); the centre is voxel ``(k-1)/2`` on each axis and the
         distance is computed and compared in float32 (SPEC 2.2).
@@ -82,12 +95,12 @@ def ball_footprint(kernel_size: int, kernel_radius: float) -> np.ndarray:
     Returns
     -------
     numpy.ndarray
-        Boolean array of shape ``(k, k, k)``.
+        Boolean array of shape ``(k, k, k)``; the centre voxel is always True.
 
     Raises
     ------
     OccupyError
-        For an even, non-positive or too large size, or a negative radius.
+        For a size that is not an odd integer in 1..31, or a negative or non-finite radius.
 
     Examples
     --------
@@ -107,9 +120,23 @@ def ball_footprint(kernel_size: int, kernel_radius: float) -> np.ndarray:
 
 
 def tau_root(n: int) -> float:
-    """Positive real root of ``x**n + x - 1 = 0``, to 1e-12.
+    """Return the positive real root of ``x**n + x - 1 = 0``, to 1e-12.
 
-    The root lies in [0.5, 1) for n >= 1: 0.5 for n=1, the golden ratio - 1 for n=2.
+    Parameters
+    ----------
+    n : int
+        The exponent, a positive integer (the kernel's voxel count ``n_v``).
+
+    Returns
+    -------
+    float
+        The root, in [0.5, 1) and increasing with ``n``: 0.5 for n=1, the golden
+        ratio - 1 for n=2.
+
+    Raises
+    ------
+    OccupyError
+        If ``n`` is not a positive integer.
 
     Examples
     --------
@@ -135,7 +162,26 @@ def tau_root(n: int) -> float:
 
 
 def tau_from_nv(n_v: int) -> float:
-    """``tau`` for a kernel of ``n_v`` voxels, rounded exactly as SPEC 2.2 requires.
+    """Return ``tau`` for a kernel of ``n_v`` voxels, rounded exactly as SPEC 2.2 requires.
+
+    Up to 1000 voxels: ``tau_root`` of ``n_v`` rounded to 4 decimals; below 7000:
+    ``tau_root`` of ``1100 + 100 * ((n_v - 1000) // 100)`` rounded to 5 decimals;
+    from 7000 on: 0.999.
+
+    Parameters
+    ----------
+    n_v : int
+        Voxels in the kernel's ball, at least 1.
+
+    Returns
+    -------
+    float
+        The rank fraction the tile search uses, in [0.5, 1).
+
+    Raises
+    ------
+    OccupyError
+        If ``n_v`` is not a positive integer.
 
     Examples
     --------
@@ -210,25 +256,32 @@ def derive_parameters(shape: tuple[int, ...], voxel_size: float, *,
     Parameters
     ----------
     shape : tuple of int
-        The 3-D box (z, y, x).
+        The 3-D box (z, y, x) in voxels.
     voxel_size : float
         Voxel size in Å.
-    lowpass, resolution, kernel_size, kernel_radius, tau : optional
-        The user's overrides (``--lowpass`` etc.); each is validated as its option is.
+    lowpass : float, optional
+        Lowpass in Å (``--lowpass``); default ``resolution``, else ``default_lowpass``.
+    resolution : float, optional
+        Resolution in Å (``--resolution``); if ``lowpass`` is given too, the larger is used.
+    kernel_size : int, optional
+        Odd kernel side in voxels; default floor(lowpass / voxel size) made odd, within 3..9.
+    kernel_radius : float, optional
+        Ball radius in voxels; default lowpass / (2 voxel size).
+    tau : float, optional
+        Rank fraction in (0, 1]; default ``tau_from_nv`` of the ball's voxel count.
 
     Returns
     -------
     Parameters
-        Advice (small kernel; both lowpass and resolution given) is issued as
-        :class:`OccupyWarning` and kept in ``Parameters.warnings``; an overridden tau logs
-        the recommended one on the ``occupy`` logger.
+        Advice (small kernel; lowpass and resolution both given) is kept in ``warnings`` and
+        issued as ``OccupyWarning``; an overridden tau logs the recommended one.
 
     Raises
     ------
     OccupyError
         For a box that is not 3-D or a voxel size that is not positive.
     OptionError
-        For an override out of range.
+        For an override out of range (each is checked as its option is).
 
     Examples
     --------
@@ -255,12 +308,24 @@ def derive_parameters(shape: tuple[int, ...], voxel_size: float, *,
 
 
 def processing_shape(shape: tuple[int, ...], max_box: int) -> tuple[int, ...]:
-    """Shape the map is processed at under ``--max-box`` (SPEC 2.1).
+    """Return the shape the map is processed at under ``--max-box`` (SPEC 2.1).
 
     ``max_box <= 0`` or a largest side ``<= max_box`` leaves ``shape`` unchanged. Otherwise
     the largest side(s) become ``max_box`` and the other sides are scaled by the same
     factor and rounded to the nearest even number (at least 2, never larger than before).
     The processing voxel size is ``voxel_size * max(shape) / max_box``.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        The map's shape (z, y, x) in voxels.
+    max_box : int or None
+        Largest side to process at (``--max-box``); 0, negative or None: no limit.
+
+    Returns
+    -------
+    tuple of int
+        The processing shape.
 
     Examples
     --------

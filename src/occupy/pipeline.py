@@ -35,32 +35,42 @@ BAD_MODEL_MESSAGE = ("the solvent model looks poor (most of the histogram has lo
 class RunResult:
     """What a run produced: output paths, the numbers that matter, warnings and timings.
 
-    Attributes
+    Made by ``run``; the fields are its constructor's parameters.
+
+    Parameters
     ----------
-    input_path : Path
+    input_path : pathlib.Path
         The map that was processed.
-    output_paths : dict of str to Path
+    output_paths : dict of str to pathlib.Path
         Role -> file: ``scale``, ``amplify``, ``attenuate``, ``sigmoid``,
         ``exclude_solvent``, ``lowpass``, ``confidence``, ``modification``, ``chimerax``,
         ``log``, ``plot_solvent``, ``plot_modification``, ``plot_slices``.
     scale_mode : str
         ``"occ"`` or ``"res"``.
-    kernel_size, kernel_radius, n_v, tau, lowpass :
-        The derived parameters (voxels, voxels, count, fraction, Å).
+    kernel_size : int
+        Kernel box size (voxels).
+    kernel_radius : float
+        Kernel radius (voxels).
+    n_v : int
+        Number of voxels in the kernel.
+    tau : float
+        Percentile of the full-scale tile used.
+    lowpass : float
+        Lowpass (Å).
     gamma : float or None
-        The gamma used (2 when modifying without ``gamma``).
+        The gamma used (2 when amplifying or attenuating without ``gamma``).
     s_full : float
         The full-scale reference.
     tile_center_A : tuple of float or None
         Centre (x, y, z, Å) of the tile that gave ``s_full``; None with ``s0``.
     solvent_mean, solvent_width, solvent_edge : float
-        The solvent model.
+        The solvent model: mean, width (sigma) and where solvent ends.
     map_threshold, scale_threshold : float
         Suggested display levels of the map and of the scale.
     bad_solvent_model : bool
-        More than half of the confidence curve is at or below 0.5.
+        More than half of the confidence curve's bins are at or below 0.5.
     warnings : list of str
-        Every warning of the run (also issued as :class:`OccupyWarning`).
+        Every warning of the run (also issued as ``OccupyWarning``).
     timings : dict of str to float
         Wall time per stage, seconds.
     arrays : dict of str to numpy.ndarray
@@ -123,7 +133,13 @@ class StageClock:
             self.timings[name] = self.timings.get(name, 0.0) + time.perf_counter() - started
 
     def snapshot(self) -> dict[str, float]:
-        """Wall times so far, the running stage's included."""
+        """Give the wall times so far, the running stage's included.
+
+        Returns
+        -------
+        dict of str to float
+            Stage name -> seconds, in the order the stages started.
+        """
         timings = dict(self.timings)
         if self._running is not None:
             name, started = self._running
@@ -136,17 +152,17 @@ def run(input_path: str | os.PathLike, **options: Any) -> RunResult:
 
     Parameters
     ----------
-    input_path : str or path-like
+    input_path : str or os.PathLike
         The map (MRC/CCP4).
-    **options
-        Fields of :class:`RunOptions`, named like the long command-line options with
+    **options : Any
+        Fields of ``RunOptions``, named like the long command-line options with
         ``_`` for ``-`` (``amplify=True, gamma=4, output_dir="out"``).
 
     Returns
     -------
     RunResult
         Output paths, derived parameters, solvent model, warnings (also issued with
-        :func:`warnings.warn`) and per-stage wall times.
+        ``warnings.warn``) and per-stage wall times.
 
     Raises
     ------
@@ -160,7 +176,7 @@ def run(input_path: str | os.PathLike, **options: Any) -> RunResult:
 
     Notes
     -----
-    Nothing is printed unless ``progress`` is given.
+    Nothing is printed; a ``progress`` callable, if given, is called with each stage's name.
 
     Examples
     --------

@@ -113,58 +113,63 @@ def parse_relion_args(argv: list[str]) -> tuple[Path, Path, dict[str, Any]]:
     Parameters
     ----------
     argv : list of str
-        The arguments RELION passes (``--o``, ``--in_3dref``, ``--in_mask``, ``--j``) and any
-        occupy option as ``--name value`` (``-`` or ``_`` in names; booleans as
-        true/false/yes/no).
+        ``--o``, ``--in_3dref``, ``--in_mask``, ``--j`` and occupy options (booleans as yes/no).
 
     Returns
     -------
-    (Path, Path, dict)
-        The job directory, the input map and :func:`occupy.run` keywords.
+    tuple of (pathlib.Path, pathlib.Path, dict)
+        Job directory, input map and ``occupy.run`` keywords (typed, not yet range-checked).
 
     Raises
     ------
     OptionError
-        Naming any unknown parameter or bad value.
+        For an unknown parameter, a malformed value, or no ``--o`` or ``--in_3dref``.
+
+    Examples
+    --------
+    >>> parse_relion_args(["--o", "job/", "--in_3dref", "m.mrc", "--amplify", "yes", "--gamma", "4"])[2]
+    {'amplify': True, 'gamma': 4.0}
     """
     table = _parameter_table()
-    job_dir: str | None = None
-    ref: str | None = None
+    own: dict[str, str] = {}
     options: dict[str, Any] = {}
     switches: dict[str, dict[Any, bool]] = {}
     for key, value in _split(argv):
-        ukey = key.replace("-", "_")
-        if ukey == "o":
-            job_dir = value
-        elif ukey == "in_3dref":
-            ref = value
-        elif ukey == "in_mask":
-            options["solvent_def"] = value
-        elif ukey == "j":
-            options["threads"] = _convert("j", value, int)
-        elif ukey in _IGNORED:
-            pass
-        elif any(ukey.startswith(p) for p in _WRONG_INPUTS):
-            kind = next(v for p, v in _WRONG_INPUTS.items() if ukey.startswith(p))
-            raise OptionError(f"--{key}: occupy does not take {kind}; give a map as 'Input 3D reference'")
-        elif key.replace("_", "-") in table:
-            opt, sets = table[key.replace("_", "-")]
-            if sets is None or sets is False:
-                converted = _convert(key, value, opt.kind)
-                options[opt.name] = (not converted) if sets is False else converted
-            else:
-                switches.setdefault(opt.name, {})[sets.value] = _convert(key, value, bool)
-        else:
-            raise OptionError(f"unknown parameter --{key} (use occupy option names, e.g. --gamma 4, "
-                              "--amplify true, --exclude-solvent yes, --lowpass 6; see occupy --help-all)")
-    if job_dir is None:
+        _assign(key, value, table, own, options, switches)
+    if "o" not in own:
         raise OptionError("missing --o JOBDIR (RELION passes the job directory)")
-    if ref is None:
+    if "in_3dref" not in own:
         raise OptionError("missing --in_3dref MAP: give the map as 'Input 3D reference'")
     for opt in option_table():
         if opt.name in switches:
             options[opt.name] = resolve_switches(opt, switches[opt.name])
-    return Path(job_dir), Path(ref), options
+    return Path(own["o"]), Path(own["in_3dref"]), options
+
+
+def _assign(key: str, value: str, table: dict, own: dict, options: dict, switches: dict) -> None:
+    """Put one ``--key value`` where it belongs: RELION's own, an occupy option, or a switch."""
+    ukey = key.replace("-", "_")
+    if ukey in ("o", "in_3dref"):
+        own[ukey] = value
+    elif ukey == "in_mask":
+        options["solvent_def"] = value
+    elif ukey == "j":
+        options["threads"] = _convert("j", value, int)
+    elif ukey in _IGNORED:
+        pass
+    elif any(ukey.startswith(p) for p in _WRONG_INPUTS):
+        kind = next(v for p, v in _WRONG_INPUTS.items() if ukey.startswith(p))
+        raise OptionError(f"--{key}: occupy does not take {kind}; give a map as 'Input 3D reference'")
+    elif key.replace("_", "-") in table:
+        opt, sets = table[key.replace("_", "-")]
+        if sets is None or sets is False:
+            converted = _convert(key, value, opt.kind)
+            options[opt.name] = (not converted) if sets is False else converted
+        else:
+            switches.setdefault(opt.name, {})[sets.value] = _convert(key, value, bool)
+    else:
+        raise OptionError(f"unknown parameter --{key} (use occupy option names, e.g. --gamma 4, "
+                          "--amplify true, --exclude-solvent yes, --lowpass 6; see occupy --help-all)")
 
 
 def _node_name(path: Path) -> str:
@@ -174,7 +179,32 @@ def _node_name(path: Path) -> str:
 
 
 def output_nodes_star(maps: list[Path]) -> str:
-    """Text of ``RELION_OUTPUT_NODES.star`` listing ``maps`` as density maps."""
+    """Text of ``RELION_OUTPUT_NODES.star`` listing maps as density maps.
+
+    Parameters
+    ----------
+    maps : list of pathlib.Path
+        The maps; each is written relative to the current (project) directory when inside
+        it, and quoted when it contains white space.
+
+    Returns
+    -------
+    str
+        The STAR text: a ``data_output_nodes`` loop, every map labelled ``DensityMap.mrc``.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> print(output_nodes_star([Path("External/job005/ampl_4.0_map.mrc")]).strip())
+    # version 30001
+    <BLANKLINE>
+    data_output_nodes
+    <BLANKLINE>
+    loop_
+    _rlnPipeLineNodeName #1
+    _rlnPipeLineNodeTypeLabel #2
+    External/job005/ampl_4.0_map.mrc DensityMap.mrc
+    """
     lines = ["", "# version 30001", "", "data_output_nodes", "", "loop_",
              "_rlnPipeLineNodeName #1", "_rlnPipeLineNodeTypeLabel #2"]
     for p in maps:
@@ -233,7 +263,19 @@ Creating JOBDIR/RELION_JOB_ABORT_NOW stops the job between stages. See docs/reli
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point; exits 0 on success, 1 on failure, 2 when aborted, 130 on Ctrl-C."""
+    """Run ``occupy-relion``: one RELION External job, ending with its exit marker.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments (default ``sys.argv[1:]``); see ``parse_relion_args``.
+
+    Raises
+    ------
+    SystemExit
+        Always: 0 on success or ``--help``, 1 on failure (``error: ...`` on stderr),
+        2 when aborted via ``RELION_JOB_ABORT_NOW`` or without arguments, 130 on Ctrl-C.
+    """
     args = list(sys.argv[1:] if argv is None else argv)
     if not args or args[0] in ("-h", "--help"):
         if args:

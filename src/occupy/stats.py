@@ -29,25 +29,91 @@ def _compiled(arr: np.ndarray) -> bool:
 
 
 def histogram_edges(lo, hi, n_bins: int = N_BINS) -> np.ndarray:
-    """The ``n_bins + 1`` edges that ``np.histogram(values, n_bins, range=(lo, hi))`` uses.
+    """Return the ``n_bins + 1`` edges that ``np.histogram(values, n_bins, range=(lo, hi))`` uses.
 
-    The edges have the dtype of ``lo``/``hi`` (float32 edges for float32 limits), as NumPy's.
+    Parameters
+    ----------
+    lo, hi : float or numpy.floating
+        The histogram range (map values). If ``lo == hi`` NumPy widens it to
+        ``[lo - 0.5, hi + 0.5]``.
+    n_bins : int
+        Number of equal-width bins (default ``N_BINS``, 1000).
+
+    Returns
+    -------
+    numpy.ndarray
+        1-D, ascending, with the dtype of ``lo``/``hi`` (float32 edges for float32
+        limits, float64 for Python floats).
+
+    Raises
+    ------
+    ValueError
+        If ``lo > hi`` or a limit is not finite.
+
+    Examples
+    --------
+    >>> histogram_edges(0.0, 1.0, 4)
+    array([0.  , 0.25, 0.5 , 0.75, 1.  ])
     """
     return np.histogram_bin_edges(np.empty(0, dtype=np.result_type(lo, hi)), bins=n_bins,
                                   range=(lo, hi))
 
 
 def density(counts: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    """Histogram heights as a density, computed as ``np.histogram(..., density=True)`` does."""
+    """Turn bin counts into density heights, computed as ``np.histogram(..., density=True)`` does.
+
+    Parameters
+    ----------
+    counts : numpy.ndarray
+        Count per bin (``n`` values).
+    edges : numpy.ndarray
+        The ``n + 1`` bin edges.
+
+    Returns
+    -------
+    numpy.ndarray
+        The float64 heights ``counts / width / counts.sum()``, which integrate to 1
+        over ``edges`` (NaN if every count is 0).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> density(np.array([1, 3]), np.array([0.0, 0.5, 1.0]))
+    array([0.5, 1.5])
+    """
     width = np.array(np.diff(edges), float)
     return counts / width / counts.sum()
 
 
 def value_range(values: np.ndarray, threads: int | None = None):
-    """``(min, max)`` of a non-empty array.
+    """Return ``(min, max)`` of a non-empty array.
 
-    For float32 input the limits are NumPy float32 scalars (exactly the array's values);
-    otherwise they are whatever ``values.min()``/``values.max()`` return.
+    Parameters
+    ----------
+    values : numpy.ndarray
+        Any shape, e.g. a ``[z, y, x]`` map. float32 C-contiguous arrays take the
+        compiled parallel path, anything else NumPy's ``min``/``max``.
+    threads : int, optional
+        Thread count (default: ``OMP_NUM_THREADS`` or all usable cores); the result
+        does not depend on it.
+
+    Returns
+    -------
+    tuple
+        ``(lo, hi)``. For float32 input NumPy float32 scalars (exactly the array's values);
+        otherwise whatever ``values.min()``/``values.max()`` return.
+
+    Raises
+    ------
+    ValueError
+        If ``values`` is empty.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> lo, hi = value_range(np.array([[[3, -1], [2, 5]]], dtype=np.float32))
+    >>> float(lo), float(hi), lo.dtype
+    (-1.0, 5.0, dtype('float32'))
     """
     arr = np.asarray(values)
     if _compiled(arr):
@@ -59,7 +125,38 @@ def value_range(values: np.ndarray, threads: int | None = None):
 
 def density_histogram(values: np.ndarray, lo, hi, threads: int | None = None
                       ) -> tuple[np.ndarray, np.ndarray]:
-    """Density histogram of ``values`` in ``N_BINS`` bins over ``[lo, hi]``: (heights, edges)."""
+    """Density histogram of ``values`` in ``N_BINS`` bins over ``[lo, hi]``.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        Any shape; values outside ``[lo, hi]`` are not counted.
+    lo, hi : float or numpy.floating
+        The histogram range, usually the map's ``value_range``.
+    threads : int, optional
+        Thread count (default: ``OMP_NUM_THREADS`` or all usable cores); the result
+        does not depend on it.
+
+    Returns
+    -------
+    heights : numpy.ndarray
+        ``N_BINS`` float64 density heights (integrating to 1 over the edges).
+    edges : numpy.ndarray
+        The ``N_BINS + 1`` bin edges (see ``histogram_edges``).
+
+    Raises
+    ------
+    ValueError
+        If ``lo > hi`` or a limit is not finite.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> heights, edges = density_histogram(np.linspace(0, 1, 5000, dtype=np.float32),
+    ...                                    np.float32(0), np.float32(1))
+    >>> heights.shape, edges.shape, round(float(heights.mean()), 3)
+    ((1000,), (1001,), 1.0)
+    """
     arr = np.asarray(values)
     if not _compiled(arr):
         return np.histogram(arr, bins=N_BINS, range=(lo, hi), density=True)
@@ -71,7 +168,41 @@ def density_histogram(values: np.ndarray, lo, hi, threads: int | None = None
 
 def rows_value_range(vol: np.ndarray, x0: np.ndarray, x1: np.ndarray,
                      threads: int | None = None) -> tuple[np.float32, np.float32, int]:
-    """``(min, max, count)`` over the voxels ``vol[z, y, x0[z, y]:x1[z, y]]`` of a float32 map."""
+    """Return ``(min, max, count)`` over the voxels ``vol[z, y, x0[z, y]:x1[z, y]]``.
+
+    Selects one run of voxels along X per ``(z, y)`` row (e.g. a ball or a mask given
+    row by row) without gathering them into a copy.
+
+    Parameters
+    ----------
+    vol : numpy.ndarray
+        The map: float32, C-contiguous, ``[z, y, x]``.
+    x0, x1 : numpy.ndarray
+        Start (inclusive) and stop (exclusive) X index of each row's run: int64,
+        C-contiguous, shape ``(nz, ny)``; a row with ``x1 <= x0`` contributes nothing.
+    threads : int, optional
+        Thread count (default: ``OMP_NUM_THREADS`` or all usable cores); the result
+        does not depend on it.
+
+    Returns
+    -------
+    tuple of (numpy.float32, numpy.float32, int)
+        Minimum and maximum of the selected voxels, and their number.
+
+    Raises
+    ------
+    ValueError
+        If no voxel is selected, or an array has the wrong dtype or layout.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> vol = np.arange(24, dtype=np.float32).reshape(2, 3, 4)
+    >>> x0, x1 = np.full((2, 3), 1, np.int64), np.full((2, 3), 3, np.int64)
+    >>> lo, hi, n = rows_value_range(vol, x0, x1)
+    >>> float(lo), float(hi), n
+    (1.0, 22.0, 12)
+    """
     from ._ext import _stats
     lo, hi, n = _stats.rows_minmax(vol, x0, x1, effective_threads(threads))
     return np.float32(lo), np.float32(hi), int(n)
@@ -79,7 +210,35 @@ def rows_value_range(vol: np.ndarray, x0: np.ndarray, x1: np.ndarray,
 
 def rows_density_histogram(vol: np.ndarray, x0: np.ndarray, x1: np.ndarray, lo, hi,
                            threads: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`density_histogram` of the voxels ``vol[z, y, x0[z, y]:x1[z, y]]`` (no gathered copy)."""
+    """Return the ``density_histogram`` of the voxels ``vol[z, y, x0[z, y]:x1[z, y]]``.
+
+    The voxels are read in place (no gathered copy); see ``rows_value_range``.
+
+    Parameters
+    ----------
+    vol : numpy.ndarray
+        The map: float32, C-contiguous, ``[z, y, x]``.
+    x0, x1 : numpy.ndarray
+        Start (inclusive) and stop (exclusive) X index of each row's run: int64,
+        C-contiguous, shape ``(nz, ny)``.
+    lo, hi : float or numpy.floating
+        The histogram range; selected values outside it are not counted.
+    threads : int, optional
+        Thread count (default: ``OMP_NUM_THREADS`` or all usable cores); the result
+        does not depend on it.
+
+    Returns
+    -------
+    heights : numpy.ndarray
+        ``N_BINS`` float64 density heights.
+    edges : numpy.ndarray
+        The ``N_BINS + 1`` bin edges (see ``histogram_edges``).
+
+    Raises
+    ------
+    ValueError
+        If ``lo > hi``, or an array has the wrong dtype or layout.
+    """
     from ._ext import _stats
     edges = histogram_edges(lo, hi)
     counts = _stats.rows_histogram(vol, x0, x1, edges.astype(np.float64), effective_threads(threads))
@@ -88,10 +247,30 @@ def rows_density_histogram(vol: np.ndarray, x0: np.ndarray, x1: np.ndarray, lo, 
 
 def header_statistics(values: np.ndarray, threads: int | None = None
                       ) -> tuple[float, float, float, float] | None:
-    """``(min, max, mean, std)`` of a float32 map for an MRC header, or None if not computable.
+    """Return ``(min, max, mean, std)`` of a float32 map for an MRC header.
 
-    ``std`` has ddof 0 (the header's RMS field as mrcfile defines it). None for an empty
-    or non-float32 array, or when a statistic is not finite.
+    Parameters
+    ----------
+    values : numpy.ndarray
+        The map, any shape.
+    threads : int, optional
+        Thread count (default: ``OMP_NUM_THREADS`` or all usable cores); the result
+        does not depend on it.
+
+    Returns
+    -------
+    tuple of float or None
+        For the header's DMIN, DMAX, DMEAN and RMS; ``std`` has ddof 0 (RMS as mrcfile
+        defines it). None for an empty, non-float32 or non-C-contiguous array,
+        or when a statistic is not finite; the caller then uses mrcfile's own.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> header_statistics(np.array([[[1, 3]]], dtype=np.float32))
+    (1.0, 3.0, 2.0, 1.0)
+    >>> header_statistics(np.zeros((2, 2, 2))) is None  # float64
+    True
     """
     arr = np.asarray(values)
     if not _compiled(arr):

@@ -1,5 +1,5 @@
-"""The command-line programs ``occupy`` (:mod:`.occupy`) and ``occupy-batch`` (:mod:`.batch`).
+"""The command-line programs ``occupy`` (``.occupy``) and ``occupy-batch`` (``.batch``).
 
 Both are thin layers over the Python API; what they share (options generated from the
-declarations in :mod:`occupy.options`, the one error handler) is in :mod:`.common`.
+declarations in ``occupy.options``, the one error handler) is in ``.common``.
 """

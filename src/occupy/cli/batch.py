@@ -1,4 +1,4 @@
-"""The ``occupy-batch`` command: many maps through :func:`occupy.batch.run_batch`."""
+"""The ``occupy-batch`` command: many maps through ``occupy.batch.run_batch``."""
 from __future__ import annotations
 
 import shlex
@@ -17,7 +17,13 @@ PROGRAM = "occupy-batch"
 
 
 def build_command() -> click.Command:
-    """The ``occupy-batch`` click command: the run options of ``occupy``, plus the batch's own."""
+    """Build the ``occupy-batch`` click command: the run options of ``occupy``, plus the batch's own.
+
+    Returns
+    -------
+    click.Command
+        The command; its callback is ``execute``.
+    """
     params: list = [click.Argument(["inputs"], nargs=-1, required=True, metavar="MAPS...")]
     params += click_params(command_options(PROGRAM),
                            extra_help={"threads": " Total for the batch; split between --jobs."})
@@ -34,7 +40,20 @@ def build_command() -> click.Command:
 
 
 def execute(**kw: Any) -> None:
-    """Run one ``occupy-batch`` invocation from its parsed options."""
+    """Run one ``occupy-batch`` invocation from its parsed options (the click callback).
+
+    Runs ``occupy.batch.run_batch`` with a progress bar and prints a table of the maps.
+
+    Parameters
+    ----------
+    **kw : Any
+        The parsed values by parameter name.
+
+    Raises
+    ------
+    OccupyError
+        When any map failed (naming each), or the inputs are unusable.
+    """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from ..batch import MapOutcome, expand_inputs, run_batch
@@ -75,7 +94,18 @@ def _summary(out: Console, report) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point: 0 if every map succeeded, 1 if any failed, 2 on usage errors."""
+    """Run the ``occupy-batch`` command (console-script entry point).
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments (default ``sys.argv[1:]``).
+
+    Raises
+    ------
+    SystemExit
+        Always: 0 if every map succeeded, 1 if any failed, 2 on usage errors, 130 on Ctrl-C.
+    """
     run_main(build_command, argv, PROGRAM)
 
 

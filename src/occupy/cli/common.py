@@ -1,8 +1,8 @@
 """What the command-line programs share: options built from the declarations, one error handler.
 
-Every program's options come from :mod:`occupy.options` (the run's settings) and from
-:data:`COMMAND_OPTIONS` here (what only a command line has: where the input comes
-from, how much to print). :func:`run_main` is the one place that turns an outcome into
+Every program's options come from ``occupy.options`` (the run's settings) and from
+``COMMAND_OPTIONS`` here (what only a command line has: where the input comes
+from, how much to print). ``run_main`` is the one place that turns an outcome into
 an exit status and an ``error: ...`` line.
 """
 from __future__ import annotations
@@ -54,7 +54,21 @@ COMMAND_OPTIONS: tuple[Option, ...] = (
 
 
 def command_options(program: str) -> list[Option]:
-    """The options ``program`` offers, grouped by panel: input sources first, then the run's."""
+    """List the options a program offers, grouped by panel.
+
+    Within the input panel the command's own options (input sources) come first; in the
+    other panels the run's options come first.
+
+    Parameters
+    ----------
+    program : str
+        One of ``occupy.optionspec.FRONT_ENDS``.
+
+    Returns
+    -------
+    list of Option
+        In ``occupy.optionspec.PANELS`` order.
+    """
     assert program in FRONT_ENDS
     own = [o for o in COMMAND_OPTIONS if program in o.front_ends]
     run = [o for o in option_table() if program in o.front_ends]
@@ -72,7 +86,23 @@ def _help(text: str, details: str, show_all: bool) -> str:
 
 def click_params(options: list[Option], *, show_all: bool = True,
                  extra_help: dict[str, str] | None = None) -> list[click.Option]:
-    """Click options for ``options``; ``show_all=False`` hides all but the everyday ones."""
+    """Make the click options of declared options (and of their switches).
+
+    Parameters
+    ----------
+    options : list of Option
+        The declarations, e.g. from ``command_options``.
+    show_all : bool, optional
+        Show every option with its longer help; if False, hide all but the everyday ones
+        and give the one-line help only.
+    extra_help : dict of str to str, optional
+        Option name -> text appended to its help.
+
+    Returns
+    -------
+    list of click.Option
+        One per flag declaration and one per switch, in order.
+    """
     params: list[click.Option] = []
     for opt in options:
         hidden = not (show_all or opt.everyday)
@@ -96,7 +126,20 @@ def click_params(options: list[Option], *, show_all: bool = True,
 
 
 def panel_names(options: list[Option], show_all: bool) -> dict[str, list[str]]:
-    """Parameter names per help panel, for rich-click's option panels."""
+    """List the parameter names shown in each help panel.
+
+    Parameters
+    ----------
+    options : list of Option
+        The declarations.
+    show_all : bool
+        Include the options that are not everyday ones.
+
+    Returns
+    -------
+    dict of str to list of str
+        Panel -> parameter names, for rich-click's option panels.
+    """
     names: dict[str, list[str]] = {panel: [] for panel in PANELS}
     for opt in options:
         if show_all or opt.everyday:
@@ -105,16 +148,42 @@ def panel_names(options: list[Option], show_all: bool) -> dict[str, list[str]]:
 
 
 def panels(options: list[Option], show_all: bool) -> list[click.RichOptionPanel]:
-    """rich-click panels in :data:`PANELS` order."""
+    """Make the rich-click help panels.
+
+    Parameters
+    ----------
+    options : list of Option
+        The declarations.
+    show_all : bool
+        Include the options that are not everyday ones.
+
+    Returns
+    -------
+    list of click.RichOptionPanel
+        In ``occupy.optionspec.PANELS`` order.
+    """
     return [click.RichOptionPanel(name=panel, options=names)
             for panel, names in panel_names(options, show_all).items()]
 
 
 def run_options(kw: dict[str, Any]) -> dict[str, Any]:
-    """The :class:`~occupy.options.RunOptions` keywords in parsed click values ``kw``.
+    """Pick the ``occupy.options.RunOptions`` keywords out of parsed click values.
 
-    Values of switch flags become their option's value (``--raw-scale`` ->
-    ``scale_mode='res'``); command-only values are left out.
+    Parameters
+    ----------
+    kw : dict of str to object
+        The values click parsed, by parameter name.
+
+    Returns
+    -------
+    dict of str to object
+        Run options: switch flags become their option's value (``--raw-scale`` ->
+        ``scale_mode='res'``); command-only values are left out.
+
+    Raises
+    ------
+    OptionError
+        When contradicting switches were given.
     """
     out: dict[str, Any] = {}
     for opt in option_table():
@@ -127,12 +196,34 @@ def run_options(kw: dict[str, Any]) -> dict[str, Any]:
 
 def describe_failure(exc: BaseException, prog: str, verbose: bool = False,
                      verbose_hint: bool = True) -> tuple[int, str]:
-    """Exit status and one-line message for an exception that ended a program.
+    """Give the exit status and one-line message for an exception that ended a program.
 
-    2 for usage errors (unknown option, malformed or out-of-range value, contradictory
-    options: :class:`OptionError` and click's usage errors); 130 for Ctrl-C; 1 for any
-    other failure (:class:`OccupyError` says what; anything else is "unexpected", with a
-    pointer to ``--verbose`` unless ``verbose`` or not ``verbose_hint``).
+    Parameters
+    ----------
+    exc : BaseException
+        The exception.
+    prog : str
+        The program's name, for the ``--help`` pointer of usage errors.
+    verbose : bool, optional
+        ``--verbose`` was given (no pointer to it is added).
+    verbose_hint : bool, optional
+        Point unexpected errors to ``--verbose``.
+
+    Returns
+    -------
+    tuple of (int, str)
+        2 for usage errors (unknown option, malformed or out-of-range value,
+        contradictory options: ``OptionError`` and click's usage errors); 130 for
+        Ctrl-C; 1 for any other failure (``OccupyError`` says what; anything else is
+        "unexpected"); and the message.
+
+    Examples
+    --------
+    >>> from occupy.errors import OptionError
+    >>> describe_failure(OptionError("--gamma must be >= 1, got 0.5"), "occupy")
+    (2, '--gamma must be >= 1, got 0.5')
+    >>> describe_failure(ValueError("boom"), "occupy")
+    (1, 'unexpected ValueError: boom  (run with --verbose for details)')
     """
     if isinstance(exc, (click.exceptions.Abort, KeyboardInterrupt)):
         return 130, "interrupted"
@@ -145,8 +236,24 @@ def describe_failure(exc: BaseException, prog: str, verbose: bool = False,
 
 
 def report_failure(exc: BaseException, prog: str, verbose: bool = False) -> tuple[int, str]:
-    """Print ``error: <message>`` (after the traceback under ``--verbose``) for ``exc``; return
-    :func:`describe_failure`'s status and message. Call it inside the ``except`` block."""
+    """Print ``error: <message>`` on stderr for an exception; call it inside the ``except`` block.
+
+    Under ``--verbose`` the traceback is printed first (not for usage errors or Ctrl-C).
+
+    Parameters
+    ----------
+    exc : BaseException
+        The exception.
+    prog : str
+        The program's name.
+    verbose : bool, optional
+        ``--verbose`` was given.
+
+    Returns
+    -------
+    tuple of (int, str)
+        ``describe_failure``'s exit status and message.
+    """
     status, message = describe_failure(exc, prog, verbose)
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     if verbose and not isinstance(exc, (click.UsageError, click.exceptions.Abort, KeyboardInterrupt)):
@@ -156,7 +263,23 @@ def report_failure(exc: BaseException, prog: str, verbose: bool = False) -> tupl
 
 
 def run_main(command: Callable[[], click.Command], argv: list[str] | None, prog: str) -> NoReturn:
-    """Run a click command as a console script: exit 0, or as :func:`describe_failure` says."""
+    """Run a click command as a console script.
+
+    Parameters
+    ----------
+    command : callable
+        Builds the click command.
+    argv : list of str or None
+        The arguments; None for ``sys.argv[1:]``.
+    prog : str
+        The program's name.
+
+    Raises
+    ------
+    SystemExit
+        Always: 0 on success (and ``--help``), else as ``describe_failure`` says,
+        after one ``error: ...`` line.
+    """
     args = list(sys.argv[1:] if argv is None else argv)
     try:
         command().main(args=args, prog_name=prog, standalone_mode=False)

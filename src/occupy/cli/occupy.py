@@ -1,4 +1,4 @@
-"""The ``occupy`` command: a thin layer over :func:`occupy.run`."""
+"""The ``occupy`` command: a thin layer over ``occupy.run``."""
 from __future__ import annotations
 
 import shlex
@@ -20,7 +20,18 @@ PROGRAM = "occupy"
 
 
 def build_command(show_all: bool = False) -> click.Command:
-    """The click command; ``show_all`` shows every option with its long help (``--help-all``)."""
+    """Build the ``occupy`` click command.
+
+    Parameters
+    ----------
+    show_all : bool, optional
+        Show every option with its longer help (what ``--help-all`` prints).
+
+    Returns
+    -------
+    click.Command
+        The command; its callback is ``execute``.
+    """
     options = command_options(PROGRAM)
     params = click_params(options, show_all=show_all)
     params.append(click.Option(["--help-all"], is_flag=True, expose_value=False, is_eager=True,
@@ -75,7 +86,25 @@ def _input_path(kw: dict[str, Any], out_dir: Path, err: Console):
 
 
 def execute(**kw: Any) -> None:
-    """Run one ``occupy`` invocation from its parsed options."""
+    """Run one ``occupy`` invocation from its parsed options (the click callback).
+
+    Checks every option before any work, runs ``occupy.run`` and prints the
+    warnings, a summary and, with ``--demo``, the table of true against estimated scale.
+
+    Parameters
+    ----------
+    **kw : Any
+        The parsed values by parameter name.
+
+    Raises
+    ------
+    OptionError
+        For a bad option value or combination.
+    click.UsageError
+        Unless exactly one of ``--input-map``, ``--emdb`` and ``--demo`` is given.
+    OccupyError
+        When the run fails.
+    """
     from ..options import RunOptions
     options = run_options(kw)
     RunOptions.from_kwargs(**options).validate()      # every value checked before any work
@@ -176,7 +205,18 @@ def _show_chimerax(err: Console, r) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point (exit statuses: see :func:`occupy.cli.common.run_main`)."""
+    """Run the ``occupy`` command (console-script entry point).
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments (default ``sys.argv[1:]``).
+
+    Raises
+    ------
+    SystemExit
+        Always: 0 on success, 2 on usage errors, 1 on any other failure, 130 on Ctrl-C.
+    """
     run_main(build_command, argv, PROGRAM)
 
 

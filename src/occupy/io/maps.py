@@ -26,10 +26,13 @@ _HEADER_BYTES = 1024
 class MapData:
     """A map and the header facts that outputs must preserve.
 
-    Attributes
+    Made by ``read_map``; pass it as ``like`` to ``write_map`` so that an output
+    lines up with its input. The fields are the constructor's parameters.
+
+    Parameters
     ----------
     data : numpy.ndarray
-        float32, indexed ``[z, y, x]`` (sections along Z) whatever the file's axis order.
+        The map: float32, ``[z, y, x]`` (sections along Z) whatever the file's axis order.
     voxel_size : float
         Voxel size in Å used for the calculation (the X size, or ``--pixel-size``).
     voxel_size_xyz : tuple of float
@@ -37,11 +40,11 @@ class MapData:
     origin : tuple of float
         Header origin (x, y, z) in Å.
     nstart : tuple of int
-        ``nxstart``, ``nystart``, ``nzstart``.
+        ``nxstart``, ``nystart``, ``nzstart`` (voxels).
     axis_order : tuple of int
         The file's (MAPC, MAPR, MAPS); outputs are written back in the same order.
     cell : tuple of float, optional
-        Cell dimensions (Å).
+        Cell dimensions (x, y, z) in Å.
     sampling : tuple of int, optional
         MX, MY, MZ of the header.
     labels : list of str
@@ -49,7 +52,7 @@ class MapData:
     path : str, optional
         Where the map was read from.
     warnings : list of str
-        What was odd about the file (also issued as :class:`OccupyWarning`).
+        What was odd about the file (also issued as ``OccupyWarning``).
     """
 
     data: np.ndarray
@@ -66,7 +69,13 @@ class MapData:
 
     @property
     def shape(self) -> tuple[int, ...]:
-        """Shape of ``data`` (z, y, x)."""
+        """Shape of ``data``.
+
+        Returns
+        -------
+        tuple of int
+            ``(nz, ny, nx)`` in voxels.
+        """
         return tuple(self.data.shape)
 
 
@@ -195,15 +204,16 @@ def read_map(path: str | os.PathLike, pixel_size: float | None = None, *,
     path : str or path-like
         The map file (MRC modes 0, 1, 2, 6 and 12; any axis order).
     pixel_size : float, optional
-        Voxel size in Å to use instead of the header's (``--pixel-size``).
+        Voxel size in Å to use instead of the header's (``--pixel-size``); outputs carry it.
     allow_constant : bool
-        Accept a constant map (for masks).
+        Accept a constant map (for masks); default False.
 
     Returns
     -------
     MapData
-        Old or slightly malformed headers are read permissively; what was odd is in
-        ``MapData.warnings`` and issued as :class:`OccupyWarning`.
+        The data and header facts. Old or slightly malformed headers are read
+        permissively; what was odd (also anisotropic voxels, of which the X size is
+        used) is in ``MapData.warnings`` and issued as ``OccupyWarning``.
 
     Raises
     ------
@@ -211,6 +221,18 @@ def read_map(path: str | os.PathLike, pixel_size: float | None = None, *,
         With a one-line message for anything that cannot be processed: missing file,
         not a map, truncated data, 2-D images or stacks, NaN/Inf values, a constant map
         (unless ``allow_constant``), or a missing voxel size (unless ``pixel_size``).
+    OptionError
+        If ``pixel_size`` is given and not a positive number.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile, numpy as np
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "ramp.mrc"
+    >>> data = np.arange(120, dtype=np.float32).reshape(4, 5, 6)
+    >>> _ = write_map(path, data, voxel_size=1.5, label="a ramp")
+    >>> m = read_map(path)
+    >>> m.shape, m.voxel_size, m.labels, bool((m.data == data).all())
+    ((4, 5, 6), 1.5, ['a ramp'], True)
     """
     p = Path(path)
     _check_path(p)
@@ -262,11 +284,12 @@ def write_map(path: str | os.PathLike, data: np.ndarray, like: MapData | None = 
         A 3-D array (converted to float32).
     like : MapData, optional
         Header facts to copy: voxel size, origin, nxstart/nystart/nzstart, axis order,
-        cell and labels.
+        cell and sampling (kept only for data of ``like``'s shape) and up to 8 labels.
     label : str, optional
-        Appended as a header label (at most 80 characters).
+        Appended as a header label (cut to 80 characters).
     voxel_size : float or tuple of float, optional
-        Voxel size in Å (overrides ``like``'s).
+        Voxel size in Å (overrides ``like``'s). With neither this nor ``like`` the
+        header's voxel size is 0, which ``read_map`` refuses without ``pixel_size``.
 
     Returns
     -------
@@ -277,6 +300,18 @@ def write_map(path: str | os.PathLike, data: np.ndarray, like: MapData | None = 
     ------
     OccupyError
         If the file cannot be written; nothing is left behind.
+    ValueError
+        If ``data`` is not 3-D.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile, numpy as np
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> ramp = np.arange(120, dtype=np.float32).reshape(4, 5, 6)
+    >>> first = read_map(write_map(folder / "ramp.mrc", ramp, voxel_size=2.0))
+    >>> half = read_map(write_map(folder / "half.mrc", first.data / 2, like=first, label="halved"))
+    >>> half.voxel_size, half.labels, float(half.data.max())
+    (2.0, ['halved'], 59.5)
     """
     p = Path(path)
     with atomic_path(p) as tmp:
@@ -286,7 +321,26 @@ def write_map(path: str | os.PathLike, data: np.ndarray, like: MapData | None = 
 
 def write_mrc(path: str | os.PathLike, data: np.ndarray, like: MapData | None, label: str | None,
               voxel_size: float | None = None) -> None:
-    """Write an MRC file in place (no atomicity: callers write to a staged path)."""
+    """Write an MRC file in place (no atomicity: callers write to a staged path).
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file to write (overwritten if it exists).
+    data : numpy.ndarray
+        A 3-D ``[z, y, x]`` array (converted to float32).
+    like : MapData or None
+        Header facts to copy, as for ``write_map``.
+    label : str or None
+        Header label to append (cut to 80 characters).
+    voxel_size : float or tuple of float, optional
+        Voxel size in Å (overrides ``like``'s).
+
+    Raises
+    ------
+    ValueError
+        If ``data`` is not 3-D.
+    """
     arr = np.asarray(data, dtype=np.float32)
     if arr.ndim != 3:
         raise ValueError(f"write_map needs a 3-D array, got shape {arr.shape}")

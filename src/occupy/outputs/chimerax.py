@@ -1,4 +1,10 @@
-"""The ChimeraX command script ``chimX_<stem>.cxc`` that shows a run's results."""
+"""The ChimeraX command script ``chimX_<stem>.cxc`` that shows a run's results.
+
+Model #1 is the input (surface at the map threshold), #2 the scale (hidden mesh at the
+scale threshold), #3... the modified maps (hidden). Every map is coloured by #2;
+``scale_color MAP SCALE`` and ``occupy_level LEVEL`` are defined for the user. Paths in
+the script are quoted and relative to the script's directory.
+"""
 from __future__ import annotations
 
 import os
@@ -26,41 +32,86 @@ def chimerax_script(*, script_dir: Path, input_path: Path, scale_path: Path,
                     output_paths: list[Path], map_threshold: float, scale_threshold: float,
                     min_vis_scale: float, tile_center_A: tuple[float, float, float] | None,
                     tile_radius_A: float, warning: str | None, version: str) -> str:
-    """Text of the ChimeraX 1.x script.
+    """Text of the ChimeraX 1.x script (layout: see the module); paths are relative to ``script_dir``.
 
-    Model #1 is the input (surface at the map threshold), #2 the scale (hidden mesh at
-    the scale threshold), #3... the modified maps (hidden).  Every map is coloured by
-    #2; ``scale_color MAP SCALE`` and ``occupy_level LEVEL`` are defined for the user.
-    Paths are quoted and relative to the script's directory.
+    Parameters
+    ----------
+    script_dir : pathlib.Path
+        Directory the script will be in.
+    input_path, scale_path : pathlib.Path
+        The input map (#1) and the scale map (#2).
+    output_paths : list of pathlib.Path
+        The modified maps (#3, #4, ...).
+    map_threshold, scale_threshold, min_vis_scale : float
+        Surface level of the maps, mesh level of the scale, bottom of the colour key.
+    tile_center_A : tuple of float or None
+        Centre (x, y, z, Å) of the full-scale tile, marked by a sphere unless None.
+    tile_radius_A : float
+        Radius (Å) of that sphere.
+    warning : str or None
+        Text of a red 2-D warning label, unless None.
+    version : str
+        The occupy version, named in the first line.
+
+    Returns
+    -------
+    str
+        The script.
+
+    Raises
+    ------
+    OccupyError
+        When a path contains both quote characters.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> text = chimerax_script(script_dir=Path("out"), input_path=Path("map.mrc"), scale_path=Path("out/s.mrc"),
+    ...                        output_paths=[], map_threshold=0.5, scale_threshold=0.3, min_vis_scale=0.2,
+    ...                        tile_center_A=None, tile_radius_A=1.0, warning=None, version="1.0")
+    >>> text.splitlines()[2]
+    'open "../map.mrc" format mrc id 1'
     """
-    palette = ":".join(PALETTE)
-    lo = float(min_vis_scale)
-    map_ids = ["#1"] + [f"#{3 + i}" for i in range(len(output_paths))]
-    lines = [
-        f"# ChimeraX script written by occupy {version}",
-        "# Open in ChimeraX: open <this file>  (paths are relative to this file)",
-        f"open {_rel(input_path, script_dir)} format mrc id 1",
-        f"open {_rel(scale_path, script_dir)} format mrc id 2",
-    ]
-    for i, p in enumerate(output_paths):
-        lines.append(f"open {_rel(p, script_dir)} format mrc id {3 + i}")
-    lines += [
-        f"volume #1 style surface level {map_threshold:.6g}",
-        f"volume #2 style mesh level {scale_threshold:.6g}",
-        "hide #2 models",
-    ]
-    for i in range(len(output_paths)):
+    n_out = len(output_paths)
+    lines = [f"# ChimeraX script written by occupy {version}",
+             "# Open in ChimeraX: open <this file>  (paths are relative to this file)"]
+    for model, path in ((1, input_path), (2, scale_path), *((3 + i, p) for i, p in enumerate(output_paths))):
+        lines.append(f"open {_rel(path, script_dir)} format mrc id {model}")
+    lines += _style_lines(n_out, map_threshold, scale_threshold)
+    lines += _colour_lines([1, *range(3, 3 + n_out)], float(min_vis_scale))
+    lines += _mark_lines(tile_center_A, tile_radius_A, warning)
+    lines.append("view")
+    return "\n".join(lines) + "\n"
+
+
+def _style_lines(n_out: int, map_threshold: float, scale_threshold: float) -> list[str]:
+    """Input as a surface at the map threshold, the scale as a hidden mesh, outputs hidden."""
+    lines = [f"volume #1 style surface level {map_threshold:.6g}",
+             f"volume #2 style mesh level {scale_threshold:.6g}",
+             "hide #2 models"]
+    for i in range(n_out):
         lines += [f"volume #{3 + i} style surface level {map_threshold:.6g}", f"hide #{3 + i} models"]
-    lines += [
-        f"alias scale_color color sample $1 map $2 palette {palette} range {lo:.6g},1.0",
-        # one model list: "#1,3,4" (ChimeraX: a comma list of numbers after a single #)
-        f"alias occupy_level volume #{','.join(mid[1:] for mid in map_ids)} level $1",
-    ]
-    lines += [f"scale_color {mid} #2" for mid in map_ids]
+    return lines
+
+
+def _colour_lines(map_models: list[int], lo: float) -> list[str]:
+    """The two aliases, every map coloured by the scale (#2), and the colour key."""
+    palette = ":".join(PALETTE)
+    lines = [f"alias scale_color color sample $1 map $2 palette {palette} range {lo:.6g},1.0",
+             # one model list: "#1,3,4" (ChimeraX: a comma list of numbers after a single #)
+             f"alias occupy_level volume #{','.join(map(str, map_models))} level $1"]
+    lines += [f"scale_color #{model} #2" for model in map_models]
     ticks = [lo + (1.0 - lo) * i / (len(PALETTE) - 1) for i in range(len(PALETTE))]
     key = " ".join(f"{c}:{t:.2f}" for c, t in zip(PALETTE, ticks))
     lines.append(f"key {key} pos 0.05,0.06 size 0.4,0.03")
     lines.append('2dlabels text "local scale" xpos 0.05 ypos 0.11 size 16')
+    return lines
+
+
+def _mark_lines(tile_center_A: tuple[float, float, float] | None, tile_radius_A: float,
+                warning: str | None) -> list[str]:
+    """A marker on the full-scale tile and the bad-model warning label, where they apply."""
+    lines = []
     if tile_center_A is not None:
         x, y, z = tile_center_A
         lines.append(f"marker #20 position {x:.3f},{y:.3f},{z:.3f} color yellow radius {tile_radius_A:.3f}")
@@ -68,5 +119,4 @@ def chimerax_script(*, script_dir: Path, input_path: Path, scale_path: Path,
     if warning:
         safe = warning.replace('"', "'")
         lines.append(f'2dlabels text "WARNING: {safe}" color red xpos 0.03 ypos 0.92 size 18')
-    lines.append("view")
-    return "\n".join(lines) + "\n"
+    return lines

@@ -29,18 +29,36 @@ def _fmt(v: Any) -> str:
 def format_log(sections: Sections, warnings: list[str], timings: dict[str, float]) -> str:
     """Render titled sections of (name, value) rows, the warnings and per-stage wall times.
 
+    Values are left-aligned in one column, two characters right of the longest row name
+    of ``sections`` (stage names are not measured); floats get 6 significant digits and
+    tuples of ints are written ``2 x 2 x 2``.
+
+    Parameters
+    ----------
+    sections : list of (str, list of (str, object))
+        Section title and its (name, value) rows, in order.
+    warnings : list of str
+        The run's warnings (``none`` when empty).
+    timings : dict of str to float
+        Wall time (s) per stage, in order; a total is added.
+
+    Returns
+    -------
+    str
+        The log text, ending with a newline.
+
     Examples
     --------
     >>> print(format_log([("run", [("box", (2, 2, 2))])], [], {"read map": 0.5}), end="")
     [run]
-      box         2 x 2 x 2
+      box  2 x 2 x 2
     <BLANKLINE>
     [warnings]
       none
     <BLANKLINE>
     [wall time, s]
-      read map    0.500
-      total       0.500
+      read map0.500
+      total0.500
     """
     out: list[str] = []
     width = max((len(k) for _, rows in sections for k, _ in rows), default=10) + 2
@@ -58,14 +76,56 @@ def format_log(sections: Sections, warnings: list[str], timings: dict[str, float
 
 
 def api_call(path: str | None, opts: "RunOptions") -> str:
-    """How a Python caller ran us, for the log: ``occupy.run('map.mrc', gamma=4, ...)``."""
+    """Spell out the ``occupy.run`` call that a Python caller made, for the log.
+
+    Parameters
+    ----------
+    path : str or None
+        The input map's path.
+    opts : RunOptions
+        The run's options; only those differing from their defaults are shown.
+
+    Returns
+    -------
+    str
+        E.g. ``occupy.run('map.mrc', amplify=True, gamma=4)``.
+
+    Examples
+    --------
+    >>> from occupy.options import RunOptions
+    >>> api_call("map.mrc", RunOptions(amplify=True, gamma=4))
+    "occupy.run('map.mrc', amplify=True, gamma=4)"
+    """
     changed = [f"{name}={value!r}" for name, value in opts.changed().items()]
     return f"occupy.run({', '.join([repr(path), *changed])})"
 
 
 def log_text(m: "MapData", opts: "RunOptions", result: "RunResult", est: "ScaleResult",
              solvent: "SolventModel", curve: "ConfidenceCurve", version: str) -> str:
-    """The whole log of a run (sections, warnings, wall times)."""
+    """Compose the whole log of a run: its parameters and numbers, warnings and wall times.
+
+    Parameters
+    ----------
+    m : MapData
+        The input map.
+    opts : RunOptions
+        The run's options.
+    result : RunResult
+        The run's result so far (paths, thresholds, warnings, timings).
+    est : ScaleResult
+        The scale estimate (derived parameters, full-scale tile).
+    solvent : SolventModel
+        The fitted solvent model.
+    curve : ConfidenceCurve
+        The confidence curve (its confidence limit is logged).
+    version : str
+        The occupy version.
+
+    Returns
+    -------
+    str
+        The text of ``log_<stem>.txt``.
+    """
     return format_log(_sections(m, opts, result, est, solvent, curve, version), result.warnings,
                       result.timings)
 

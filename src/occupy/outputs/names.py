@@ -10,7 +10,19 @@ MAP_EXTENSIONS = (".gz", ".mrc", ".map", ".ccp4", ".mrcs", ".rec")
 
 
 def map_stem(path: str | Path) -> str:
-    """Input file name without its extension(s).
+    """Make the stem of a run's output names: the input file name without its extension(s).
+
+    Each of ``MAP_EXTENSIONS`` is stripped at most once, case-insensitively, ``.gz`` first.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The input map's path; only its last component is used.
+
+    Returns
+    -------
+    str
+        The stem.
 
     Examples
     --------
@@ -25,7 +37,22 @@ def map_stem(path: str | Path) -> str:
 
 
 def scale_name(stem: str, mode: str, s0: bool = False) -> str:
-    """``scale_res_<stem>.mrc``, ``scale_occ_<stem>.mrc`` or, with ``--s0``, ``scale_naive_<stem>.mrc``."""
+    """Name of the scale map.
+
+    Parameters
+    ----------
+    stem : str
+        The input's stem (``map_stem``).
+    mode : str
+        The scale mode, ``"res"`` or ``"occ"``.
+    s0 : bool, optional
+        The naive full scale (``--s0``) was used; then ``mode`` does not matter.
+
+    Returns
+    -------
+    str
+        ``scale_res_<stem>.mrc``, ``scale_occ_<stem>.mrc`` or ``scale_naive_<stem>.mrc``.
+    """
     kind = "naive" if s0 else mode
     return f"scale_{kind}_{stem}.mrc"
 
@@ -33,6 +60,32 @@ def scale_name(stem: str, mode: str, s0: bool = False) -> str:
 def modified_name(stem: str, kind: str, gamma: float | None = None, *, sigmoid: float | None = None,
                   pivot: float | None = None, exclude_solvent: bool = False) -> str:
     """Name of a modified map.
+
+    Parameters
+    ----------
+    stem : str
+        The input's stem (``map_stem``).
+    kind : {"amplify", "attenuate", "sigmoid"}
+        The modification.
+    gamma : float, optional
+        The gamma of amplify/attenuate (written with one decimal).
+    sigmoid : float, optional
+        The sigmoid power (with ``kind="sigmoid"``; one decimal).
+    pivot : float, optional
+        The sigmoid pivot (with ``kind="sigmoid"``; two decimals).
+    exclude_solvent : bool, optional
+        Add ``_solExcl`` (solvent flattened too).
+
+    Returns
+    -------
+    str
+        ``ampl_<g>_<stem>.mrc``, ``attn_<g>_<stem>.mrc`` or ``sigm_<G>-<P>_<stem>.mrc``,
+        with ``_solExcl`` before the stem when ``exclude_solvent``.
+
+    Raises
+    ------
+    KeyError
+        For an unknown ``kind``.
 
     Examples
     --------
@@ -51,12 +104,40 @@ def modified_name(stem: str, kind: str, gamma: float | None = None, *, sigmoid: 
 
 
 def exclude_name(stem: str) -> str:
-    """``solExcl_<stem>.mrc``: the solvent-flattened map of ``--exclude-solvent`` alone."""
+    """Name of the solvent-flattened map of ``--exclude-solvent`` without a modification.
+
+    Parameters
+    ----------
+    stem : str
+        The input's stem (``map_stem``).
+
+    Returns
+    -------
+    str
+        ``solExcl_<stem>.mrc``.
+    """
     return f"solExcl_{stem}.mrc"
 
 
 def aux_names(stem: str) -> dict[str, str]:
-    """Names of the always/optional side outputs keyed by role."""
+    """Give the names of the side outputs (script, log, plots, extra maps), keyed by role.
+
+    Parameters
+    ----------
+    stem : str
+        The input's stem (``map_stem``).
+
+    Returns
+    -------
+    dict of str to str
+        Role (``chimerax``, ``log``, ``plot_solvent``, ``plot_modification``,
+        ``plot_slices``, ``lowpass``, ``confidence``, ``modification``) -> file name.
+
+    Examples
+    --------
+    >>> aux_names("emd_1")["log"]
+    'log_emd_1.txt'
+    """
     return {
         "chimerax": f"chimX_{stem}.cxc",
         "log": f"log_{stem}.txt",

@@ -2,9 +2,9 @@
 
 Each function takes plain arrays/numbers and writes one PNG exactly at ``path`` (which
 may be a staged temporary name such as ``x.png.part``).  matplotlib is optional and
-imported lazily; figures are built on :class:`matplotlib.figure.Figure` with the Agg
+imported lazily; figures are built on ``matplotlib.figure.Figure`` with the Agg
 canvas, never through ``pyplot``, so no global state is touched and calls are safe
-from threads.
+from threads. Without matplotlib each function raises ``occupy.errors.OccupyError``.
 """
 from __future__ import annotations
 
@@ -43,12 +43,24 @@ def plot_solvent_model(path: str | os.PathLike, *, hist_centers: np.ndarray, his
                        guess_curve: np.ndarray, fit_curve: np.ndarray, confidence: np.ndarray,
                        hedged_confidence: np.ndarray | None = None, solvent_edge: float,
                        s_full: float, title: str = "") -> None:
-    """Histogram of the lowpassed map (log scale) with the solvent model and confidence.
+    """Plot the histogram of the lowpassed map (log scale) with the solvent model and confidence.
 
-    ``hist_centers``/``hist_heights`` are the density histogram; ``guess_curve`` and
-    ``fit_curve`` the initial and fitted Gaussian evaluated at ``hist_centers``;
-    ``confidence`` (and optionally ``hedged_confidence``) per bin, drawn on a second
-    axis in [0, 1]; vertical lines mark ``solvent_edge`` and ``s_full``.
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The PNG file to write.
+    hist_centers, hist_heights : numpy.ndarray
+        Bin centres and heights of the density histogram.
+    guess_curve, fit_curve : numpy.ndarray
+        The initial and the fitted solvent Gaussian, evaluated at ``hist_centers``.
+    confidence : numpy.ndarray
+        Confidence per bin, drawn on a second axis in [0, 1].
+    hedged_confidence : numpy.ndarray, optional
+        The hedged confidence per bin, drawn dashed when given.
+    solvent_edge, s_full : float
+        Where solvent ends and the full scale, marked by vertical lines.
+    title : str, optional
+        Figure title (default ``"solvent model"``).
     """
     x = np.asarray(hist_centers, dtype=float)
     h = np.asarray(hist_heights, dtype=float)
@@ -86,12 +98,18 @@ def plot_solvent_model(path: str | os.PathLike, *, hist_centers: np.ndarray, his
 
 def plot_modification(path: str | os.PathLike, *, gammas_shown: Sequence[float] = (1.5, 2, 3, 4, 8),
                       used: Mapping[str, Any], title: str = "") -> None:
-    """Output scale against input scale for amplification, attenuation and sigmoid.
+    """Plot output against input scale for amplify, attenuate and sigmoid (grey: unchanged).
 
-    ``used`` says what the run did, with optional keys ``amplify`` (gamma),
-    ``attenuate`` (gamma), ``sigmoid`` (``(G, pivot)``) and ``scale_limit`` (default
-    ``SCALE_LIMIT``).  Curves for ``gammas_shown`` are drawn faintly; the ones used are drawn
-    bold.  Below the scale limit nothing is changed (output = input), shaded grey.
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The PNG file to write.
+    gammas_shown : sequence of float, optional
+        Gammas whose amplify and attenuate curves are drawn faintly.
+    used : mapping
+        Drawn bold; only keys ``amplify``/``attenuate`` (gamma), ``sigmoid`` (G, pivot), ``scale_limit``.
+    title : str, optional
+        Figure title (default ``"scale modification"``).
     """
     unknown = set(used) - _MODIFY_KEYS
     if unknown:
@@ -147,12 +165,25 @@ def _fmt_list(values: Sequence[float]) -> str:
 def plot_scale_slices(path: str | os.PathLike, *, data: np.ndarray, scale: np.ndarray,
                       min_vis_scale: float = MIN_VIS_SCALE, title: str = "",
                       threshold: float | None = None) -> None:
-    """Central z, y and x slices of ``data`` in grey with ``scale`` overlaid in colour.
+    """Plot central z, y and x slices of a map in grey with its scale overlaid in colour.
 
-    The overlay is shown where ``data`` exceeds ``threshold`` (default: mean + 1 SD
-    of ``data``; the pipeline passes the map threshold); one colour bar spans
-    ``min_vis_scale`` to 1 (viridis, as in the ChimeraX script).  Arrays are
-    ``[z, y, x]`` and must have the same shape.
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The PNG file to write.
+    data, scale : numpy.ndarray
+        The map and its scale, 3-D ``[z, y, x]`` arrays of one shape.
+    min_vis_scale : float, optional
+        Bottom of the colour bar, which spans it to 1 (viridis, as in the ChimeraX script).
+    title : str, optional
+        Figure title (default ``"scale on central slices"``).
+    threshold : float, optional
+        Overlay where ``data`` exceeds this (default: mean + 1 SD; runs pass the solvent edge).
+
+    Raises
+    ------
+    ValueError
+        When the arrays are not 3-D or differ in shape.
     """
     data = np.asarray(data, dtype=np.float32)
     scale = np.asarray(scale, dtype=np.float32)

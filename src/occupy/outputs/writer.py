@@ -27,9 +27,25 @@ __all__ = ["RunProducts", "write_outputs"]
 class RunProducts:
     """What a run computed, at the input's box, ready to be written.
 
-    ``modified`` maps each modification kind (``amplify``, ``attenuate``, ``sigmoid``,
-    ``exclude_solvent``) to its output name and array; ``factor`` is the first
-    modification's (kind, factor map) when ``--save-all-maps`` asks for it.
+    Parameters
+    ----------
+    scale : numpy.ndarray
+        The local scale map.
+    confidence : numpy.ndarray or None
+        Per-voxel solvent confidence, when something used it.
+    lowpassed : numpy.ndarray or None
+        The lowpassed map, with ``--save-all-maps``.
+    estimate : ScaleResult
+        The scale estimate (parameters, full-scale tile, voxel size).
+    solvent : SolventModel
+        The fitted solvent model.
+    curve : ConfidenceCurve
+        The per-bin confidence curve.
+    modified : dict of str to (str, numpy.ndarray)
+        Modification kind (``amplify``, ``attenuate``, ``sigmoid``, ``exclude_solvent``)
+        -> output file name and map.
+    factor : (str, numpy.ndarray) or None
+        The first modification's kind and factor map, when ``--save-all-maps`` asks for it.
     """
 
     scale: np.ndarray
@@ -44,9 +60,30 @@ class RunProducts:
 
 def write_outputs(out_dir: Path, products: RunProducts, m: "MapData", opts: "RunOptions",
                   result: "RunResult", timings: Callable[[], dict[str, float]], version: str) -> None:
-    """Write every output of the run into ``out_dir`` and record their paths in ``result``.
+    """Write every output of the run into a directory, all or none; record the paths.
 
-    ``timings`` gives the wall times so far; the log, written last, reports them.
+    Parameters
+    ----------
+    out_dir : pathlib.Path
+        The output directory (existing).
+    products : RunProducts
+        The maps and models to write.
+    m : MapData
+        The input map: the stem of the names and the header facts of the maps.
+    opts : RunOptions
+        The run's options (which optional outputs to write).
+    result : RunResult
+        Updated in place: ``output_paths`` (role -> final path) and ``timings``.
+    timings : callable
+        Returns the wall times so far; the log, written last, reports them.
+    version : str
+        The occupy version, for map labels, the script and the log.
+
+    Raises
+    ------
+    OccupyError
+        When a file cannot be written (then none of them is), or matplotlib is missing
+        with ``--plot``.
     """
     stem = map_stem(m.path or "map")
     names = aux_names(stem)

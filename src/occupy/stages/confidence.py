@@ -11,22 +11,41 @@ from ..errors import OccupyError
 from ..options import check_option
 from ..stats import density_histogram, value_range
 from ..threads import effective_threads
-from .solvent import SolventModel, gaussian
+from .gaussian import gaussian
+from .solvent import SolventModel
 
 __all__ = ["ConfidenceCurve", "confidence", "confidence_curve", "monotone_confidence", "voxel_confidence"]
 
 
 @dataclass
 class ConfidenceCurve:
-    """Per-bin confidence over the value range ``[vmin, vmax]`` of the lowpassed map.
+    """Per-bin confidence over the value range ``[vmin, vmax]`` of the lowpassed map (SPEC 2.6).
 
-    ``heights``/``bin_edges``: density histogram of the whole map (1000 bins); ``model``:
-    the solvent model at the left bin edges; ``raw``: ``(h + 0.01 - model)/(h + 0.01)``;
-    ``monotone``: after the monotone rule; ``values``: what voxels get (``monotone``
-    raised to ``hedge`` when hedging). ``bad_model``: more than half of the bins have
-    (unhedged) confidence <= 0.5. ``limit``: left edge of the lowest bin with (unhedged)
-    confidence > 0.5, the original program's "primary confidence limit" (it logged
-    ``limit / s_full``).
+    Confidence is the estimated fraction of non-solvent content among the voxels of a
+    histogram bin: 0 for pure solvent, 1 for pure content. Arrays have one entry per bin
+    (1000), except ``bin_edges`` (1001); values are in map units.
+
+    Parameters
+    ----------
+    heights : numpy.ndarray
+        Density histogram of the whole map.
+    bin_edges : numpy.ndarray
+        Its bin edges, from the map's min to its max.
+    model : numpy.ndarray
+        The solvent model at the left bin edges.
+    raw : numpy.ndarray
+        Raw content fraction ``(h + 0.01 - model) / (h + 0.01)``.
+    monotone : numpy.ndarray
+        ``raw`` after the monotone rule (``monotone_confidence``).
+    values : numpy.ndarray
+        What voxels get: ``monotone``, raised to ``hedge`` when hedging.
+    hedge : float or None
+        The ``--hedge-confidence`` power, if any.
+    bad_model : bool
+        More than half of the bins have (unhedged) confidence <= 0.5.
+    limit : float
+        Left edge of the lowest bin with (unhedged) confidence > 0.5, the original
+        program's "primary confidence limit" (it logged ``limit / s_full``).
     """
 
     heights: np.ndarray
@@ -41,18 +60,51 @@ class ConfidenceCurve:
 
     @property
     def vmin(self) -> float:
+        """Lowest value of the map, the first bin edge.
+
+        Returns
+        -------
+        float
+            ``bin_edges[0]``.
+        """
         return float(self.bin_edges[0])
 
     @property
     def vmax(self) -> float:
+        """Highest value of the map, the last bin edge.
+
+        Returns
+        -------
+        float
+            ``bin_edges[-1]``.
+        """
         return float(self.bin_edges[-1])
 
     @property
     def centers(self) -> np.ndarray:
+        """Bin centres.
+
+        Returns
+        -------
+        numpy.ndarray
+            The 1000 midpoints of ``bin_edges``.
+        """
         return 0.5 * (self.bin_edges[:-1] + self.bin_edges[1:])
 
     def plot_data(self, solvent: SolventModel) -> dict:
-        """Keyword arguments for :func:`occupy.plots.plot_solvent_model` (except edge/s_full)."""
+        """Collect the curves of the solvent-model plot, evaluated at the bin centres.
+
+        Parameters
+        ----------
+        solvent : SolventModel
+            The model this curve was computed from.
+
+        Returns
+        -------
+        dict
+            Keyword arguments of ``occupy.outputs.plots.plot_solvent_model`` except
+            ``path``, ``solvent_edge``, ``s_full`` and ``title``.
+        """
         x = self.centers
         return {"hist_centers": x, "hist_heights": self.heights,
                 "guess_curve": gaussian(x, *solvent.guess), "fit_curve": solvent(x),
@@ -61,11 +113,26 @@ class ConfidenceCurve:
 
 
 def monotone_confidence(c: np.ndarray) -> np.ndarray:
-    """Apply the monotone rule of SPEC 2.6 to raw per-bin confidence ``c`` (returns a copy).
+    """Apply the monotone rule of SPEC 2.6 to raw per-bin confidence.
 
     From the top bin down: ``c[i] = min(c[i], c[i+1], c[i+1] - (c[i+2] - c[i+1]))`` (the
-    last term only where bin ``i+2`` exists); once a bin is <= 0, it and all lower bins
-    are 0.
+    last term only where bin ``i+2`` exists), so the curve never rises going down and its
+    steps down never shrink; once a bin is <= 0, it and all lower bins are 0.
+
+    Parameters
+    ----------
+    c : numpy.ndarray
+        Raw confidence per bin, lowest bin first.
+
+    Returns
+    -------
+    numpy.ndarray
+        A new float64 array.
+
+    Examples
+    --------
+    >>> monotone_confidence(np.array([-0.5, 0.2, 0.9, 0.7, 1.0])).round(3)
+    array([0. , 0.1, 0.4, 0.7, 1. ])
     """
     c = np.array(c, dtype=np.float64)
     n = c.size
@@ -93,7 +160,40 @@ def confidence_curve(lpmap: np.ndarray, solvent: SolventModel,
                      hedge: float | None = None, threads: int | None = None) -> ConfidenceCurve:
     """Confidence per histogram bin of ``lpmap`` given its solvent model (SPEC 2.6).
 
-    ``hedge`` (P >= 1) raises the curve to the power P. ``threads`` only sets the speed.
+    The whole map is histogrammed (1000 bins, density); each bin's content fraction is
+    compared with the solvent model and made monotone (see ``ConfidenceCurve``).
+
+    Parameters
+    ----------
+    lpmap : numpy.ndarray
+        The lowpassed map.
+    solvent : SolventModel
+        Its solvent model (``occupy.stages.solvent.fit_solvent``).
+    hedge : float, optional
+        ``--hedge-confidence`` P (>= 1): the curve is raised to the power P.
+    threads : int, optional
+        Thread count (default: ``OMP_NUM_THREADS`` or all usable cores); results do not depend on it.
+
+    Returns
+    -------
+    ConfidenceCurve
+        The per-bin curves.
+
+    Raises
+    ------
+    OccupyError
+        If ``lpmap`` is constant, empty or not finite; ``OptionError`` if ``hedge`` < 1.
+
+    Examples
+    --------
+    >>> import occupy
+    >>> from occupy.stages.lowpass import lowpass_filter
+    >>> from occupy.stages.solvent import fit_solvent
+    >>> demo = occupy.make_demo_map(box=48)
+    >>> lpmap = lowpass_filter(demo.data, demo.voxel_size, 8.0)
+    >>> curve = confidence_curve(lpmap, fit_solvent(lpmap))
+    >>> curve.values.shape, curve.bad_model, bool(np.all(np.diff(curve.monotone) >= 0))
+    ((1000,), False, True)
     """
     check_option("hedge_confidence", hedge)
     heights, edges = _map_histogram(np.asarray(lpmap), threads)
@@ -109,10 +209,24 @@ def confidence_curve(lpmap: np.ndarray, solvent: SolventModel,
 
 
 def voxel_confidence(lpmap: np.ndarray, curve: ConfidenceCurve, threads: int | None = None) -> np.ndarray:
-    """Per-voxel confidence (float32 in [0, 1]) by looking up each voxel's bin in ``curve``.
+    """Per-voxel confidence, by looking up each voxel's bin in ``curve`` (SPEC 2.6).
 
-    ``bin = clip(floor((v - vmin) / (vmax - vmin) * 1000), 0, 999)``, computed in float64
-    (compiled kernel; identical for any thread count).
+    ``bin = clip(floor((v - vmin) / (vmax - vmin) * 1000), 0, 999)``, computed in float64;
+    the voxel gets ``curve.values[bin]`` clipped to [0, 1].
+
+    Parameters
+    ----------
+    lpmap : numpy.ndarray
+        The lowpassed map the curve was computed from.
+    curve : ConfidenceCurve
+        From ``confidence_curve``.
+    threads : int, optional
+        Thread count (default: ``OMP_NUM_THREADS`` or all usable cores); results do not depend on it.
+
+    Returns
+    -------
+    numpy.ndarray
+        Confidence, float32 in [0, 1], of ``lpmap``'s shape.
     """
     lpmap = np.ascontiguousarray(lpmap, dtype=np.float32)
     table = np.clip(curve.values, 0.0, 1.0).astype(np.float32)
@@ -123,5 +237,41 @@ def voxel_confidence(lpmap: np.ndarray, curve: ConfidenceCurve, threads: int | N
 
 
 def confidence(lpmap: np.ndarray, solvent: SolventModel, hedge: float | None = None) -> np.ndarray:
-    """Per-voxel confidence of ``lpmap`` in one call (curve + lookup)."""
+    """Per-voxel confidence that ``lpmap`` is not solvent, in one call (SPEC 2.6).
+
+    ``confidence_curve`` followed by ``voxel_confidence``: 0 where a voxel's value
+    is typical of solvent, 1 where it is confidently content. Uses the default thread count.
+
+    Parameters
+    ----------
+    lpmap : numpy.ndarray
+        The lowpassed map, axes [z, y, x].
+    solvent : SolventModel
+        Its solvent model (``occupy.stages.solvent.fit_solvent``).
+    hedge : float, optional
+        ``--hedge-confidence`` P (>= 1): confidence is raised to the power P.
+
+    Returns
+    -------
+    numpy.ndarray
+        Confidence, float32 in [0, 1], of ``lpmap``'s shape.
+
+    Raises
+    ------
+    OccupyError
+        If ``lpmap`` is constant, empty or not finite; ``OptionError`` if ``hedge`` < 1.
+
+    Examples
+    --------
+    >>> import occupy
+    >>> from occupy.stages.lowpass import lowpass_filter
+    >>> from occupy.stages.solvent import fit_solvent
+    >>> demo = occupy.make_demo_map(box=48)
+    >>> lpmap = lowpass_filter(demo.data, demo.voxel_size, 8.0)
+    >>> conf = confidence(lpmap, fit_solvent(lpmap))
+    >>> conf.shape, conf.dtype, float(conf.min()), float(conf.max())
+    ((48, 48, 48), dtype('float32'), 0.0, 1.0)
+    >>> bool(np.mean((conf > 0.5) == (demo.labels > 0)) > 0.9)   # content vs. solvent
+    True
+    """
     return voxel_confidence(lpmap, confidence_curve(lpmap, solvent, hedge))

@@ -129,7 +129,30 @@ def _spectral_map(data: np.ndarray, out_shape: tuple[int, ...], z_idx, y_idx, nk
 
 
 def lowpass_cutoff(shape: tuple[int, ...], voxel_size: float, lowpass_A: float) -> int:
-    """Cut-off radius in Fourier voxels of the longest edge: ``floor(L/lp) + 1``, L in Å."""
+    """Cut-off radius of the lowpass in Fourier voxels of the longest edge (SPEC 2.3).
+
+    The radius is ``floor(L/lp) + 1`` with ``L`` the longest box edge in Å; for a cube of
+    side n that is ``floor(n*pix/lp) + 1``.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        Box shape in voxels, axes [z, y, x].
+    voxel_size : float
+        Voxel size in Å.
+    lowpass_A : float
+        Lowpass resolution in Å (> 0).
+
+    Returns
+    -------
+    int
+        Radius in Fourier voxels, counted along the longest edge.
+
+    Examples
+    --------
+    >>> lowpass_cutoff((100, 100, 100), 1.0, 8.0)
+    13
+    """
     longest = max(shape) * float(voxel_size)
     return math.floor(longest / float(lowpass_A)) + 1
 
@@ -143,12 +166,37 @@ def _scaled_freq_sq(n: int, longest: int, half: bool) -> np.ndarray:
 
 def lowpass_filter(data: np.ndarray, voxel_size: float, lowpass_A: float,
             threads: int | None = None) -> np.ndarray:
-    """Hard spherical lowpass of a 3-D map at ``lowpass_A`` Å (SPEC 2.3); returns a new float32 array.
+    """Hard spherical lowpass of a 3-D map at ``lowpass_A`` Å (SPEC 2.3).
 
-    Keeps the Fourier components with ``|f| <= (floor(L/lp) + 1) / L`` cycles/Å, ``L`` the
-    longest box edge in Å (for a cube of side n: radius ``floor(n*pix/lp) + 1`` Fourier
-    voxels), symmetric about zero frequency. When ``lowpass_A <= 2*voxel_size`` nothing is
-    removed and a float32 copy is returned.
+    Keeps Fourier components with ``|f| <= (floor(L/lp) + 1) / L`` cycles/Å, ``L`` the longest edge in Å.
+
+    Parameters
+    ----------
+    data : numpy.ndarray
+        The map, axes [z, y, x]; any real dtype (computed in float32).
+    voxel_size : float
+        Voxel size in Å.
+    lowpass_A : float
+        Lowpass in Å (> 0); at or below ``2*voxel_size`` nothing is removed.
+    threads : int, optional
+        Thread count (default: ``OMP_NUM_THREADS`` or all usable cores); results do not depend on it.
+
+    Returns
+    -------
+    numpy.ndarray
+        New float32 array of ``data``'s shape (the mean is kept).
+
+    Raises
+    ------
+    OccupyError
+        If ``data`` is not 3-D or ``lowpass_A`` is not positive.
+
+    Examples
+    --------
+    >>> m = np.random.default_rng(0).normal(size=(32, 32, 32)).astype(np.float32)
+    >>> lp = lowpass_filter(m, 1.0, 8.0)   # radius floor(32/8) + 1 = 5 Fourier voxels
+    >>> lp.shape, lp.dtype, bool(lp.std() < 0.2 * m.std()), bool(abs(lp.mean() - m.mean()) < 1e-6)
+    ((32, 32, 32), dtype('float32'), True, True)
     """
     data = np.asarray(data)
     if data.ndim != 3:
@@ -157,17 +205,21 @@ def lowpass_filter(data: np.ndarray, voxel_size: float, lowpass_A: float,
         raise OccupyError(f"lowpass must be positive, got {lowpass_A!r}")
     if lowpass_A <= 2 * voxel_size:
         return np.array(data, dtype=np.float32, copy=True)
-    nthreads = effective_threads(threads)
     shape = tuple(int(n) for n in data.shape)
+    iz, iy, nkx, plane_scale = _sphere_mask(shape, lowpass_cutoff(shape, voxel_size, lowpass_A))
+    return _spectral_map(data, shape, (iz, iz), (iy, iy), nkx, plane_scale, effective_threads(threads))
+
+
+def _sphere_mask(shape: tuple[int, int, int], radius: int):
+    """The kept y and x frequencies of a sphere of ``radius`` (longest-edge units), and the
+    per-z-plane scaling that normalises the kept block and zeroes what lies outside."""
     longest = max(shape)
-    r = lowpass_cutoff(shape, voxel_size, lowpass_A)
-    r2 = float(r * r)
+    r2 = float(radius * radius)
     fz2 = _scaled_freq_sq(shape[0], longest, False)
     fy2 = _scaled_freq_sq(shape[1], longest, False)
     fx2 = _scaled_freq_sq(shape[2], longest, True)
     nkx = int(np.count_nonzero(fx2 <= r2))          # fx2 increases: a leading block
     iy = np.flatnonzero(fy2 <= r2)
-    iz = np.arange(shape[0])
     fyx2 = fy2[iy][:, None] + fx2[:nkx][None, :]
     inv_n = np.float32(1.0 / float(np.prod(shape, dtype=np.float64)))
 
@@ -178,7 +230,7 @@ def lowpass_filter(data: np.ndarray, voxel_size: float, lowpass_A: float,
             plane *= inv_n
             plane[fyx2 > r2 - fz2[j]] = 0
 
-    return _spectral_map(data, shape, (iz, iz), (iy, iy), nkx, plane_scale, nthreads)
+    return np.arange(shape[0]), iy, nkx, plane_scale
 
 
 def _axis_index(n_from: int, n_to: int) -> tuple[np.ndarray, np.ndarray]:
@@ -215,11 +267,43 @@ def _resample(data: np.ndarray, new_shape: tuple[int, ...], threads: int | None)
 
 
 def fourier_crop(data: np.ndarray, new_shape: tuple[int, ...], threads: int | None = None) -> np.ndarray:
-    """Downsample a 3-D map to ``new_shape`` by truncating its Fourier transform.
+    """Downsample a 3-D map to ``new_shape`` by truncating its Fourier transform (SPEC 2.1).
 
-    Normalisation: values keep their scale (the mean is preserved exactly; a map with no
-    content at or above the new grid's Nyquist frequency is sampled, not rescaled). The new
-    voxel size is ``voxel_size * old_side / new_side`` per axis.
+    Values keep their scale: the mean is preserved (up to float32 rounding), and a map
+    with no content at or above the new grid's Nyquist frequency is sampled, not
+    rescaled. The new voxel size is ``voxel_size * old_side / new_side`` per axis.
+
+    Parameters
+    ----------
+    data : numpy.ndarray
+        The map, axes [z, y, x]; any real dtype (computed in float32).
+    new_shape : tuple of int
+        Shape in voxels, no side larger than ``data``'s.
+    threads : int, optional
+        Thread count (default: ``OMP_NUM_THREADS`` or all usable cores); results do not depend on it.
+
+    Returns
+    -------
+    numpy.ndarray
+        New float32 array of shape ``new_shape`` (a copy if the shape is unchanged).
+
+    Raises
+    ------
+    OccupyError
+        If a side would grow, or ``data`` or ``new_shape`` is not 3-D or has a side < 1.
+
+    See Also
+    --------
+    fourier_pad : The inverse, for band-limited maps.
+
+    Examples
+    --------
+    A wave of 16 voxels per period, cropped to 8 voxels, is sampled at every other voxel:
+
+    >>> wave = np.cos(2 * np.pi * np.arange(16) / 16).astype(np.float32)
+    >>> small = fourier_crop(np.broadcast_to(wave, (16, 16, 16)), (8, 8, 8))
+    >>> small.shape, small.dtype, bool(np.allclose(small, wave[::2], atol=1e-6))
+    ((8, 8, 8), dtype('float32'), True)
     """
     if any(m > n for m, n in zip(new_shape, np.shape(data))):
         raise OccupyError(f"fourier_crop cannot enlarge {np.shape(data)} to {tuple(new_shape)}")
@@ -227,10 +311,37 @@ def fourier_crop(data: np.ndarray, new_shape: tuple[int, ...], threads: int | No
 
 
 def fourier_pad(data: np.ndarray, new_shape: tuple[int, ...], threads: int | None = None) -> np.ndarray:
-    """Upsample a 3-D map to ``new_shape`` by zero-padding its Fourier transform.
+    """Upsample a 3-D map to ``new_shape`` by zero-padding its Fourier transform (SPEC 2.1).
 
-    Inverse of :func:`fourier_crop` for band-limited maps, with the same normalisation
-    (values keep their scale, the mean is preserved); the result has exactly ``new_shape``.
+    Inverse of ``fourier_crop`` for band-limited maps, with the same normalisation
+    (values keep their scale, the mean is preserved). Used to bring outputs computed at
+    a ``--max-box`` size back to the input shape.
+
+    Parameters
+    ----------
+    data : numpy.ndarray
+        The map, axes [z, y, x]; any real dtype (computed in float32).
+    new_shape : tuple of int
+        Shape in voxels, no side smaller than ``data``'s.
+    threads : int, optional
+        Thread count (default: ``OMP_NUM_THREADS`` or all usable cores); results do not depend on it.
+
+    Returns
+    -------
+    numpy.ndarray
+        New float32 array of exactly ``new_shape``.
+
+    Raises
+    ------
+    OccupyError
+        If a side would shrink, or ``data`` or ``new_shape`` is not 3-D or has a side < 1.
+
+    Examples
+    --------
+    >>> wave = np.cos(2 * np.pi * np.arange(8) / 8).astype(np.float32)
+    >>> big = fourier_pad(np.broadcast_to(wave, (8, 8, 8)), (16, 16, 16))
+    >>> big.shape, bool(np.allclose(big[0, 0, ::2], wave, atol=1e-6))
+    ((16, 16, 16), True)
     """
     if any(m < n for m, n in zip(new_shape, np.shape(data))):
         raise OccupyError(f"fourier_pad cannot shrink {np.shape(data)} to {tuple(new_shape)}")

@@ -82,13 +82,45 @@ def _decompose(fp: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.n
 def maximum_filter_ball(
     data: np.ndarray, footprint_or_radius: np.ndarray | float, threads: int | None = None
 ) -> np.ndarray:
-    """Local maximum of ``data`` over a footprint (greyscale dilation), SPEC 2.4.
+    """Local maximum of ``data`` over a footprint (greyscale dilation, SPEC 2.4).
 
-    Bit-identical to ``scipy.ndimage.maximum_filter(data, footprint=fp, mode='reflect')``
-    (origin 0, so the centre of an even footprint side s is index s//2), for any
-    thread count.  ``footprint_or_radius`` is a boolean 3-D array or a ball radius in
-    voxels.  float32 and float64 are kept; other dtypes are computed in float32.
-    Inputs must be finite (NaN handling differs from scipy).
+    Output voxel i is the maximum of ``data`` over the footprint centred at i; outside the
+    box the map is mirrored with the edge voxel repeated (``d c b a | a b c d | d c b a``).
+    The result is bit-identical to ``scipy.ndimage.maximum_filter(data, footprint=fp,
+    mode='reflect')`` (origin 0: the centre of an even footprint side s is index s//2)
+    for any shape and thread count. Inputs must be finite (NaN handling differs from SciPy).
+
+    Parameters
+    ----------
+    data : numpy.ndarray
+        The map, 3-D, axes [z, y, x]. float32 and float64 are kept; other dtypes are
+        computed in float32.
+    footprint_or_radius : numpy.ndarray or float
+        A boolean (or integer, nonzero = in) 3-D footprint, or a ball radius r in voxels:
+        the voxels of a k×k×k cube, ``k = 2*floor(r) + 1``, within r of its centre.
+    threads : int, optional
+        Thread count (default: ``OMP_NUM_THREADS`` or all usable cores); results do not depend on it.
+
+    Returns
+    -------
+    numpy.ndarray
+        New array of ``data``'s shape and (float32 or float64) dtype.
+
+    Raises
+    ------
+    OccupyError
+        If ``data`` is not 3-D or is empty, the footprint is not a 3-D boolean/integer array
+        with a voxel in it, or the radius is negative, not finite or gives k > 31.
+
+    Examples
+    --------
+    >>> row = np.array([3, 1, 4, 1, 5, 9], dtype=np.float32).reshape(1, 1, 6)
+    >>> maximum_filter_ball(row, np.ones((1, 1, 3), dtype=bool))   # edge repeats at each end
+    array([[[3., 4., 4., 5., 9., 9.]]], dtype=float32)
+    >>> spike = np.zeros((5, 5, 5), dtype=np.float32)
+    >>> spike[2, 2, 2] = 1
+    >>> int(maximum_filter_ball(spike, 1.0).sum())   # radius 1: centre + 6 face neighbours
+    7
     """
     arr = as_float_volume(data)
     fp = _as_footprint(footprint_or_radius)

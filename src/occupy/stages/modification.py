@@ -28,11 +28,35 @@ _MODE_CODE = {"amplify": 0, "attenuate": 1, "sigmoid": 2}
 
 
 def sigmoid_mu(power: float, pivot: float) -> float:
-    """``mu`` of the sigmoid ``f(S) = 1/(1 + (mu(1-S)/(S(1-mu)))^G)`` such that ``f(P) = P``.
+    """``mu`` of the sigmoid ``f(S) = 1/(1 + (mu(1-S)/(S(1-mu)))^G)`` such that ``f(P) = P`` (SPEC 2.7).
 
     ``f(P) = P`` means ``(mu(1-P)/(P(1-mu)))^G = (1-P)/P``, i.e.
     ``mu/(1-mu) = ((1-P)/P)^(1/G - 1)`` =: q, so ``mu = q/(1+q)``. For G >= 1 and
     0 < mu < 1, f increases monotonically from f(0)=0 to f(1)=1 (G = 1 gives f(S) = S).
+
+    Parameters
+    ----------
+    power : float
+        The sigmoid's power G (``--sigmoid``), 1 to 1000.
+    pivot : float
+        The scale P it leaves unchanged (``--pivot``), 0 < P < 1.
+
+    Returns
+    -------
+    float
+        ``mu``, in (0, 1).
+
+    Raises
+    ------
+    OptionError
+        If ``power`` or ``pivot`` is out of range.
+
+    Examples
+    --------
+    >>> mu = sigmoid_mu(2.0, 0.3)
+    >>> f = lambda s: 1 / (1 + (mu * (1 - s) / (s * (1 - mu))) ** 2)
+    >>> round(mu, 4), round(f(0.3), 12)
+    (0.3956, 0.3)
     """
     check_option("pivot", pivot)
     check_option("sigmoid", power)
@@ -58,11 +82,45 @@ def _check_mode(mode: str, gamma: float | None, sigmoid: float | None,
 def modification_factor(scale: np.ndarray, *, mode: str, gamma: float | None = None,
                         sigmoid: float | None = None, pivot: float | None = None,
                         scale_limit: float = SCALE_LIMIT) -> np.ndarray:
-    """Per-voxel factor (float32) that the map is multiplied by (SPEC 2.7).
+    """Per-voxel factor that the map is multiplied by (SPEC 2.7).
 
-    amplify: ``S^(1/g - 1)``; attenuate: ``S^(g - 1)``; sigmoid (power ``sigmoid``, or
-    ``gamma`` if not given, and ``pivot``): ``f(S)/S``. Where ``S <= scale_limit`` the
-    factor is 1.
+    amplify: ``S^(1/g - 1)`` (>= 1); attenuate: ``S^(g - 1)`` (<= 1); sigmoid:
+    ``f(S)/S`` with ``f`` of ``sigmoid_mu``. Where ``S <= scale_limit`` (or S is NaN)
+    the factor is 1. Powers are float32 ``powf`` (within an ulp of numpy's).
+
+    Parameters
+    ----------
+    scale : numpy.ndarray
+        Local scale S in [0, 1], any shape (computed in float32).
+    mode : {"amplify", "attenuate", "sigmoid"}
+        The modification.
+    gamma : float, optional
+        Gamma g >= 1 (``--gamma``); needed by amplify and attenuate; the sigmoid power if
+        ``sigmoid`` is not given.
+    sigmoid : float, optional
+        The sigmoid's power G (``--sigmoid``).
+    pivot : float, optional
+        The scale the sigmoid leaves unchanged (``--pivot``), 0 < P < 1.
+    scale_limit : float, default 0.05
+        Scale at or below which nothing is modified (``--scale-limit``).
+
+    Returns
+    -------
+    numpy.ndarray
+        The float32 factor, of ``scale``'s shape.
+
+    Raises
+    ------
+    OccupyError
+        For an unknown mode; ``OptionError`` if a needed value is missing or out of range.
+
+    Examples
+    --------
+    >>> scale = np.array([0.01, 0.25, 1.0], dtype=np.float32)
+    >>> modification_factor(scale, mode="amplify", gamma=2)
+    array([1., 2., 1.], dtype=float32)
+    >>> modification_factor(scale, mode="attenuate", gamma=2)
+    array([1.  , 0.25, 1.  ], dtype=float32)
     """
     g, mu = _check_mode(mode, gamma, sigmoid, pivot)
     scale = np.ascontiguousarray(scale, dtype=np.float32)
@@ -79,42 +137,74 @@ def modify(data: np.ndarray, scale: np.ndarray, conf: np.ndarray | None, solvent
            lowpass_output: float | None = None, voxel_size: float | None = None,
            hist_match: bool = False, seed: int = 0, threads: int | None = None,
            return_factor: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
-    """Modify ``data`` by its local ``scale``; returns ``(modified, factor)``, both float32.
+    """Modify ``data`` by its local ``scale`` (SPEC 2.7); returns float32 ``(modified, factor)``.
 
-    Steps (SPEC 2.7): ``m = data * factor``; for attenuate/sigmoid without
-    ``exclude_solvent``, add synthetic solvent ``N(solvent.mean, solvent.sigma)`` weighted by
-    ``clip(1 - factor, 0, 1)`` (seeded: PCG64(``seed``)); suppress by confidence,
-    ``out = m*conf + data*(1-conf)`` (``exclude_solvent``: ``out = m*conf``; ``conf=None``
-    means 1, i.e. ``--omit-confidence``); optionally lowpass at ``lowpass_output`` Å
-    (needs ``voxel_size``); finally clip to the input's [min, max], or with
-    ``hist_match`` match the input's histogram. ``return_factor=False`` returns ``None`` for
-    the factor and saves a full-size array. Results are identical for any ``threads``.
+    ``m = data*factor`` plus (attenuate, sigmoid) seeded solvent noise weighted by ``1 - factor``;
+    ``out = m*conf + data*(1-conf)``, lowpassed if asked, clipped to the input's range.
+
+    Parameters
+    ----------
+    data, scale : numpy.ndarray
+        The map and its local scale, same shape (computed in float32).
+    conf : numpy.ndarray or None
+        Per-voxel confidence, same shape; ``None`` means 1 (``--omit-confidence``).
+    solvent : SolventModel, optional
+        Solvent model; needed for the synthetic solvent.
+    mode : {"amplify", "attenuate", "sigmoid"}
+        The modification.
+    gamma, sigmoid, pivot, scale_limit : float
+        Its settings, as in ``modification_factor``.
+    exclude_solvent, hist_match : bool
+        Drop ``data*(1-conf)`` and the noise; match the input's histogram instead of clipping.
+    lowpass_output, voxel_size : float, optional
+        Lowpass of the result in Å (``--lowpass-output``), and the voxel size in Å it needs.
+    seed, threads : int, optional
+        Seed of the synthetic solvent and thread count; neither changes the bits for a seed.
+    return_factor : bool
+        Return the factor map (``False``: ``None``, saving a full-size array).
+
+    Returns
+    -------
+    modified, factor : numpy.ndarray
+        The modified map and the factor map (``None`` unless ``return_factor``).
+
+    Raises
+    ------
+    OccupyError
+        Shapes differ, ``solvent``/``voxel_size`` missing, bad mode; OptionError: bad settings.
+
+    Examples
+    --------
+    >>> data = np.array([[[0.1, 0.2, 0.4]]], dtype=np.float32)
+    >>> scale = np.array([[[0.01, 0.25, 1.0]]], dtype=np.float32)    # factor 1, 2, 1
+    >>> modify(data, scale, np.full_like(data, 0.5), mode="amplify", gamma=2)[0]   # half of 0.2*2, half of 0.2
+    array([[[0.1, 0.3, 0.4]]], dtype=float32)
     """
     g, mu = _check_mode(mode, gamma, sigmoid, pivot)
     synthetic = mode in ("attenuate", "sigmoid") and not exclude_solvent
-    _check_inputs(data, scale, conf, mode, synthetic and solvent is None,
-                  lowpass_output is not None and voxel_size is None)
-    data = np.ascontiguousarray(data, dtype=np.float32)
-    scale = np.ascontiguousarray(scale, dtype=np.float32)
-    conf = None if conf is None else np.ascontiguousarray(conf, dtype=np.float32)
+    data, scale, conf = _checked_inputs(data, scale, conf, mode, synthetic and solvent is None,
+                                        lowpass_output is not None and voxel_size is None)
     n_threads = effective_threads(threads)
     lo, hi = (float(v) for v in value_range(data, n_threads)) if data.size else (0.0, 0.0)
     clip_here = lowpass_output is None and not hist_match
-    out = np.empty(data.shape, dtype=np.float32)
-    factor = np.empty(data.shape, dtype=np.float32) if return_factor else None
-    noise = _Noise(solvent, seed) if synthetic else None
-    _modify_blocks(data, scale, conf, out, factor, (_MODE_CODE[mode], g, mu, scale_limit), noise,
-                   keep_input=not exclude_solvent, clip=(lo, hi) if clip_here else None, n_threads=n_threads)
+    out, factor = _modify_blocks(data, scale, conf, return_factor, (_MODE_CODE[mode], g, mu, scale_limit),
+                                 _Noise(solvent, seed) if synthetic else None, keep_input=not exclude_solvent,
+                                 clip=(lo, hi) if clip_here else None, n_threads=n_threads)
+    return _finish(out, data, (lo, hi), lowpass_output, voxel_size, hist_match, threads), factor
+
+
+def _finish(out: np.ndarray, data: np.ndarray, limits: tuple[float, float], lowpass_output: float | None,
+            voxel_size: float | None, hist_match: bool, threads: int | None) -> np.ndarray:
+    """The optional lowpass of the modified map, then its histogram match or (after a lowpass) clip."""
     if lowpass_output is not None:
         out = lowpass_filter(out, voxel_size, lowpass_output, threads=threads)
-    if hist_match:
-        return match_histogram(out, data), factor
-    if not clip_here:
-        np.clip(out, lo, hi, out=out)
-    return out, factor
+        if not hist_match:
+            np.clip(out, *limits, out=out)
+    return match_histogram(out, data) if hist_match else out
 
 
-def _check_inputs(data, scale, conf, mode: str, no_solvent: bool, no_voxel_size: bool) -> None:
+def _checked_inputs(data, scale, conf, mode: str, no_solvent: bool, no_voxel_size: bool):
+    """``data``, ``scale`` and ``conf`` as C-contiguous float32, after checking what ``modify`` needs."""
     shape = np.shape(data)
     if np.shape(scale) != shape or (conf is not None and np.shape(conf) != shape):
         raise OccupyError(f"modify: map {shape}, scale {np.shape(scale)} and confidence "
@@ -123,6 +213,8 @@ def _check_inputs(data, scale, conf, mode: str, no_solvent: bool, no_voxel_size:
         raise OccupyError(f"{mode} needs the solvent model for its synthetic solvent")
     if no_voxel_size:
         raise OccupyError("lowpass_output needs voxel_size")
+    data, scale = (np.ascontiguousarray(a, dtype=np.float32) for a in (data, scale))
+    return data, scale, None if conf is None else np.ascontiguousarray(conf, dtype=np.float32)
 
 
 class _Noise:
@@ -138,13 +230,15 @@ class _Noise:
         return self.rng.standard_normal(int(offsets[-1]), dtype=np.float32), offsets
 
 
-def _modify_blocks(data: np.ndarray, scale: np.ndarray, conf: np.ndarray | None, out: np.ndarray,
-                   factor: np.ndarray | None, curve: tuple, noise: _Noise | None, *, keep_input: bool,
-                   clip: tuple[float, float] | None, n_threads: int) -> None:
+def _modify_blocks(data: np.ndarray, scale: np.ndarray, conf: np.ndarray | None, return_factor: bool,
+                   curve: tuple, noise: _Noise | None, *, keep_input: bool, clip: tuple[float, float] | None,
+                   n_threads: int) -> tuple[np.ndarray, np.ndarray | None]:
     """Run the two fused kernels block by block (``curve`` = mode code, g, mu, scale limit).
 
-    Temporaries stay block-sized; ``factor`` (if given) receives the factor map.
+    Returns the modified map and (``return_factor``) the factor map; temporaries stay block-sized.
     """
+    out = np.empty(data.shape, dtype=np.float32)
+    factor = np.empty(data.shape, dtype=np.float32) if return_factor else None
     d_flat, s_flat, o_flat = data.reshape(-1), scale.reshape(-1), out.reshape(-1)
     c_flat = conf.reshape(-1) if conf is not None else np.empty(0, np.float32)
     scratch = np.empty(min(BLOCK_VOXELS, d_flat.size), np.float32) if factor is None else None
@@ -161,10 +255,29 @@ def _modify_blocks(data: np.ndarray, scale: np.ndarray, conf: np.ndarray | None,
         _modification.modify_block(d_flat[a:b], f_blk, c_blk, draws, offsets, o_flat[a:b], mean, sigma,
                                    conf is not None, noise is not None, keep_input, clip is not None,
                                    lo, hi, n_threads)
+    return out, factor
 
 
 def flatten_solvent(data: np.ndarray, conf: np.ndarray) -> np.ndarray:
-    """Solvent-flattened map ``data * conf`` (float32)."""
+    """Solvent-flattened map ``data * conf`` (``--exclude-solvent`` without modification, SPEC 2.7).
+
+    Parameters
+    ----------
+    data : numpy.ndarray
+        The map.
+    conf : numpy.ndarray
+        Per-voxel confidence in [0, 1], same shape.
+
+    Returns
+    -------
+    numpy.ndarray
+        The flattened map, float32 of ``data``'s shape.
+
+    Raises
+    ------
+    OccupyError
+        If the shapes differ.
+    """
     data = np.asarray(data)
     if np.shape(conf) != data.shape:
         raise OccupyError(f"confidence shape {np.shape(conf)} does not match the map's {data.shape}")
@@ -176,7 +289,29 @@ def match_histogram(source: np.ndarray, template: np.ndarray) -> np.ndarray:
 
     With equal sizes the result holds exactly the template's values (the k-th smallest
     voxel of ``source`` gets the k-th smallest template value; ties keep index order);
-    otherwise template quantiles are interpolated. Returns float32 of ``source``'s shape.
+    otherwise template quantiles are interpolated (``--hist-match``, SPEC 2.7).
+
+    Parameters
+    ----------
+    source : numpy.ndarray
+        The array whose values are replaced (any shape).
+    template : numpy.ndarray
+        The array whose value distribution is wanted (any shape).
+
+    Returns
+    -------
+    numpy.ndarray
+        The matched values, float32 of ``source``'s shape.
+
+    Raises
+    ------
+    OccupyError
+        If either array is empty.
+
+    Examples
+    --------
+    >>> match_histogram(np.array([3.0, 1.0, 2.0]), np.array([10.0, 30.0, 20.0]))
+    array([30., 10., 20.], dtype=float32)
     """
     src = np.asarray(source).reshape(-1)
     tmpl = np.sort(np.asarray(template, dtype=np.float32).reshape(-1))

@@ -16,12 +16,32 @@ __all__ = ["ScaleResult", "estimate_scale", "variability_limit"]
 
 @dataclass
 class ScaleResult:
-    """A scale estimate.
+    """A local scale estimate (SPEC 2.4), as returned by ``estimate_scale``.
 
-    ``scale`` (float32, in [0, 1]) is ``clip(smax / s_full, 0, 1)`` with ``smax`` the local
-    maximum of ``scale_input`` over the kernel; ``scale_input`` is the lowpassed map in
-    ``occ`` mode and the raw map in ``res`` mode. ``tile`` is the tile-search result
-    (``None`` with ``s0``). ``lowpassed`` is the lowpassed map when it was made or given.
+    Arrays have the map's shape, axes [z, y, x].
+
+    Parameters
+    ----------
+    scale : numpy.ndarray
+        Local scale, float32 in [0, 1]: ``clip(smax / s_full, 0, 1)``, ``smax`` the maximum of
+        ``scale_input`` over the kernel.
+    s_full : float
+        Full-scale reference (map units).
+    tau : float
+        Rank fraction used by the tile search (or by ``s0``).
+    params : Parameters
+        Lowpass (Å), kernel size and radius (voxels), footprint, ``n_v`` and tau used.
+    tile : TileResult or None
+        The tile-search result; ``None`` when ``s0`` was used.
+    lowpassed : numpy.ndarray or None
+        The float32 lowpassed map when it was made or given, else ``None``.
+    scale_input : numpy.ndarray or None
+        The map the scale came from: the lowpassed map in ``occ`` mode, the raw map
+        (float32) in ``res`` mode.
+    mode : str
+        ``"occ"`` or ``"res"``.
+    voxel_size : float
+        Voxel size in Å.
     """
 
     scale: np.ndarray
@@ -36,7 +56,13 @@ class ScaleResult:
 
     @property
     def kernel(self) -> np.ndarray:
-        """The ball footprint used for the local maximum."""
+        """The ball footprint used for the local maximum.
+
+        Returns
+        -------
+        numpy.ndarray
+            Boolean k×k×k array (``params.footprint``).
+        """
         return self.params.footprint
 
 
@@ -45,14 +71,65 @@ def estimate_scale(data: np.ndarray, voxel_size: float, *, lowpass: float | None
                    kernel_size: int | None = None, kernel_radius: float | None = None,
                    tile_size: int | None = None, s0: bool = False, threads: int | None = None,
                    lpmap: np.ndarray | None = None, make_lowpassed: bool = True) -> ScaleResult:
-    """Estimate the local scale of a 3-D map (SPEC 2.2-2.4).
+    """Estimate the local scale ``clip(smax / s_full, 0, 1)`` of a 3-D map (SPEC 2.2-2.4).
 
-    ``mode="occ"`` computes the scale from the lowpassed map, ``"res"`` from ``data``
-    itself. The lowpassed map (needed by the solvent model in either mode) is made unless
-    given as ``lpmap``; with ``make_lowpassed=False`` it is skipped in ``res`` mode.
-    ``s0=True`` sets ``s_full = tau * max(scale input)`` instead of the tile search.
-    Results do not depend on ``threads``.
+    Parameters
+    ----------
+    data : numpy.ndarray
+        The map, 3-D, axes [z, y, x] (computed in float32).
+    voxel_size : float
+        Voxel size in Å.
+    lowpass, resolution : float, optional
+        ``--lowpass`` and ``--resolution`` in Å (default lowpass ``max(8, 3*voxel_size)``).
+    mode : {"res", "occ"}
+        Scale from ``data`` itself or from the lowpassed map.
+    tau, kernel_size, kernel_radius : float or int, optional
+        Rank fraction, kernel side and radius in voxels; defaults derived as in
+        ``occupy.params.derive_parameters``.
+    tile_size : int, optional
+        Tile side in voxels for the tile search (default ``max(1, n // 20)`` per axis).
+    s0 : bool
+        Skip the tile search: ``s_full = tau * max(scale input)``.
+    threads : int, optional
+        Thread count (default: ``OMP_NUM_THREADS`` or all usable cores); results do not depend on it.
+    lpmap : numpy.ndarray, optional
+        The lowpassed map, if already made (same shape).
+    make_lowpassed : bool
+        Without ``lpmap``, make the lowpassed map in ``res`` mode too (the solvent model needs it).
+
+    Returns
+    -------
+    ScaleResult
+        The scale, ``s_full``, parameters, tile and lowpassed map.
+
+    Raises
+    ------
+    OccupyError
+        For a bad mode, shape or voxel size, or ``s_full <= 0`` (inverted or empty map);
+        ``OptionError`` for an override out of range.
+
+    Examples
+    --------
+    >>> import occupy
+    >>> demo = occupy.make_demo_map(box=48)
+    >>> res = estimate_scale(demo.data, demo.voxel_size, mode="occ")
+    >>> res.scale.shape, res.scale.dtype, float(res.scale.max()), res.tau, round(res.s_full, 2)
+    ((48, 48, 48), dtype('float32'), 1.0, 0.9608, 1.05)
     """
+    data = _as_map(data, mode)
+    params = derive_parameters(data.shape, voxel_size, lowpass=lowpass, resolution=resolution,
+                               kernel_size=kernel_size, kernel_radius=kernel_radius, tau=tau)
+    lpmap = _lowpassed(data, lpmap, mode == "occ" or make_lowpassed, voxel_size, params.lowpass, threads)
+    scale_input = lpmap if mode == "occ" else data
+    tile, s_full = _full_scale(scale_input, params.tau, s0, tile_size, threads)
+    scale = _relative_maximum(scale_input, params.footprint, s_full, threads)
+    return ScaleResult(scale=scale, s_full=s_full, tau=params.tau, params=params, tile=tile,
+                       lowpassed=lpmap, scale_input=scale_input, mode=mode,
+                       voxel_size=float(voxel_size))
+
+
+def _as_map(data: np.ndarray, mode: str) -> np.ndarray:
+    """The map as C-contiguous float32, after checking the mode and the dimensions."""
     if mode not in ("occ", "res"):
         raise OccupyError(f"scale mode must be 'occ' or 'res', got {mode!r}")
     data = np.asarray(data)
@@ -60,40 +137,68 @@ def estimate_scale(data: np.ndarray, voxel_size: float, *, lowpass: float | None
         raise OccupyError(f"expected a 3-D map, got shape {data.shape}")
     if data.dtype != np.float32 or not data.flags.c_contiguous:
         data = np.ascontiguousarray(data, dtype=np.float32)
-    params = derive_parameters(data.shape, voxel_size, lowpass=lowpass, resolution=resolution,
-                               kernel_size=kernel_size, kernel_radius=kernel_radius, tau=tau)
+    return data
+
+
+def _lowpassed(data: np.ndarray, lpmap: np.ndarray | None, needed: bool, voxel_size: float,
+               lowpass: float, threads: int | None) -> np.ndarray | None:
+    """The given lowpassed map (checked, float32), else a new one if ``needed``, else None."""
     if lpmap is not None:
         lpmap = np.asarray(lpmap)
         if lpmap.shape != data.shape:
             raise OccupyError(f"lowpassed map shape {lpmap.shape} does not match the map's {data.shape}")
         if lpmap.dtype != np.float32 or not lpmap.flags.c_contiguous:
             lpmap = np.ascontiguousarray(lpmap, dtype=np.float32)
-    elif mode == "occ" or make_lowpassed:
-        lpmap = lowpass_filter(data, voxel_size, params.lowpass, threads=threads)
-    scale_input = lpmap if mode == "occ" else data
+        return lpmap
+    return lowpass_filter(data, voxel_size, lowpass, threads=threads) if needed else None
 
+
+def _full_scale(scale_input: np.ndarray, tau: float, s0: bool, tile_size: int | None,
+                threads: int | None) -> tuple[TileResult | None, float]:
+    """(tile, s_full): the tile search, or ``tau * max`` with ``s0``; s_full must be positive."""
     if s0:
         tile = None
-        s_full = float(np.float32(params.tau) * scale_input.max())
+        s_full = float(np.float32(tau) * scale_input.max())
     else:
-        tile = tile_search(scale_input, params.tau, tile_size=tile_size, threads=threads)
+        tile = tile_search(scale_input, tau, tile_size=tile_size, threads=threads)
         s_full = float(tile.s_full)
     if not (np.isfinite(s_full) and s_full > 0):
         raise OccupyError(f"full-scale reference is {s_full:g}; the map needs positive density "
                           "(is it inverted or empty?)")
-    scale = maximum_filter_ball(scale_input, params.footprint, threads=threads)
-    # in place: no extra full-size temporaries (float32 division, correctly rounded)
-    np.divide(scale, np.float32(s_full), out=scale)
+    return tile, s_full
+
+
+def _relative_maximum(scale_input: np.ndarray, footprint: np.ndarray, s_full: float,
+                      threads: int | None) -> np.ndarray:
+    """``clip(local maximum / s_full, 0, 1)``, computed in place in the filter's output."""
+    scale = maximum_filter_ball(scale_input, footprint, threads=threads)
+    np.divide(scale, np.float32(s_full), out=scale)   # float32 division, correctly rounded
     np.clip(scale, 0.0, 1.0, out=scale)
-    return ScaleResult(scale=scale, s_full=s_full, tau=params.tau, params=params, tile=tile,
-                       lowpassed=lpmap, scale_input=scale_input, mode=mode,
-                       voxel_size=float(voxel_size))
+    return scale
 
 
 def variability_limit(scale: np.ndarray, scale_input: np.ndarray, s_full: float) -> float:
-    """Scale threshold for display (SPEC 2.8): mean of ``scale_input`` where ``scale == 1``, over ``s_full``.
+    """Scale threshold for display, the "variability limit" (SPEC 2.8).
 
-    Returns 1.0 when no voxel reaches full scale.
+    Parameters
+    ----------
+    scale : numpy.ndarray
+        The local scale (``ScaleResult.scale``).
+    scale_input : numpy.ndarray
+        The map the scale came from, same shape.
+    s_full : float
+        Full-scale reference.
+
+    Returns
+    -------
+    float
+        Mean of ``scale_input`` over the voxels where ``scale == 1``, divided by
+        ``s_full``; 1.0 when no voxel reaches full scale.
+
+    Examples
+    --------
+    >>> variability_limit(np.array([1.0, 1.0, 0.5]), np.array([3.0, 5.0, 1.0]), 2.0)
+    2.0
     """
     full = scale == 1
     n = int(np.count_nonzero(full))

@@ -9,28 +9,46 @@ import numpy as np
 from ..constants import EDGE_LEVEL, MASK_INSIDE, N_BINS
 from ..errors import OccupyError
 from ..stats import rows_density_histogram, rows_value_range
+from .gaussian import fit_gaussian, gaussian
 
-__all__ = ["SolventModel", "check_solvent_mask", "fit_gaussian", "fit_solvent", "gaussian",
-           "inscribed_sphere", "sphere_rows"]
-
-
-def gaussian(x: np.ndarray | float, a: float, mu: float, sigma: float) -> np.ndarray:
-    """``a * exp(-(x - mu)**2 / (2 sigma**2))`` in float64."""
-    x = np.asarray(x, dtype=np.float64)
-    return a * np.exp(-((x - mu) ** 2) / (2.0 * sigma * sigma))
+__all__ = ["SolventModel", "check_solvent_mask", "fit_solvent", "inscribed_sphere", "sphere_rows"]
 
 
 @dataclass
 class SolventModel:
-    """Gaussian solvent model ``amplitude * exp(-(x-mean)^2 / (2 sigma^2))`` of a density histogram.
+    """Gaussian solvent model ``amplitude * exp(-(x-mean)^2 / (2 sigma^2))`` (SPEC 2.5).
 
-    ``edge``: left edge of the highest histogram bin whose model value (at ``x``) is
-    >= 1e-9, i.e. where the solvent ends. ``content_99``: left edge of the first bin
-    above the peak where the model is at most 1% of the histogram height, i.e. where
-    non-solvent content makes up >= 99% of the density. ``peak``: position of the highest
-    histogram bin. ``heights``/``bin_edges``/``x`` are the sample histogram (density,
-    1000 bins) and the points the model was fitted at; ``guess`` the initial
-    (amplitude, mean, sigma).
+    Fitted to the density histogram of a solvent sample of the lowpassed map by
+    ``fit_solvent``; calling the model evaluates it. Values are in map units.
+
+    Parameters
+    ----------
+    amplitude : float
+        Model height (histogram density units).
+    mean : float
+        Solvent mean.
+    sigma : float
+        Solvent width (standard deviation).
+    edge : float
+        Where the solvent ends: left edge of the highest bin whose model value (at ``x``)
+        is >= 1e-9.
+    content_99 : float
+        Where non-solvent content makes up >= 99% of the density: left edge of the first
+        bin, from the peak bin up, where the model is at most 1% of the (nonzero) height.
+    peak : float
+        Position (in ``x``) of the highest histogram bin.
+    heights : numpy.ndarray
+        Density histogram of the sample, 1000 bins.
+    bin_edges : numpy.ndarray
+        Its 1001 bin edges, from the sample's min to its max.
+    x : numpy.ndarray
+        The 1000 points the model was fitted at (min to max, both included).
+    guess : tuple of float
+        Initial (amplitude, mean, sigma) of the fit.
+    n_sample : int
+        Voxels in the sample.
+    sample : str
+        Which sample: ``"inscribed sphere"``, ``"mask inside"`` or ``"mask outside"``.
     """
 
     amplitude: float
@@ -47,12 +65,40 @@ class SolventModel:
     sample: str = "inscribed sphere"
 
     def __call__(self, x: np.ndarray | float) -> np.ndarray:
-        """Model value at ``x``."""
+        """Model value at ``x`` (float64).
+
+        Parameters
+        ----------
+        x : numpy.ndarray or float
+            Map values.
+
+        Returns
+        -------
+        numpy.ndarray or numpy.float64
+            ``amplitude * exp(-(x-mean)^2 / (2 sigma^2))``.
+        """
         return gaussian(x, self.amplitude, self.mean, self.sigma)
 
 
 def inscribed_sphere(shape: tuple[int, ...]) -> np.ndarray:
-    """Boolean mask of voxels within ``floor(min(shape)/2)`` of the box centre ((n-1)/2 per axis)."""
+    """Boolean mask of the sphere inscribed in the box (the default solvent sample, SPEC 2.5).
+
+    Parameters
+    ----------
+    shape : tuple of int
+        Box shape in voxels, axes [z, y, x].
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean array of ``shape``, True within ``floor(min(shape)/2)`` voxels of the box
+        centre ((n-1)/2 on each axis).
+
+    Examples
+    --------
+    >>> int(inscribed_sphere((5, 5, 5)).sum())
+    33
+    """
     r2 = float((min(shape) // 2) ** 2)
     d2 = [(np.arange(n) - (n - 1) / 2.0) ** 2 for n in shape]
     mask = np.empty(shape, dtype=bool)
@@ -63,10 +109,28 @@ def inscribed_sphere(shape: tuple[int, ...]) -> np.ndarray:
 
 
 def sphere_rows(shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
-    """Per ``(z, y)`` row, the x range ``[x0, x1)`` of :func:`inscribed_sphere` (int64 arrays).
+    """Per ``(z, y)`` row, the x range ``[x0, x1)`` of ``inscribed_sphere``.
 
     Exact: all squared distances are multiples of 1/4 well below 2^50, so float64 holds
     them without rounding and ``dy² + dx² <= r² - dz²`` is ``dx² <= r² - dz² - dy²``.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        Box shape in voxels, axes [z, y, x].
+
+    Returns
+    -------
+    x0 : numpy.ndarray
+        First x index inside, per row (int64, shape ``shape[:2]``).
+    x1 : numpy.ndarray
+        One past the last x index inside; an empty row has ``x0 == x1``.
+
+    Examples
+    --------
+    >>> x0, x1 = sphere_rows((5, 5, 5))
+    >>> x0[2].tolist(), x1[2].tolist()
+    ([2, 1, 0, 1, 2], [3, 4, 5, 4, 3])
     """
     nz, ny, nx = shape
     r2 = float((min(shape) // 2) ** 2)
@@ -89,67 +153,32 @@ def _initial_guess(x: np.ndarray, h: np.ndarray) -> tuple[float, float, float]:
     return a0, float(x[p]), s0
 
 
-def fit_gaussian(x: np.ndarray, h: np.ndarray, p0: tuple[float, float, float], *,
-                 max_iter: int = 500, tol: float = 1e-12) -> tuple[float, float, float]:
-    """Least-squares fit of ``gaussian`` to ``(x, h)`` by Levenberg-Marquardt, from ``p0``.
-
-    Minimises the sum of squared residuals over all points (the objective of SciPy's
-    ``curve_fit``); uses Marquardt's diagonal scaling, so units of x and h do not matter.
-    """
-    x = np.asarray(x, dtype=np.float64)
-    h = np.asarray(h, dtype=np.float64)
-    p = np.array(p0, dtype=np.float64)
-
-    def residual(q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        g = gaussian(x, 1.0, q[1], q[2])
-        return q[0] * g - h, g
-
-    r, g = residual(p)
-    cost = float(r @ r)
-    lam = 1e-3
-    for _ in range(max_iter):
-        a, mu, s = p
-        d = x - mu
-        jac = np.empty((x.size, 3))
-        jac[:, 0] = g
-        jac[:, 1] = a * g * d / (s * s)
-        jac[:, 2] = a * g * d * d / (s * s * s)
-        jtj = jac.T @ jac
-        jtr = jac.T @ r
-        diag = np.diag(jtj).copy()
-        diag[diag == 0] = 1.0
-        improved = False
-        for _ in range(50):
-            try:
-                step = np.linalg.solve(jtj + lam * np.diag(diag), -jtr)
-            except np.linalg.LinAlgError:
-                lam *= 10.0
-                continue
-            trial = p + step
-            r_t, g_t = residual(trial)
-            cost_t = float(r_t @ r_t)
-            if np.isfinite(cost_t) and cost_t <= cost:
-                improved = True
-                break
-            lam *= 10.0
-        if not improved:
-            break
-        small_step = np.all(np.abs(step) <= tol * (np.abs(p) + tol))
-        small_gain = cost - cost_t <= tol * cost
-        p, r, g, cost = trial, r_t, g_t, cost_t
-        lam = max(lam / 10.0, 1e-15)
-        if small_step or small_gain:
-            break
-    return float(p[0]), float(p[1]), abs(float(p[2]))
-
-
 def check_solvent_mask(mask: np.ndarray, shape: tuple[int, ...], name: str = "solvent mask") -> np.ndarray:
     """The inside (``mask > 0.9``) of a solvent-definition mask, checked against the map's ``shape``.
+
+    Parameters
+    ----------
+    mask : numpy.ndarray
+        The mask (``--solvent-def``), same shape as the map.
+    shape : tuple of int
+        The map's shape.
+    name : str, default "solvent mask"
+        What to call the mask in error messages.
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean array, True inside.
 
     Raises
     ------
     OccupyError
         If the shapes differ or no voxel is inside.
+
+    Examples
+    --------
+    >>> check_solvent_mask(np.array([[[0.95, 0.5]]]), (1, 1, 2))
+    array([[[ True, False]]])
     """
     mask = np.asarray(mask)
     if mask.shape != tuple(shape):
@@ -212,9 +241,40 @@ def fit_solvent(lpmap: np.ndarray, *, mask: np.ndarray | None = None,
                 threads: int | None = None) -> SolventModel:
     """Fit the solvent model of a lowpassed map (SPEC 2.5).
 
-    The sample is the inscribed sphere of the box, or with ``mask`` (same shape, > 0.9 is
-    inside) the mask's inside or outside within that sphere, whichever varies less.
-    ``threads`` only sets the speed; the result is the same for any value.
+    The sample is the inscribed sphere of the box, or with ``mask`` the mask's inside or
+    outside within that sphere, whichever varies less. One Gaussian is fitted to its
+    1000-bin density histogram.
+
+    Parameters
+    ----------
+    lpmap : numpy.ndarray
+        The lowpassed map, 3-D, axes [z, y, x].
+    mask : numpy.ndarray, optional
+        Solvent definition (``--solvent-def``), same shape; values > 0.9 are inside.
+    threads : int, optional
+        Thread count (default: ``OMP_NUM_THREADS`` or all usable cores); results do not depend on it.
+
+    Returns
+    -------
+    SolventModel
+        The fitted model, its histogram and the solvent edge.
+
+    Raises
+    ------
+    OccupyError
+        If ``lpmap`` is not 3-D, the mask does not fit or is empty, the sample has fewer than
+        10 voxels or is constant or not finite, or the fit fails.
+
+    Examples
+    --------
+    >>> import occupy
+    >>> from occupy.stages.lowpass import lowpass_filter
+    >>> demo = occupy.make_demo_map(box=48)
+    >>> solvent = fit_solvent(lowpass_filter(demo.data, demo.voxel_size, 8.0))
+    >>> solvent.sample, solvent.n_sample, round(solvent.mean, 3), round(solvent.sigma, 3)
+    ('inscribed sphere', 57856, 0.0, 0.009)
+    >>> bool(solvent.peak < solvent.content_99 < solvent.edge)
+    True
     """
     lpmap = np.asarray(lpmap)
     if lpmap.ndim != 3:
