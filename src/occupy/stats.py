@@ -28,7 +28,7 @@ def _compiled(arr: np.ndarray) -> bool:
     return arr.dtype == np.float32 and arr.flags.c_contiguous and arr.size > 0
 
 
-def histogram_edges(lo, hi, n_bins: int = N_BINS) -> np.ndarray:
+def histogram_edges(lo, hi, n_bins: int = N_BINS, values_dtype=None) -> np.ndarray:
     """Return the ``n_bins + 1`` edges that ``np.histogram(values, n_bins, range=(lo, hi))`` uses.
 
     Parameters
@@ -38,12 +38,14 @@ def histogram_edges(lo, hi, n_bins: int = N_BINS) -> np.ndarray:
         ``[lo - 0.5, hi + 0.5]``.
     n_bins : int
         Number of equal-width bins (default ``N_BINS``, 1000).
+    values_dtype : numpy.dtype, optional
+        The dtype of the values to be histogrammed, which NumPy takes into account too.
 
     Returns
     -------
     numpy.ndarray
-        1-D, ascending, with the dtype of ``lo``/``hi`` (float32 edges for float32
-        limits, float64 for Python floats).
+        1-D, ascending, with the dtype NumPy gives them: that of ``lo``/``hi`` (and the
+        values), e.g. float32 edges for float32 limits or float32 values.
 
     Raises
     ------
@@ -55,7 +57,8 @@ def histogram_edges(lo, hi, n_bins: int = N_BINS) -> np.ndarray:
     >>> histogram_edges(0.0, 1.0, 4)
     array([0.  , 0.25, 0.5 , 0.75, 1.  ])
     """
-    return np.histogram_bin_edges(np.empty(0, dtype=np.result_type(lo, hi)), bins=n_bins,
+    like = () if values_dtype is None else (np.empty(0, dtype=values_dtype),)
+    return np.histogram_bin_edges(np.empty(0, dtype=np.result_type(lo, hi, *like)), bins=n_bins,
                                   range=(lo, hi))
 
 
@@ -161,7 +164,7 @@ def density_histogram(values: np.ndarray, lo, hi, threads: int | None = None
     if not _compiled(arr):
         return np.histogram(arr, bins=N_BINS, range=(lo, hi), density=True)
     from ._ext import _stats
-    edges = histogram_edges(lo, hi)
+    edges = histogram_edges(lo, hi, values_dtype=arr.dtype)
     counts = _stats.histogram(arr.reshape(-1), edges.astype(np.float64), effective_threads(threads))
     return density(counts, edges), edges
 
@@ -240,7 +243,7 @@ def rows_density_histogram(vol: np.ndarray, x0: np.ndarray, x1: np.ndarray, lo, 
         If ``lo > hi``, or an array has the wrong dtype or layout.
     """
     from ._ext import _stats
-    edges = histogram_edges(lo, hi)
+    edges = histogram_edges(lo, hi, values_dtype=np.float32)
     counts = _stats.rows_histogram(vol, x0, x1, edges.astype(np.float64), effective_threads(threads))
     return density(counts, edges), edges
 

@@ -69,7 +69,8 @@ def command_options(program: str) -> list[Option]:
     list of Option
         In ``occupy.optionspec.PANELS`` order.
     """
-    assert program in FRONT_ENDS
+    if program not in FRONT_ENDS:
+        raise ValueError(f"unknown program {program!r}; one of {sorted(FRONT_ENDS)}")
     own = [o for o in COMMAND_OPTIONS if program in o.front_ends]
     run = [o for o in option_table() if program in o.front_ends]
     ordered = []

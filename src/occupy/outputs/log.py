@@ -51,17 +51,17 @@ def format_log(sections: Sections, warnings: list[str], timings: dict[str, float
     --------
     >>> print(format_log([("run", [("box", (2, 2, 2))])], [], {"read map": 0.5}), end="")
     [run]
-      box  2 x 2 x 2
+      box       2 x 2 x 2
     <BLANKLINE>
     [warnings]
       none
     <BLANKLINE>
     [wall time, s]
-      read map0.500
-      total0.500
+      read map  0.500
+      total     0.500
     """
     out: list[str] = []
-    width = max((len(k) for _, rows in sections for k, _ in rows), default=10) + 2
+    width = max((len(k) for k in [*(k for _, rows in sections for k, _ in rows), *timings]), default=10) + 2
     for title, rows in sections:
         out.append(f"[{title}]")
         out += [f"  {k:<{width}}{_fmt(v)}" for k, v in rows]
