@@ -49,13 +49,17 @@ def _sample(opt):
     return int(value) if opt.kind is int else value
 
 
+def _long(opt) -> str:
+    return [f for f in opt.flags if f.startswith("--")][0]
+
+
 def _cli_args(opt, value) -> list[str]:
     if opt.switches:
         return [opt.switches[-1].flags[0]]
     if opt.kind is bool:
-        on, _, off = opt.flags[0].partition("/")
-        return [on if value else off]
-    return [[f for f in opt.flags if f.startswith("--")][0], str(value)]
+        assert value is True and "/" not in _long(opt)
+        return [_long(opt)]
+    return [_long(opt), str(value)]
 
 
 CASES = [(o, _sample(o)) for o in option_table()]
@@ -74,11 +78,8 @@ def test_front_ends_parse_an_option_alike(opt, value) -> None:
         ctx = build().make_context(program, [*extra, *_cli_args(opt, value)])
         got[program] = run_options(ctx.params)[opt.name]
     if "occupy-relion" in opt.front_ends:
-        name = (opt.switches[-1].flags[0] if opt.switches else opt.flags[0].split("/")[0] if opt.kind is bool
-                else [f for f in opt.flags if f.startswith("--")][0])[2:].replace("-", "_")
+        name = (opt.switches[-1].flags[0] if opt.switches else _long(opt))[2:].replace("-", "_")
         raw = "true" if opt.kind is bool or opt.switches else str(value)
-        if opt.kind is bool and not value:
-            name = opt.flags[0].split("/")[1][2:]
         _, _, options = parse_relion_args(["--o", "job/", "--in_3dref", "m.mrc", f"--{name}", raw])
         got["occupy-relion"] = options[opt.name]
     assert got and all(v == expected for v in got.values()), got
@@ -149,7 +150,7 @@ def test_combinations() -> None:
     with pytest.raises(OptionError, match="--sigmoid G needs --pivot P"):
         RunOptions(sigmoid=4).validate()
     scale_mode = next(o for o in option_table() if o.name == "scale_mode")
-    with pytest.raises(OptionError, match="--lp-scale/--occupancy and --raw-scale contradict each other"):
+    with pytest.raises(OptionError, match="--lp-scale and --raw-scale contradict each other"):
         resolve_switches(scale_mode, {"occ": True, "res": True})
     assert resolve_switches(scale_mode, {"occ": False, "res": True}) == "res"
     assert resolve_switches(scale_mode, {}) == "auto"

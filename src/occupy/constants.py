@@ -11,10 +11,13 @@ __all__ = [
     "DEFAULT_KERNEL_MAX",
     "DEFAULT_KERNEL_MIN",
     "EDGE_LEVEL",
+    "FLAT_FRACTION",
+    "FLAT_SAMPLE",
     "GAMMA_DEFAULT",
     "GAMMA_MAX",
     "LOWPASS_FLOOR_A",
     "LOWPASS_VOXELS",
+    "MAP_EXTENSIONS",
     "MASK_INSIDE",
     "MAX_BOX_MIN",
     "MAX_KERNEL_SIZE",
@@ -40,6 +43,8 @@ N_BINS = 1000              # histogram bins of the solvent sample and of the who
 EDGE_LEVEL = 1e-9          # model value that marks the solvent edge
 CONTENT_FLOOR = 0.01       # added to histogram heights in the raw confidence
 MASK_INSIDE = 0.9          # --solvent-def values above this count as inside
+FLAT_FRACTION = 0.2        # more voxels than this at one value: the input looks masked/flattened (warn)
+FLAT_SAMPLE = 200_000      # voxels sampled (evenly strided) to find that value
 
 # Modification (SPEC 2.7)
 SCALE_LIMIT = 0.05         # default --scale-limit: never modify where scale <= this
@@ -48,6 +53,9 @@ GAMMA_MAX = 1000.0         # largest --gamma (and --sigmoid power) accepted
 
 # Visualisation (SPEC 2.8, 3)
 MIN_VIS_SCALE = 0.2        # default --min-vis-scale
+
+# Output names (SPEC 3): extensions stripped from an input's name to make the outputs' stem
+MAP_EXTENSIONS = (".gz", ".mrc", ".map", ".ccp4", ".mrcs", ".rec")
 
 # Memory: voxels per block of the blocked per-voxel passes (bounds temporaries to a few MB)
 BLOCK_VOXELS = 1 << 20

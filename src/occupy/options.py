@@ -11,7 +11,8 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from .constants import GAMMA_DEFAULT, GAMMA_MAX, MASK_INSIDE, MAX_BOX_MIN, MAX_KERNEL_SIZE, MIN_VIS_SCALE, SCALE_LIMIT
+from .constants import (GAMMA_DEFAULT, GAMMA_MAX, MAP_EXTENSIONS, MASK_INSIDE, MAX_BOX_MIN, MAX_KERNEL_SIZE,
+                        MIN_VIS_SCALE, SCALE_LIMIT)
 from .errors import OptionError, warn
 from .optionspec import FRONT_ENDS, PANELS, Option, Switch, check_value
 
@@ -112,7 +113,7 @@ class RunOptions:
                 "radius = lowpass/(2 voxel)). Larger values give smoother, more confident scale; use the worst "
                 "resolution among the components whose occupancy you want.")
     solvent_def: str | None = _option(
-        None, "--solvent-def", "--solvent-definition", kind=str, panel=_IN, everyday=True, metavar="MASK",
+        None, "--solvent-def", aliases=("--solvent-definition",), kind=str, panel=_IN, everyday=True, metavar="MASK",
         help=f"Mask (>{MASK_INSIDE:g} = inside) helping to find solvent.",
         details="A rough mask of the molecule. Only used to pick the solvent sample for the solvent model "
                 "(inside or outside, whichever is flatter); it does not limit where the map is modified. "
@@ -123,16 +124,17 @@ class RunOptions:
         details="Overrides the voxel size in the header for the calculation and the outputs.")
     # modification
     amplify: bool = _option(
-        False, "--amplify", kind=bool, panel=_MOD, everyday=True,
+        False, "-am", "--amplify", kind=bool, panel=_MOD, everyday=True, value_sets="gamma",
         help="Amplify confident partial occupancy.",
         details="Scales each voxel by S^(1/gamma - 1), raising a component of scale S towards S^(1/gamma). "
-                "Writes ampl_<gamma>_<stem>.mrc. Uses the occ-mode (lowpassed) scale.")
+                "Writes ampl_<gamma>_<stem>.mrc. Uses the occ-mode (lowpassed) scale. --amplify G (the original "
+                "program's form) is --amplify --gamma G.")
     attenuate: bool = _option(
-        False, "--attenuate", kind=bool, panel=_MOD, everyday=True,
+        False, "-at", "--attenuate", kind=bool, panel=_MOD, everyday=True, value_sets="gamma",
         help="Attenuate partial occupancy.",
         details="Scales each voxel by S^(gamma - 1), weakening low-scale components (detergent belts, "
                 "flexible parts); fills what was removed with synthetic solvent noise. Writes "
-                "attn_<gamma>_<stem>.mrc.")
+                "attn_<gamma>_<stem>.mrc. --attenuate G is --attenuate --gamma G.")
     gamma: float | None = _option(
         None, "-g", "--gamma", kind=float, panel=_MOD, everyday=True, metavar="G", low=1, high=GAMMA_MAX,
         hint="values below 1 would swap amplification and attenuation - use the other option instead",
@@ -141,10 +143,11 @@ class RunOptions:
                 f"(everything non-solvent full, or only full-scale parts kept). Default {GAMMA_DEFAULT:g}; "
                 f"at most {GAMMA_MAX:g}.")
     exclude_solvent: bool = _option(
-        False, "--exclude-solvent/--retain-solvent", kind=bool, panel=_MOD, everyday=True,
-        help="Flatten solvent in the outputs.",
-        details="Multiplies by the solvent confidence so solvent goes to zero. Alone, writes solExcl_<stem>.mrc; "
-                "with --amplify/--attenuate the modified maps get _solExcl.")
+        False, kind=bool, panel=_MOD, everyday=True, help="Flatten solvent in the outputs.",
+        switches=(Switch(("--exclude-solvent",), True, "Flatten solvent in the outputs.",
+                         "Multiplies by the solvent confidence so solvent goes to zero. Alone, writes "
+                         "solExcl_<stem>.mrc; with --amplify/--attenuate the modified maps get _solExcl."),
+                  Switch(("--retain-solvent",), False, "Keep solvent as it is (the default).")))
     sigmoid: float | None = _option(
         None, "--sigmoid", kind=float, panel=_MOD, metavar="G", low=1, high=GAMMA_MAX,
         help="Sigmoid modification with this power.",
@@ -187,13 +190,16 @@ class RunOptions:
         details="Default derived from n_v (x^n_v + x - 1 = 0). Lower values put more of the map at scale 1; "
                 "prefer changing the kernel size.")
     kernel_size: int | None = _option(
-        None, "-k", "--kernel-size", "--kernel", kind=int, panel=_EST, metavar="K", low=3, high=MAX_KERNEL_SIZE,
+        None, "-k", "--kernel-size", aliases=("--kernel",), kind=int, panel=_EST, metavar="K", low=3, high=MAX_KERNEL_SIZE,
         odd=True, help=f"Kernel box size (odd, 3..{MAX_KERNEL_SIZE}).",
-        details="Default lowpass/voxel made odd and clipped to 3..9. 5 or 7 is usually right (n_v 30-100).")
+        details="Default lowpass/voxel made odd and clipped to 3..9. Given without --kernel-radius, the radius "
+                "is at least (K-1)/2, so a larger K samples more voxels (n_v) and raises tau. 5 or 7 is usually "
+                "right (n_v 30-120).")
     kernel_radius: float | None = _option(
         None, "--kernel-radius", kind=float, panel=_EST, metavar="R", low=0, low_open=True,
         help="Kernel radius (voxels).",
-        details="Default lowpass/(2 voxel). Voxels of the k^3 box within this radius form the kernel.")
+        details="Default lowpass/(2 voxel), or (K-1)/2 if larger when --kernel-size K is given. Voxels of "
+                "the k^3 box within this radius form the kernel.")
     tile_size: int | None = _option(
         None, "--tile-size", kind=int, panel=_EST, metavar="N", low=1,
         help="Side (voxels) of full-scale search tiles.",
@@ -202,11 +208,12 @@ class RunOptions:
     scale_mode: str = _option(
         "auto", kind=str, panel=_EST, choices=("auto", "occ", "res"),
         help="Scale mode: occ (lowpassed map) or res (raw map); auto picks occ when modifying.",
-        switches=(Switch(("--lp-scale", "--occupancy"), "occ", "Estimate scale on the lowpassed map.",
+        switches=(Switch(("--lp-scale",), "occ", "Estimate scale on the lowpassed map.",
                          "occ mode: reduces resolution effects so the scale approximates occupancy. "
-                         "Default when modifying."),
+                         "Default when modifying.", aliases=("--occupancy",)),
                   Switch(("--raw-scale",), "res", "Estimate scale on the raw map.",
-                         "res mode: scale includes resolution effects. Default when only estimating.")))
+                         "res mode: scale includes resolution effects. Default when only estimating.",
+                         aliases=("--raw_scale",))))
     s0: bool = _option(
         False, "--s0", kind=bool, panel=_EST,
         help="Naive full scale: tau x map maximum.",
@@ -218,6 +225,8 @@ class RunOptions:
     # output
     output_dir: str = _option(
         ".", "-o", "--output-dir", kind=str, panel=_OUT, everyday=True, metavar="DIR",
+        refuse_suffixes=MAP_EXTENSIONS, hint="-o names the output directory, and the outputs are named after "
+        "the input (scale_res_<stem>.mrc, ...); the original program's -o named the output map",
         front_ends=FRONT_ENDS - {"occupy-relion"},
         help="Directory for the outputs.",
         details="Created if missing. Default: the current directory.")
@@ -227,9 +236,10 @@ class RunOptions:
         details="solModel_, modification_ (when modifying) and scale_slices_<stem>.png. Needs matplotlib "
                 "(pip install 'occupy[plot]').")
     chimerax: bool = _option(
-        True, "--chimerax/--no-chimerax", kind=bool, panel=_OUT,
-        help="Write the ChimeraX script.",
-        details="chimX_<stem>.cxc colours every map by scale and defines scale_color and occupy_level.")
+        True, kind=bool, panel=_OUT, help="Write the ChimeraX script (default) or not.",
+        switches=(Switch(("--chimerax",), True, "Write the ChimeraX script (the default).",
+                         "chimX_<stem>.cxc colours every map by scale and defines scale_color and occupy_level."),
+                  Switch(("--no-chimerax",), False, "Do not write the ChimeraX script.")))
     min_vis_scale: float = _option(
         MIN_VIS_SCALE, "--min-vis-scale", kind=float, panel=_OUT, low=0, high=1, high_open=True,
         help="Lowest scale on the colour key.",

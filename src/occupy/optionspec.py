@@ -34,12 +34,15 @@ class Switch:
         One line for ``--help``.
     details : str
         More for ``--help-all`` and the documentation.
+    aliases : tuple of str
+        Other accepted spellings, not shown in the option column (``--raw_scale``).
     """
 
     flags: tuple[str, ...]
     value: Any
     help: str
     details: str = ""
+    aliases: tuple[str, ...] = ()
 
     @property
     def dest(self) -> str:
@@ -85,9 +88,17 @@ class Option:
     choices : tuple, optional
         The accepted values (for options without a range).
     hint : str
-        Appended to the message about a value below the range.
+        Appended to the message about a value below the range or with a refused suffix.
+    refuse_suffixes : tuple of str
+        Text values ending in one of these (case-insensitive) are refused (``-o out.mrc``).
     switches : tuple of Switch
         Flags that each set the option to one value.
+    aliases : tuple of str
+        Other accepted spellings of the first long flag, not shown in the option column
+        (``--solvent-definition`` for ``--solvent-def``; the original program's forms).
+    value_sets : str
+        For a boolean flag that may be followed by a number: the option that number sets
+        (``--amplify 4`` sets ``gamma``, as the original program's ``--amplify G`` did).
     front_ends : frozenset of str
         Programs that offer the option (``FRONT_ENDS``); the API takes every option.
     name : str
@@ -111,7 +122,10 @@ class Option:
     off: Any = _UNSET
     choices: tuple = ()
     hint: str = ""
+    refuse_suffixes: tuple[str, ...] = ()
     switches: tuple[Switch, ...] = ()
+    aliases: tuple[str, ...] = ()
+    value_sets: str = ""
     front_ends: frozenset = FRONT_ENDS
     name: str = ""
     default: Any = None
@@ -186,6 +200,8 @@ def check_value(opt: Option, value: Any) -> Any:
         raise OptionError(f"{opt.flag} must be true or false, got {value!r}")
     elif opt.kind is str and not isinstance(value, (str, os.PathLike)):
         raise OptionError(f"{opt.flag} must be text or a path, got {value!r}")
+    elif opt.kind is str and str(value).lower().endswith(opt.refuse_suffixes):
+        raise OptionError(f"{opt.flag} {str(value)!r} ends in a map extension: {opt.hint}")
     if opt.choices and value not in opt.choices:
         raise OptionError(f"{opt.flag} must be {opt.rule}, got {value!r}")
     return value

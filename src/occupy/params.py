@@ -217,15 +217,23 @@ def _choose_lowpass(voxel_size: float, lowpass: float | None, resolution: float 
 
 def _choose_kernel(lp: float, pix: float, kernel_size: int | None,
                    kernel_radius: float | None) -> tuple[int, float]:
-    """Kernel size and radius: the overrides, else derived from the lowpass (float32, as the original)."""
-    if check_option("kernel_size", kernel_size) is not None:
-        k = int(kernel_size)
-    else:
-        k = int(math.floor(np.float32(lp) / np.float32(pix)))
-        k = min(max(2 * (k // 2) + 1, DEFAULT_KERNEL_MIN), DEFAULT_KERNEL_MAX)
+    """Kernel size and radius (SPEC 2.2): the overrides, else derived from the lowpass.
+
+    Derived values use float32, as the original did. A given ``--kernel-size K`` without
+    ``--kernel-radius`` raises the radius to at least ``(K-1)/2``, so a larger K really
+    samples more voxels.
+    """
+    default_radius = float(np.float32(lp) / (np.float32(2.0) * np.float32(pix)))
     if check_option("kernel_radius", kernel_radius) is not None:
-        return k, float(kernel_radius)
-    return k, float(np.float32(lp) / (np.float32(2.0) * np.float32(pix)))
+        radius = float(kernel_radius)
+    elif kernel_size is not None:
+        radius = max(default_radius, (int(kernel_size) - 1) / 2.0)
+    else:
+        radius = default_radius
+    if check_option("kernel_size", kernel_size) is not None:
+        return int(kernel_size), radius
+    k = int(math.floor(np.float32(lp) / np.float32(pix)))
+    return min(max(2 * (k // 2) + 1, DEFAULT_KERNEL_MIN), DEFAULT_KERNEL_MAX), radius
 
 
 def _choose_tau(tau: float | None, n_v: int) -> tuple[float, float]:
@@ -240,11 +248,11 @@ def _choose_tau(tau: float | None, n_v: int) -> tuple[float, float]:
 
 def _kernel_advice(k: int, rk: float, n_v: int, sink: list[str]) -> None:
     if k < 5:
-        warn(f"small kernel (size {k}, radius {rk:.2f} voxels): the solvent model is likely to be "
-             "poor; consider a larger --kernel-size or --lowpass", sink)
+        warn(f"small kernel (size {k}, radius {rk:.2f} voxels, n_v = {n_v}): the solvent model is likely "
+             f"to be poor; a larger --kernel-size (e.g. {k + 2}) or --lowpass samples more voxels", sink)
     elif rk < k / 4:
         warn(f"kernel radius {rk:.2f} voxels fills only part of the {k}^3 kernel box (n_v = {n_v}): "
-             "the solvent model is likely to be poor; raise --kernel-radius or --lowpass", sink)
+             "the solvent model is likely to be poor; raise --kernel-radius, or leave it out", sink)
 
 
 def derive_parameters(shape: tuple[int, ...], voxel_size: float, *,

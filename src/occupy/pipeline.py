@@ -22,7 +22,7 @@ from .stages.confidence import confidence_curve, voxel_confidence
 from .stages.lowpass import fourier_crop, fourier_pad
 from .stages.modification import flatten_solvent, modify
 from .stages.scale import ScaleResult, estimate_scale, variability_limit
-from .stages.solvent import check_solvent_mask, fit_solvent
+from .stages.solvent import check_solvent_mask, fit_solvent, flattening_warning
 
 __all__ = ["BAD_MODEL_MESSAGE", "RunResult", "StageClock", "run"]
 
@@ -234,6 +234,9 @@ def _run_map(m: MapData, opts: RunOptions, clock: StageClock, out_dir: Path) -> 
     warnings.extend(est.params.warnings)  # already issued by derive_parameters
     with clock("solvent model"):
         solvent = fit_solvent(est.lowpassed, mask=work.mask, threads=opts.threads)
+        flattened = flattening_warning(m.data, solvent)
+        if flattened:
+            warn(flattened, warnings)
     with clock("confidence"):
         products = _confidence(m, est, solvent, opts, warnings)
         var_limit = variability_limit(est.scale, est.scale_input, est.s_full)

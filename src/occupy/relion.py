@@ -55,13 +55,13 @@ def _parameter_table() -> dict[str, tuple[Option, Any]]:
     for opt in option_table():
         if PROGRAM not in opt.front_ends:
             continue
-        for decl in opt.flags:
+        for decl in (*opt.flags, *opt.aliases):
             if decl.startswith("--"):
                 for i, name in enumerate(decl.split("/")):
-                    table[name.lstrip("-")] = (opt, False if i == 1 else None)
+                    table[name.lstrip("-").replace("_", "-")] = (opt, False if i == 1 else None)
         for switch in opt.switches:
-            for flag in switch.flags:
-                table[flag.lstrip("-")] = (opt, switch)
+            for flag in (*switch.flags, *switch.aliases):
+                table[flag.lstrip("-").replace("_", "-")] = (opt, switch)
     return table
 
 
@@ -162,7 +162,14 @@ def _assign(key: str, value: str, table: dict, own: dict, options: dict, switche
         raise OptionError(f"--{key}: occupy does not take {kind}; give a map as 'Input 3D reference'")
     elif key.replace("_", "-") in table:
         opt, sets = table[key.replace("_", "-")]
-        if sets is None or sets is False:
+        if opt.value_sets and sets is None and value.strip().lower() not in _TRUE | _FALSE:
+            try:      # --amplify 4: the original program's form of --amplify --gamma 4
+                options[opt.value_sets] = float(value)
+            except ValueError:
+                raise OptionError(f"parameter --{key}: expected true/false/yes/no or a number (its "
+                                  f"--{opt.value_sets}), got {value!r}") from None
+            options[opt.name] = True
+        elif sets is None or sets is False:
             converted = _convert(key, value, opt.kind)
             options[opt.name] = (not converted) if sets is False else converted
         else:

@@ -16,6 +16,7 @@ from rich.console import Console
 from ..errors import OccupyError, OptionError
 from ..options import option_table
 from ..optionspec import FRONT_ENDS, PANELS, Option, resolve_switches
+from .spellings import canonical_args
 
 __all__ = ["COMMAND_OPTIONS", "click_params", "command_options", "describe_failure", "panels",
            "report_failure", "run_main", "run_options"]
@@ -24,9 +25,11 @@ _IN, _MOD, _EST, _OUT, _RUN = PANELS
 
 
 def _command(name: str, *flags: str, kind: type, panel: str, help: str, details: str = "",
-             everyday: bool = True, metavar: str | None = None, front_ends=frozenset({"occupy"})) -> Option:
+             everyday: bool = True, metavar: str | None = None, aliases: tuple[str, ...] = (),
+             front_ends=frozenset({"occupy"})) -> Option:
     return Option(flags=flags, kind=kind, panel=panel, help=help, details=details, everyday=everyday,
-                  metavar=metavar, front_ends=front_ends, name=name, default=False if kind is bool else None)
+                  metavar=metavar, aliases=aliases, front_ends=front_ends, name=name,
+                  default=False if kind is bool else None)
 
 
 COMMAND_OPTIONS: tuple[Option, ...] = (
@@ -34,13 +37,14 @@ COMMAND_OPTIONS: tuple[Option, ...] = (
              help="Input map (MRC/CCP4).",
              details="The cryo-EM map to analyse, not solvent-flattened or masked if you can help it: the "
                      "solvent model needs some solvent. Any box shape; float16/int8/int16/uint16/float32."),
-    _command("emdb", "--emdb", kind=str, panel=_IN, metavar="ID",
+    _command("emdb", "--emdb", kind=str, panel=_IN, metavar="ID", aliases=("--emdb-id",),
              help="Download EMDB entry ID and use it as input.",
              details="Fetches emd_<ID>.map.gz from the EMDB archive (mirror: OCCUPY_EMDB_URL), unpacks it to "
                      "emd_<ID>.map in the output directory and reuses that file on later runs."),
     _command("show_chimerax", "--show-chimerax", kind=bool, panel=_OUT,
              help="Open the results in ChimeraX.",
-             details="Starts `chimerax` (or $CHIMERAX) on the script when found."),
+             details="Starts ChimeraX on the script: $OCCUPY_CHIMERAX or $CHIMERAX if set, else chimerax on "
+                     "PATH, else a ChimeraX*.app bundle in /Applications or ~/Applications."),
     _command("quiet", "-q", "--quiet", kind=bool, panel=_RUN, help="Print nothing but errors.",
              front_ends=frozenset({"occupy", "occupy-batch"})),
     _command("verbose", "-v", "--verbose", kind=bool, panel=_RUN,
@@ -81,8 +85,15 @@ def command_options(program: str) -> list[Option]:
     return ordered
 
 
-def _help(text: str, details: str, show_all: bool) -> str:
-    return f"{text} {details}".strip() if show_all else text
+# the value of a flag that may take a number (--amplify [G]) when it is given without one
+FLAG_ONLY = -1.0
+
+
+def _help(text: str, details: str, show_all: bool, aliases: tuple[str, ...] = ()) -> str:
+    if not show_all:
+        return text
+    also = f" (Also {', '.join(aliases)}.)" if aliases else ""
+    return f"{text} {details}".strip() + also
 
 
 def click_params(options: list[Option], *, show_all: bool = True,
@@ -110,11 +121,13 @@ def click_params(options: list[Option], *, show_all: bool = True,
         extra = (extra_help or {}).get(opt.name, "")
         for switch in opt.switches:
             params.append(click.Option([*switch.flags, switch.dest], is_flag=True, hidden=hidden,
-                                       help=_help(switch.help + extra, switch.details, show_all)))
+                                       help=_help(switch.help + extra, switch.details, show_all, switch.aliases)))
         if not opt.flags:
             continue
-        kw: dict[str, Any] = {"help": _help(opt.help + extra, opt.details, show_all), "hidden": hidden}
-        if opt.kind is bool:
+        kw: dict[str, Any] = {"help": _help(opt.help + extra, opt.details, show_all, opt.aliases), "hidden": hidden}
+        if opt.value_sets:   # --amplify, or --amplify G (the original's form)
+            kw.update(type=float, is_flag=False, flag_value=FLAG_ONLY, default=None, metavar="[G]")
+        elif opt.kind is bool:
             kw["default"] = opt.default
             if "/" not in opt.flags[0]:
                 kw["is_flag"] = True
@@ -192,7 +205,22 @@ def run_options(kw: dict[str, Any]) -> dict[str, Any]:
             out[opt.name] = resolve_switches(opt, {s.value: kw.get(s.dest, False) for s in opt.switches})
         elif opt.name in kw:
             out[opt.name] = kw[opt.name]
+    for opt in option_table():
+        if opt.value_sets and opt.name in out:
+            _flag_with_value(opt, out[opt.name], out)
     return out
+
+
+def _flag_with_value(opt: Option, value: Any, out: dict[str, Any]) -> None:
+    """``--amplify`` -> amplify=True; ``--amplify G`` -> also gamma=G (which must agree with --gamma)."""
+    out[opt.name] = value is not None and value is not False
+    if value is None or value is False or value is True or value == FLAG_ONLY:
+        return
+    given = out.get(opt.value_sets)
+    if given is not None and given != value:
+        raise OptionError(f"{opt.flag} {value:g} and --{opt.value_sets.replace('_', '-')} {given:g} disagree; "
+                          "give the value once")
+    out[opt.value_sets] = value
 
 
 def describe_failure(exc: BaseException, prog: str, verbose: bool = False,
@@ -283,7 +311,8 @@ def run_main(command: Callable[[], click.Command], argv: list[str] | None, prog:
     """
     args = list(sys.argv[1:] if argv is None else argv)
     try:
-        command().main(args=args, prog_name=prog, standalone_mode=False)
+        command().main(args=canonical_args(args, command_options(prog)), prog_name=prog,
+                       standalone_mode=False)
     except click.exceptions.Exit as e:
         raise SystemExit(e.exit_code)
     except BaseException as exc:  # noqa: BLE001 - every failure leaves as one line and a status

@@ -14,7 +14,7 @@ from rich.panel import Panel
 from ..errors import OccupyWarning
 from .common import click_params, command_options, panels, run_main, run_options
 
-__all__ = ["build_command", "main"]
+__all__ = ["MACOS_APP_DIRS", "build_command", "find_chimerax", "main"]
 
 PROGRAM = "occupy"
 
@@ -43,7 +43,8 @@ def build_command(show_all: bool = False) -> click.Command:
         help="Estimate the local scale (relative occupancy/resolution) of a cryo-EM map, and optionally "
              "amplify or attenuate partial occupancy while a fitted solvent model keeps noise in check.\n\n"
              "Examples: occupy -i map.mrc | occupy -i map.mrc --amplify --gamma 4 | occupy --demo",
-        epilog="Use --help-all for every option with longer explanations.",
+        epilog=("Exit status: 0 success, 2 usage error (bad option or value), 1 any other failure."
+                if show_all else "Use --help-all for every option with longer explanations."),
         context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110},
         panels=panels(options, show_all))
 
@@ -187,20 +188,56 @@ def _demo_table(out: Console, demo, r) -> None:
     out.print(t)
 
 
-def _show_chimerax(err: Console, r) -> None:
+# Where ChimeraX lives on macOS when it is not on PATH (application bundles).
+MACOS_APP_DIRS = (Path("/Applications"), Path.home() / "Applications")
+
+
+def find_chimerax(environ: dict[str, str] | None = None,
+                  app_dirs: tuple[Path, ...] = MACOS_APP_DIRS) -> str | None:
+    """Locate the ChimeraX executable.
+
+    Parameters
+    ----------
+    environ : dict of str to str, optional
+        The environment (default ``os.environ``): ``OCCUPY_CHIMERAX``, then ``CHIMERAX``,
+        name the executable; then ``chimerax``/``ChimeraX`` on ``PATH``.
+    app_dirs : tuple of pathlib.Path, optional
+        Directories searched last for macOS bundles ``ChimeraX*.app/Contents/MacOS/ChimeraX``
+        (the newest version first).
+
+    Returns
+    -------
+    str or None
+        The executable, or None if there is none.
+    """
     import os
     import shutil
+    environ = os.environ if environ is None else environ
+    for var in ("OCCUPY_CHIMERAX", "CHIMERAX"):
+        if environ.get(var):
+            return environ[var]
+    path = environ.get("PATH")
+    found = shutil.which("chimerax", path=path) or shutil.which("ChimeraX", path=path)
+    if found:
+        return found
+    bundles = sorted((b for d in app_dirs if d.is_dir() for b in d.glob("ChimeraX*.app")), reverse=True)
+    exes = [b / "Contents" / "MacOS" / "ChimeraX" for b in bundles]
+    return next((str(e) for e in exes if e.is_file()), None)
+
+
+def _show_chimerax(err: Console, r) -> None:
     import subprocess
     script = r.output_paths.get("chimerax")
     if script is None:
         err.print("--show-chimerax: no ChimeraX script was written (--no-chimerax)")
         return
-    exe = os.environ.get("CHIMERAX") or shutil.which("chimerax") or shutil.which("ChimeraX")
+    exe = find_chimerax()
     if not exe:
-        err.print(f"ChimeraX not found (install it or set CHIMERAX=/path/to/chimerax); open the results "
-                  f"with: chimerax {shlex.quote(str(script))}", markup=False)
+        err.print(f"ChimeraX not found (install it, or set OCCUPY_CHIMERAX=/path/to/ChimeraX); open the "
+                  f"results with: chimerax {shlex.quote(str(script))}", markup=False)
         return
-    subprocess.Popen([exe, str(script)], cwd=script.parent, start_new_session=True)
+    # the script's paths are relative to its directory: start there, with the script's absolute path
+    subprocess.Popen([exe, str(script.resolve())], cwd=script.parent, start_new_session=True)
     err.print(f"started {exe} {script}", markup=False)
 
 

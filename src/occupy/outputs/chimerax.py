@@ -79,18 +79,18 @@ def chimerax_script(*, script_dir: Path, input_path: Path, scale_path: Path,
         lines.append(f"open {_rel(path, script_dir)} format mrc id {model}")
     lines += _style_lines(n_out, map_threshold, scale_threshold)
     lines += _colour_lines([1, *range(3, 3 + n_out)], float(min_vis_scale))
+    lines += [f"hide #{model} models" for model in (2, *range(3, 3 + n_out))]   # coloured first, then hidden
     lines += _mark_lines(tile_center_A, tile_radius_A, warning)
     lines.append("view")
     return "\n".join(lines) + "\n"
 
 
 def _style_lines(n_out: int, map_threshold: float, scale_threshold: float) -> list[str]:
-    """Input as a surface at the map threshold, the scale as a hidden mesh, outputs hidden."""
-    lines = [f"volume #1 style surface level {map_threshold:.6g}",
-             f"volume #2 style mesh level {scale_threshold:.6g}",
-             "hide #2 models"]
-    for i in range(n_out):
-        lines += [f"volume #{3 + i} style surface level {map_threshold:.6g}", f"hide #{3 + i} models"]
+    """Input and outputs as surfaces at the map threshold, the scale as a mesh; every map at full
+    resolution over its whole box (``region all step 1``: large maps would open subsampled)."""
+    lines = [f"volume #1 region all step 1 style surface level {map_threshold:.6g}",
+             f"volume #2 region all step 1 style mesh level {scale_threshold:.6g}"]
+    lines += [f"volume #{3 + i} region all step 1 style surface level {map_threshold:.6g}" for i in range(n_out)]
     return lines
 
 

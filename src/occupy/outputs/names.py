@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..constants import MAP_EXTENSIONS
+
 __all__ = ["MAP_EXTENSIONS", "aux_names", "exclude_name", "map_stem", "modified_name", "scale_name"]
 
-# Extensions stripped from an input name to make the stem of its outputs.
-MAP_EXTENSIONS = (".gz", ".mrc", ".map", ".ccp4", ".mrcs", ".rec")
 
 
 def map_stem(path: str | Path) -> str:

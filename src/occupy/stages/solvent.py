@@ -6,12 +6,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..constants import EDGE_LEVEL, MASK_INSIDE, N_BINS
+from ..constants import EDGE_LEVEL, FLAT_FRACTION, FLAT_SAMPLE, MASK_INSIDE, N_BINS
 from ..errors import OccupyError
 from ..stats import rows_density_histogram, rows_value_range
 from .gaussian import fit_gaussian, gaussian
 
-__all__ = ["SolventModel", "check_solvent_mask", "fit_solvent", "inscribed_sphere", "sphere_rows"]
+__all__ = ["SolventModel", "check_solvent_mask", "fit_solvent", "flattened_fraction", "flattening_warning",
+           "inscribed_sphere", "sphere_rows"]
 
 
 @dataclass
@@ -295,3 +296,63 @@ def fit_solvent(lpmap: np.ndarray, *, mask: np.ndarray | None = None,
     return SolventModel(amplitude=a, mean=mu, sigma=sigma, edge=edge, content_99=content_99,
                         peak=float(x[p]), heights=heights, bin_edges=edges, x=x, guess=guess,
                         n_sample=n_sample, sample=where)
+
+
+def flattened_fraction(data: np.ndarray, sample_size: int = FLAT_SAMPLE) -> tuple[float, float]:
+    """The most common value of a map and the fraction of voxels that hold it exactly.
+
+    Estimated on an evenly strided sample of about ``sample_size`` voxels (no full sort).
+    A masked or solvent-flattened map has a large fraction at one value (usually 0);
+    an unmasked one has none above a fraction of a percent.
+
+    Parameters
+    ----------
+    data : numpy.ndarray
+        The input map.
+    sample_size : int, optional
+        Voxels to sample.
+
+    Returns
+    -------
+    (float, float)
+        The fraction (0..1) and the value.
+
+    Examples
+    --------
+    >>> m = np.zeros((20, 20, 20), np.float32)
+    >>> m[5:15, 5:15, 5:15] = np.random.default_rng(0).random((10, 10, 10))
+    >>> fraction, value = flattened_fraction(m)
+    >>> round(fraction, 3), value
+    (0.875, 0.0)
+    """
+    flat = np.asarray(data).reshape(-1)
+    sample = flat[::max(1, flat.size // max(1, sample_size))]
+    values, counts = np.unique(sample, return_counts=True)
+    top = int(np.argmax(counts))
+    return float(counts[top]) / sample.size, float(values[top]) + 0.0   # + 0.0: no "-0"
+
+
+def flattening_warning(data: np.ndarray, solvent: SolventModel) -> str | None:
+    """The warning for a solvent-flattened or masked input map (SPEC 4), or None.
+
+    Parameters
+    ----------
+    data : numpy.ndarray
+        The input map.
+    solvent : SolventModel
+        Its solvent model (its width goes into the message).
+
+    Returns
+    -------
+    str or None
+        One line saying what the masking means for the scale and the modification, when
+        more than ``FLAT_FRACTION`` of the voxels hold one value.
+    """
+    fraction, value = flattened_fraction(data)
+    if fraction <= FLAT_FRACTION:
+        return None
+    return (f"{fraction:.0%} of the voxels are exactly {value:g}: the map looks solvent-flattened or masked, "
+            "which occupy is not designed for (it models the solvent noise of the unmasked map); expect a "
+            f"narrow solvent model (width {solvent.sigma:.3g}), a scale that follows the mask's edge, and "
+            "modifications that change little or amplify noise near the mask. Use the unmasked map if you "
+            "have it, or give --solvent-def")
