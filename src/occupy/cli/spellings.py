@@ -23,7 +23,7 @@ ORIGINAL_ONLY = {
               "noise from being modified (see --hedge-confidence)",
     "--no-nlrc": "leave it out (occupy never re-calibrates the noise level)",
     "--target-mask": "occupy has no target-kernel estimate; the scale map covers every voxel, so read it "
-                     "inside your region (e.g. ChimeraX 'measure mapstats')",
+                     "inside your region of interest (e.g. ChimeraX 'measure mapvalues' at that region's atoms)",
     "--output-map": "outputs are named after the input (scale_res_<stem>.mrc, ...); choose their directory "
                     "with -o/--output-dir DIR",
     "--keep-output-path": "give the input's directory with -o/--output-dir DIR",
