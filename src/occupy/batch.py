@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import glob
 import os
+import signal
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -16,10 +17,12 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from .errors import OccupyError, OccupyWarning
+from .termination import SIGNALS, SignalGuard, Terminated
 
 __all__ = ["BatchReport", "MapOutcome", "expand_inputs", "run_batch", "run_one"]
 
 _GLOB_CHARS = set("*?[")
+STOP_GRACE_S = 4.0     # seconds workers get to clean up after a signal before they are killed
 
 
 @dataclass
@@ -209,15 +212,48 @@ def run_one(path: str | os.PathLike, options: dict[str, Any]) -> MapOutcome:
 
 
 def _init_worker(threads: int) -> None:
-    """Pool initializer: pin OpenMP/BLAS pools before any extension loads."""
+    """Pool initializer: pin OpenMP/BLAS pools before any extension loads; a signal ends the worker cleanly.
+
+    On SIGINT/SIGTERM/SIGHUP a worker raises ``Terminated`` in its run (which removes its
+    staged files and created directories) and then exits (``_worker_run``).
+    """
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[var] = str(threads)
+    guard = SignalGuard()
+    for sig in SIGNALS:
+        signal.signal(sig, guard._handle)
+
+
+def _worker_run(path: str, options: dict[str, Any]) -> MapOutcome:
+    """``run_one`` in a pool worker; a signal ends the process once the run has cleaned up."""
+    try:
+        return run_one(path, options)
+    except Terminated as stop:
+        os._exit(stop.exit_status)
 
 
 def _mp_context():
     import multiprocessing as mp
     methods = mp.get_all_start_methods()
     return mp.get_context("forkserver" if "forkserver" in methods else "spawn")
+
+
+def _stop_pool(pool, grace: float = STOP_GRACE_S) -> None:
+    """Cancel what has not started, signal the workers to clean up and end, and wait for them.
+
+    Workers still alive after ``grace`` seconds are killed, so no process outlives the batch.
+    """
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in processes:
+        if proc.is_alive():
+            proc.terminate()
+    deadline = time.monotonic() + grace
+    for proc in processes:
+        proc.join(max(0.0, deadline - time.monotonic()))
+        if proc.is_alive():
+            proc.kill()
+            proc.join(1.0)
 
 
 def _run_local(paths: list[Path], options: dict[str, Any], jobs: int, threads: int,
@@ -231,22 +267,23 @@ def _run_local(paths: list[Path], options: dict[str, Any], jobs: int, threads: i
     from concurrent.futures import ProcessPoolExecutor, as_completed
     from concurrent.futures.process import BrokenProcessPool
     by_path: dict[Path, MapOutcome] = {}
-    with ProcessPoolExecutor(max_workers=min(jobs, len(paths)), mp_context=_mp_context(),
-                             initializer=_init_worker, initargs=(threads,)) as pool:
-        futures = {pool.submit(run_one, str(p), options): p for p in paths}
-        try:
-            for fut in as_completed(futures):
-                p = futures[fut]
-                try:
-                    outcome = fut.result()
-                except BrokenProcessPool:
-                    outcome = MapOutcome(p, ok=False, error="worker process died (crash or out of memory)")
-                outcome.input_path = p
-                by_path[p] = outcome
-                on_done(outcome)
-        except KeyboardInterrupt:
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
+    pool = ProcessPoolExecutor(max_workers=min(jobs, len(paths)), mp_context=_mp_context(),
+                               initializer=_init_worker, initargs=(threads,))
+    try:
+        futures = {pool.submit(_worker_run, str(p), options): p for p in paths}
+        for fut in as_completed(futures):
+            p = futures[fut]
+            try:
+                outcome = fut.result()
+            except BrokenProcessPool:
+                outcome = MapOutcome(p, ok=False, error="worker process died (crash or out of memory)")
+            outcome.input_path = p
+            by_path[p] = outcome
+            on_done(outcome)
+    except BaseException:
+        _stop_pool(pool)
+        raise
+    pool.shutdown(wait=True)
     return [by_path[p] for p in paths]
 
 
@@ -263,17 +300,26 @@ def _run_dask(paths: list[Path], options: dict[str, Any], address: str,
     by_path: dict[Path, MapOutcome] = {}
     with client:
         futures = client.map(run_one, [str(p) for p in paths], options=options, pure=False)
-        index = {f.key: p for f, p in zip(futures, paths)}
-        for fut in as_completed(futures):
-            p = index[fut.key]
-            try:
-                outcome = fut.result()
-            except Exception as exc:  # noqa: BLE001 - a lost worker, not a map error
-                outcome = MapOutcome(p, ok=False, error=f"dask task failed: {type(exc).__name__}: {exc}")
-            outcome.input_path = p
-            by_path[p] = outcome
-            on_done(outcome)
+        try:
+            _collect_dask(futures, paths, by_path, as_completed, on_done)
+        except BaseException:
+            client.cancel(futures, force=True)      # stop what has not finished
+            raise
     return [by_path[p] for p in paths]
+
+
+def _collect_dask(futures, paths: list[Path], by_path: dict[Path, MapOutcome], as_completed,
+                  on_done: Callable[[MapOutcome], None]) -> None:
+    index = {f.key: p for f, p in zip(futures, paths)}
+    for fut in as_completed(futures):
+        p = index[fut.key]
+        try:
+            outcome = fut.result()
+        except Exception as exc:  # noqa: BLE001 - a lost worker, not a map error
+            outcome = MapOutcome(p, ok=False, error=f"dask task failed: {type(exc).__name__}: {exc}")
+        outcome.input_path = p
+        by_path[p] = outcome
+        on_done(outcome)
 
 
 def run_batch(inputs: list[str | os.PathLike], *, jobs: int = 1, threads_per_job: int | None = None,

@@ -11,8 +11,16 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from .constants import (GAMMA_DEFAULT, GAMMA_MAX, MAP_EXTENSIONS, MASK_INSIDE, MAX_BOX_MIN, MAX_KERNEL_SIZE,
-                        MIN_VIS_SCALE, SCALE_LIMIT)
+from .constants import (
+    GAMMA_DEFAULT,
+    GAMMA_MAX,
+    MAP_EXTENSIONS,
+    MASK_INSIDE,
+    MAX_BOX_MIN,
+    MAX_KERNEL_SIZE,
+    MIN_VIS_SCALE,
+    SCALE_LIMIT,
+)
 from .errors import OptionError, warn
 from .optionspec import FRONT_ENDS, PANELS, Option, Switch, check_value
 
@@ -190,8 +198,8 @@ class RunOptions:
         details="Default derived from n_v (x^n_v + x - 1 = 0). Lower values put more of the map at scale 1; "
                 "prefer changing the kernel size.")
     kernel_size: int | None = _option(
-        None, "-k", "--kernel-size", aliases=("--kernel",), kind=int, panel=_EST, metavar="K", low=3, high=MAX_KERNEL_SIZE,
-        odd=True, help=f"Kernel box size (odd, 3..{MAX_KERNEL_SIZE}).",
+        None, "-k", "--kernel-size", aliases=("--kernel",), kind=int, panel=_EST, metavar="K", low=3,
+        high=MAX_KERNEL_SIZE, odd=True, help=f"Kernel box size (odd, 3..{MAX_KERNEL_SIZE}).",
         details="Default lowpass/voxel made odd and clipped to 3..9. Given without --kernel-radius, the radius "
                 "is at least (K-1)/2, so a larger K samples more voxels (n_v) and raises tau. 5 or 7 is usually "
                 "right (n_v 30-120).")

@@ -19,6 +19,7 @@ from .errors import OccupyWarning, OptionError
 from .io.files import write_text_atomic
 from .options import option_table
 from .optionspec import Option, resolve_switches
+from .termination import handle_signals
 
 __all__ = ["main", "output_nodes_star", "parse_relion_args"]
 
@@ -85,23 +86,22 @@ def _convert(name: str, raw: str, kind: Any) -> Any:
         raise OptionError(f"parameter --{name}: expected {what}, got {raw!r}") from None
 
 
-def _split(argv: list[str]) -> list[tuple[str, str]]:
-    """``--name value`` / ``--name=value`` / bare ``--flag`` pairs, in order."""
-    pairs = []
+def _split(argv: list[str]) -> list[tuple[str, str | None]]:
+    """``--name value`` / ``--name=value`` / bare ``--flag`` (value None) pairs, in order."""
+    pairs: list[tuple[str, str | None]] = []
     i = 0
     while i < len(argv):
         arg = argv[i]
         if not arg.startswith("--") or len(arg) == 2:
             raise OptionError(f"unexpected argument {arg!r}: parameters must be given as --name value")
-        key = arg[2:]
-        if "=" in key:
-            key, value = key.split("=", 1)
+        key, eq, value = arg[2:].partition("=")
+        if eq:
             i += 1
         elif i + 1 < len(argv) and not (argv[i + 1].startswith("--") and len(argv[i + 1]) > 2):
             value = argv[i + 1]
             i += 2
         else:
-            value = "true"  # a bare --flag (RELION never does this, people typing it do)
+            value = None    # a bare --flag (RELION never does this, people typing it do)
             i += 1
         pairs.append((key, value))
     return pairs
@@ -149,6 +149,8 @@ def parse_relion_args(argv: list[str]) -> tuple[Path, Path, dict[str, Any]]:
 def _assign(key: str, value: str, table: dict, own: dict, options: dict, switches: dict) -> None:
     """Put one ``--key value`` where it belongs: RELION's own, an occupy option, or a switch."""
     ukey = key.replace("-", "_")
+    if value is None and ukey in ("o", "in_3dref", "in_mask", "j"):
+        raise OptionError(f"--{key} needs a value (RELION passes --o JOBDIR --in_3dref MAP)")
     if ukey in ("o", "in_3dref"):
         own[ukey] = value
     elif ukey == "in_mask":
@@ -162,6 +164,9 @@ def _assign(key: str, value: str, table: dict, own: dict, options: dict, switche
         raise OptionError(f"--{key}: occupy does not take {kind}; give a map as 'Input 3D reference'")
     elif key.replace("_", "-") in table:
         opt, sets = table[key.replace("_", "-")]
+        if value is None and opt.kind is not bool:
+            raise OptionError(f"--{key} needs a value")
+        value = "true" if value is None else value
         if opt.value_sets and sets is None and value.strip().lower() not in _TRUE | _FALSE:
             try:      # --amplify 4: the original program's form of --amplify --gamma 4
                 options[opt.value_sets] = float(value)
@@ -251,10 +256,15 @@ def _run_job(job_dir: Path, ref: Path, options: dict[str, Any], command_line: st
         warnings.simplefilter("ignore", OccupyWarning)
         result = run(ref, output_dir=str(job_dir), progress=progress, check_abort=_abort_check(job_dir),
                      command_line=command_line, **options)
-    for msg in result.warnings:
-        _say(f" WARNING: {msg}")
-    maps = [p for p in result.output_paths.values() if Path(p).suffix == ".mrc"]
-    write_text_atomic(job_dir / NODES_FILE, output_nodes_star(maps))
+    try:            # the outputs count only with their nodes file: a failure or signal here removes them
+        for msg in result.warnings:
+            _say(f" WARNING: {msg}")
+        maps = [p for p in result.output_paths.values() if Path(p).suffix == ".mrc"]
+        write_text_atomic(job_dir / NODES_FILE, output_nodes_star(maps))
+    except BaseException:
+        for path in result.output_paths.values():
+            Path(path).unlink(missing_ok=True)
+        raise
     _say(f" occupy: {result.scale_mode} scale, s_full = {result.s_full:.4g}, "
          f"solvent edge = {result.solvent_edge:.4g}, tau = {result.tau:.4g}")
     for p in result.output_paths.values():
@@ -281,7 +291,8 @@ def main(argv: list[str] | None = None) -> None:
     ------
     SystemExit
         Always: 0 on success or ``--help``, 1 on failure (``error: ...`` on stderr),
-        2 when aborted via ``RELION_JOB_ABORT_NOW`` or without arguments, 130 on Ctrl-C.
+        2 when aborted via ``RELION_JOB_ABORT_NOW`` or without arguments, 128 + N when
+        stopped by signal N. Exactly one ``RELION_JOB_EXIT_*`` marker is left in every case.
     """
     args = list(sys.argv[1:] if argv is None else argv)
     if not args or args[0] in ("-h", "--help"):
@@ -291,39 +302,54 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{USAGE}\nerror: no arguments (RELION passes --o and --in_3dref)", file=sys.stderr)
         raise SystemExit(2)
     job_dir = _job_dir_hint(args)
-    if job_dir is not None:
+    _clear_markers(job_dir)
+    with handle_signals() as guard:
         try:
-            job_dir.mkdir(parents=True, exist_ok=True)
-        except OSError:
-            pass
-        for marker in (EXIT_SUCCESS, EXIT_FAILURE, EXIT_ABORTED):
-            (job_dir / marker).unlink(missing_ok=True)
-    code = 0
-    try:
-        job_dir, ref, options = parse_relion_args(args)
-        _abort_check(job_dir)()
-        _run_job(job_dir, ref, options, "occupy-relion " + " ".join(shlex.quote(a) for a in args))
-        _touch(job_dir, EXIT_SUCCESS)
-    except JobAborted:
-        (job_dir / ABORT_NOW).unlink(missing_ok=True)
-        _say(" occupy: aborted on request (RELION_JOB_ABORT_NOW); nothing was written")
-        _touch(job_dir, EXIT_ABORTED)
-        code = 2
-    except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 - any failure must leave RELION's marker
-        from .cli.common import describe_failure
-        status, msg = describe_failure(exc, PROGRAM, verbose_hint=False)
-        print(f"error: {msg}", file=sys.stderr, flush=True)
-        if job_dir is not None:
-            (job_dir / NODES_FILE).unlink(missing_ok=True)
-            _touch(job_dir, EXIT_FAILURE)
-        code = 130 if status == 130 else 1   # RELION reads the marker; 2 means aborted
+            job_dir, ref, options = parse_relion_args(args)
+            _abort_check(job_dir)()
+            _run_job(job_dir, ref, options, "occupy-relion " + " ".join(shlex.quote(a) for a in args))
+            guard.hold()                     # done: a signal now cannot undo the outputs
+            _touch(job_dir, EXIT_SUCCESS)
+            code = 0
+        except JobAborted:
+            guard.hold()
+            (job_dir / ABORT_NOW).unlink(missing_ok=True)
+            _say(" occupy: aborted on request (RELION_JOB_ABORT_NOW); nothing was written")
+            _touch(job_dir, EXIT_ABORTED)
+            code = 2
+        except BaseException as exc:  # noqa: BLE001 - any failure or signal must leave RELION's marker
+            guard.hold()
+            code = _fail(job_dir, exc)
     raise SystemExit(code)
+
+
+def _clear_markers(job_dir: Path | None) -> None:
+    """Create the job directory if needed and remove the markers of an earlier run."""
+    if job_dir is None:
+        return
+    try:
+        job_dir.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        pass
+    for marker in (EXIT_SUCCESS, EXIT_FAILURE, EXIT_ABORTED):
+        (job_dir / marker).unlink(missing_ok=True)
+
+
+def _fail(job_dir: Path | None, exc: BaseException) -> int:
+    """Report a failure or signal, leave the FAILURE marker; the exit status (1, or 128 + N)."""
+    from .cli.common import describe_failure
+    status, msg = describe_failure(exc, PROGRAM, verbose_hint=False)
+    print(f"error: {msg}", file=sys.stderr, flush=True)
+    if job_dir is not None:
+        (job_dir / NODES_FILE).unlink(missing_ok=True)
+        _touch(job_dir, EXIT_FAILURE)
+    return status if status >= 128 else 1      # RELION reads the marker; 2 means aborted
 
 
 def _job_dir_hint(args: list[str]) -> Path | None:
     """The --o directory, found even when the rest of the arguments are bad."""
     for i, a in enumerate(args):
-        if a == "--o" and i + 1 < len(args):
+        if a == "--o" and i + 1 < len(args) and not args[i + 1].startswith("--"):
             return Path(args[i + 1])
         if a.startswith("--o="):
             return Path(a[4:])

@@ -7,6 +7,7 @@ an exit status and an ``error: ...`` line.
 """
 from __future__ import annotations
 
+import signal
 import sys
 from typing import Any, Callable, NoReturn
 
@@ -16,6 +17,7 @@ from rich.console import Console
 from ..errors import OccupyError, OptionError
 from ..options import option_table
 from ..optionspec import FRONT_ENDS, PANELS, Option, resolve_switches
+from ..termination import Terminated, handle_signals
 from .spellings import canonical_args
 
 __all__ = ["COMMAND_OPTIONS", "click_params", "command_options", "describe_failure", "panels",
@@ -242,9 +244,9 @@ def describe_failure(exc: BaseException, prog: str, verbose: bool = False,
     -------
     tuple of (int, str)
         2 for usage errors (unknown option, malformed or out-of-range value,
-        contradictory options: ``OptionError`` and click's usage errors); 130 for
-        Ctrl-C; 1 for any other failure (``OccupyError`` says what; anything else is
-        "unexpected"); and the message.
+        contradictory options: ``OptionError`` and click's usage errors); 128 + N when
+        stopped by signal N (``Terminated``; 130 for Ctrl-C); 1 for any other failure
+        (``OccupyError`` says what; anything else is "unexpected"); and the message.
 
     Examples
     --------
@@ -254,6 +256,8 @@ def describe_failure(exc: BaseException, prog: str, verbose: bool = False,
     >>> describe_failure(ValueError("boom"), "occupy")
     (1, 'unexpected ValueError: boom  (run with --verbose for details)')
     """
+    if isinstance(exc, Terminated):
+        return exc.exit_status, f"stopped by {signal.Signals(exc.signum).name}"
     if isinstance(exc, (click.exceptions.Abort, KeyboardInterrupt)):
         return 130, "interrupted"
     if isinstance(exc, click.UsageError):
@@ -285,7 +289,7 @@ def report_failure(exc: BaseException, prog: str, verbose: bool = False) -> tupl
     """
     status, message = describe_failure(exc, prog, verbose)
     err = Console(stderr=True, highlight=False, soft_wrap=True)
-    if verbose and not isinstance(exc, (click.UsageError, click.exceptions.Abort, KeyboardInterrupt)):
+    if verbose and not isinstance(exc, (click.UsageError, click.exceptions.Abort, KeyboardInterrupt, Terminated)):
         err.print_exception()
     err.print(f"error: {message}", markup=False)
     return status, message
@@ -311,8 +315,9 @@ def run_main(command: Callable[[], click.Command], argv: list[str] | None, prog:
     """
     args = list(sys.argv[1:] if argv is None else argv)
     try:
-        command().main(args=canonical_args(args, command_options(prog)), prog_name=prog,
-                       standalone_mode=False)
+        with handle_signals():
+            command().main(args=canonical_args(args, command_options(prog)), prog_name=prog,
+                           standalone_mode=False)
     except click.exceptions.Exit as e:
         raise SystemExit(e.exit_code)
     except BaseException as exc:  # noqa: BLE001 - every failure leaves as one line and a status

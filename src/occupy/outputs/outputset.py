@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -20,10 +21,17 @@ class OutputSet:
     renamed to their final names only when the ``with`` block exits without an
     exception; otherwise every staged file is removed.
 
+    The commit is a transaction too: files that already exist under a final name (an
+    earlier run's outputs) are set aside first and restored if the commit fails or is
+    interrupted, so it leaves either all new files or all old ones.
+
     Parameters
     ----------
     directory : str or os.PathLike
         The output directory (must exist).
+    before_commit : callable, optional
+        Called just before the commit; raising from it (e.g. a RELION abort request)
+        discards the staged files instead.
 
     Examples
     --------
@@ -45,8 +53,9 @@ class OutputSet:
     ['log_x.txt']
     """
 
-    def __init__(self, directory: str | os.PathLike):
+    def __init__(self, directory: str | os.PathLike, before_commit: Callable[[], None] | None = None):
         self.directory = Path(directory)
+        self.before_commit = before_commit
         self._staged: list[tuple[Path, Path]] = []
 
     def __enter__(self) -> "OutputSet":
@@ -154,9 +163,11 @@ class OutputSet:
         return [final for _, final in self._staged]
 
     def commit(self) -> list[Path]:
-        """Rename every staged file to its final name; on any failure remove them all.
+        """Rename every staged file to its final name, all or none.
 
-        Called when the ``with`` block succeeds; after it nothing is staged.
+        Called when the ``with`` block succeeds, after ``before_commit``; after it nothing
+        is staged. Existing files under the final names are replaced only if every file
+        can be; otherwise (or on a signal meanwhile) they are restored.
 
         Returns
         -------
@@ -166,18 +177,25 @@ class OutputSet:
         Raises
         ------
         OccupyError
-            When a file cannot be renamed (the files already renamed are removed too).
+            When a file cannot be renamed (nothing new is left, old files are restored).
         """
+        if self.before_commit is not None:
+            self.before_commit()
         done: list[Path] = []
+        set_aside: list[tuple[Path, Path]] = []
         try:
             for tmp, final in self._staged:
+                if final.is_file():
+                    set_aside.append((staged_file(final), final))
+                    os.replace(final, set_aside[-1][0])
+                done.append(final)          # before the rename: a signal may come right after it
                 publish(tmp, final)
-                done.append(final)
         except BaseException:
-            for path in done:
-                discard(path)
+            _roll_back(done, set_aside)
             self.discard()
             raise
+        for old, _ in set_aside:
+            discard(old)
         self._staged = []
         return done
 
@@ -186,3 +204,15 @@ class OutputSet:
         for tmp, _ in self._staged:
             discard(tmp)
         self._staged = []
+
+
+def _roll_back(done: list[Path], set_aside: list[tuple[Path, Path]]) -> None:
+    """Undo a partial commit: remove the new files, put the set-aside old ones back."""
+    for path in done:
+        if path.is_file():
+            discard(path)
+    for old, final in set_aside:
+        if final.exists():          # the old file never left (set aside only as a placeholder)
+            discard(old)
+        else:
+            os.replace(old, final)

@@ -88,7 +88,7 @@ def write_outputs(out_dir: Path, products: RunProducts, m: "MapData", opts: "Run
     stem = map_stem(m.path or "map")
     names = aux_names(stem)
     label = f"occupy {version}"
-    with OutputSet(out_dir) as out:
+    with OutputSet(out_dir, before_commit=opts.check_abort) as out:
         paths = result.output_paths
         paths["scale"] = out.write_map(scale_name(stem, result.scale_mode, opts.s0), products.scale, like=m,
                                        label=f"{label}: local scale ({result.scale_mode})")
