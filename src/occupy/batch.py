@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from .errors import OccupyError, OccupyWarning
+from .io.files import output_directory
 from .termination import SIGNALS, SignalGuard, Terminated
 
 __all__ = ["BatchReport", "MapOutcome", "expand_inputs", "run_batch", "run_one"]
@@ -376,9 +377,11 @@ def run_batch(inputs: list[str | os.PathLike], *, jobs: int = 1, threads_per_job
     run_options = {**options, "threads": per_job}
     done = on_done or (lambda _o: None)
     t0 = time.perf_counter()
-    if dask_scheduler:
-        outcomes = _run_dask(paths, run_options, dask_scheduler, done)
-    else:
-        outcomes = _run_local(paths, run_options, jobs, per_job or 1, done)
+    # made here, not by the maps' runs, so that a stopped batch removes it (if still empty)
+    with output_directory(run_options.get("output_dir", ".")):
+        if dask_scheduler:
+            outcomes = _run_dask(paths, run_options, dask_scheduler, done)
+        else:
+            outcomes = _run_local(paths, run_options, jobs, per_job or 1, done)
     return BatchReport(outcomes, time.perf_counter() - t0, jobs=jobs, threads_per_job=per_job,
                        backend="dask" if dask_scheduler else "local")

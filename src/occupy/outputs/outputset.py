@@ -180,7 +180,11 @@ class OutputSet:
             When a file cannot be renamed (nothing new is left, old files are restored).
         """
         if self.before_commit is not None:
-            self.before_commit()
+            try:
+                self.before_commit()
+            except BaseException:
+                self.discard()
+                raise
         done: list[Path] = []
         set_aside: list[tuple[Path, Path]] = []
         try:
