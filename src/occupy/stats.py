@@ -16,6 +16,7 @@ from .threads import effective_threads
 __all__ = [
     "density",
     "density_histogram",
+    "finite_range",
     "header_statistics",
     "histogram_edges",
     "rows_density_histogram",
@@ -124,6 +125,42 @@ def value_range(values: np.ndarray, threads: int | None = None):
         lo, hi = _stats.minmax(arr.reshape(-1), effective_threads(threads))
         return np.float32(lo), np.float32(hi)
     return arr.min(), arr.max()
+
+
+def finite_range(values: np.ndarray, threads: int | None = None) -> tuple[float, float, int]:
+    """The range of the finite values of a non-empty array, and how many are not finite.
+
+    One pass for float32 (compiled); NumPy otherwise.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        Any real array.
+    threads : int, optional
+        Thread count; the result does not depend on it.
+
+    Returns
+    -------
+    (float, float, int)
+        Minimum and maximum of the finite values (NaN if there are none) and the number
+        of NaN/Inf values.
+
+    Examples
+    --------
+    >>> finite_range(np.array([1.0, np.nan, -2.0, np.inf], dtype=np.float32))
+    (-2.0, 1.0, 2)
+    """
+    arr = np.asarray(values)
+    if _compiled(arr):
+        from ._ext import _stats
+        lo, hi, bad = _stats.finite_minmax(arr.reshape(-1), effective_threads(threads))
+        return float(lo), float(hi), int(bad)
+    finite = np.isfinite(arr)
+    n_bad = int(arr.size - np.count_nonzero(finite))
+    if n_bad == arr.size:
+        return float("nan"), float("nan"), n_bad
+    kept = arr[finite] if n_bad else arr
+    return float(kept.min()), float(kept.max()), n_bad
 
 
 def density_histogram(values: np.ndarray, lo, hi, threads: int | None = None

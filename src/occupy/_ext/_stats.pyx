@@ -7,7 +7,7 @@ in block order; histogram counts are integers, summed exactly.
 """
 import numpy as np
 from cython.parallel cimport prange
-from libc.math cimport sqrt
+from libc.math cimport INFINITY, isfinite, sqrt
 
 cdef enum:
     STAT_BLOCK = 65536   # voxels per summation block (fixed: independent of threads)
@@ -46,6 +46,48 @@ def minmax(const float[::1] values, int n_threads):
         if bmax[b] > hi or hi != hi:
             hi = bmax[b]
     return float(lo), float(hi)
+
+
+def finite_minmax(const float[::1] values, int n_threads):
+    """``(min, max, n_nonfinite)`` of a non-empty float32 array, over its finite values.
+
+    One pass: the count of NaN/Inf values and the range of the others (``(nan, nan, n)``
+    if none is finite). Identical for any thread count.
+    """
+    cdef Py_ssize_t n = values.shape[0]
+    if n == 0:
+        raise ValueError("finite_minmax of an empty array")
+    cdef Py_ssize_t nb = (n + STAT_BLOCK - 1) // STAT_BLOCK
+    cdef float[::1] bmin = np.full(nb, np.inf, dtype=np.float32)
+    cdef float[::1] bmax = np.full(nb, -np.inf, dtype=np.float32)
+    cdef long long[::1] bbad = np.zeros(nb, dtype=np.int64)
+    cdef Py_ssize_t b, i, start, stop
+    cdef float lo, hi, v
+    cdef long long bad
+    for b in prange(nb, nogil=True, num_threads=n_threads, schedule="static"):
+        start = b * STAT_BLOCK
+        stop = start + STAT_BLOCK
+        if stop > n:
+            stop = n
+        lo = INFINITY
+        hi = -INFINITY
+        bad = 0
+        for i in range(start, stop):
+            v = values[i]
+            if isfinite(v):
+                if v < lo:
+                    lo = v
+                if v > hi:
+                    hi = v
+            else:
+                bad = bad + 1
+        bmin[b] = lo
+        bmax[b] = hi
+        bbad[b] = bad
+    n_bad = int(np.asarray(bbad).sum())
+    if n_bad == n:
+        return float("nan"), float("nan"), n_bad
+    return float(np.asarray(bmin).min()), float(np.asarray(bmax).max()), n_bad
 
 
 def mean_std(const float[::1] values, int n_threads):

@@ -9,17 +9,15 @@ from pathlib import Path
 import mrcfile
 import numpy as np
 
+from ..arrays import check_map_values
 from ..errors import OccupyError, warn
 from ..options import check_option
 from ..stats import header_statistics
 from .files import atomic_path
+from .header import ACCEPTED_MODES, check_map_file
 
 __all__ = ["MapData", "read_map", "write_map", "write_mrc"]
 
-# MRC modes we accept, all processed as float32.
-_ACCEPTED_MODES = {0: "int8", 1: "int16", 2: "float32", 6: "uint16", 12: "float16"}
-_MODE_BYTES = {0: 1, 1: 2, 2: 4, 6: 2, 12: 2}
-_HEADER_BYTES = 1024
 
 
 @dataclass
@@ -117,24 +115,6 @@ def _open(p: Path, msgs: list[str]):
         return mrc
 
 
-def _check_header(path: Path, h) -> None:
-    nx, ny, nz = int(h.nx), int(h.ny), int(h.nz)
-    mode = int(h.mode)
-    if mode not in _ACCEPTED_MODES:
-        raise OccupyError(f"{path}: unsupported MRC data mode {mode} "
-                          f"(accepted: {', '.join(_ACCEPTED_MODES.values())})")
-    if min(nx, ny, nz) < 1:
-        raise OccupyError(f"{path}: not a valid MRC/CCP4 map (dimensions {nx}x{ny}x{nz})")
-    expected = _HEADER_BYTES + int(h.nsymbt) + nx * ny * nz * _MODE_BYTES[mode]
-    size = path.stat().st_size
-    if size < expected:
-        raise OccupyError(f"{path}: truncated map: file has {size} bytes, header promises {expected}")
-    if nz == 1:
-        raise OccupyError(f"{path}: this is a 2-D image ({nx}x{ny}), occupy needs a 3-D map")
-    if _is_image_stack(path, h):
-        raise OccupyError(f"{path}: this is an image stack ({nz} images), occupy needs a 3-D map")
-
-
 def _header_facts(p: Path, mrc, msgs: list[str]) -> dict:
     """Everything but the data that a MapData keeps, read from an open, checked file."""
     h = mrc.header
@@ -160,7 +140,6 @@ def _read_file(p: Path, msgs: list[str]) -> tuple[np.ndarray, dict]:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             with _open(p, msgs) as mrc:
-                _check_header(p, mrc.header)
                 raw = np.asarray(mrc.data)
                 facts = _header_facts(p, mrc, msgs)
         msgs.extend(f"{p.name}: {w.message}" for w in caught)
@@ -169,14 +148,6 @@ def _read_file(p: Path, msgs: list[str]) -> tuple[np.ndarray, dict]:
     except (ValueError, OSError, EOFError) as exc:
         _raise_not_map(p, exc)
     return raw, facts
-
-
-def _check_values(p: Path, data: np.ndarray, allow_constant: bool) -> None:
-    if not np.isfinite(data).all():
-        n_bad = int(data.size - np.count_nonzero(np.isfinite(data)))
-        raise OccupyError(f"{p}: map contains {n_bad} NaN/Inf values")
-    if not allow_constant and float(data.max()) == float(data.min()):
-        raise OccupyError(f"{p}: map is constant (every voxel is {float(data.min()):g})")
 
 
 def _voxel_size(p: Path, facts: dict, pixel_size: float | None, msgs: list[str]) -> float:
@@ -236,10 +207,11 @@ def read_map(path: str | os.PathLike, pixel_size: float | None = None, *,
     """
     p = Path(path)
     _check_path(p)
+    check_map_file(p)           # header against file size: nothing is allocated for a lying header
     msgs: list[str] = []
     raw, facts = _read_file(p, msgs)
     data = np.ascontiguousarray(raw.transpose(_file_to_zyx(facts["axis_order"])), dtype=np.float32)
-    _check_values(p, data, allow_constant)
+    check_map_values(data, f"{p}: map", allow_constant=allow_constant)
     voxel = _voxel_size(p, facts, pixel_size, msgs)
     m = MapData(data=data, voxel_size=voxel, path=str(p), **facts)
     for msg in msgs:
@@ -247,20 +219,10 @@ def read_map(path: str | os.PathLike, pixel_size: float | None = None, *,
     return m
 
 
-def _is_image_stack(p: Path, h) -> bool:
-    """Stacks: ISPG 0 with one-section sampling (MZ = 1), or the .mrcs extension.
-
-    Many real volumes carry ISPG 0 by mistake, so ISPG alone does not decide.
-    """
-    if p.suffix.lower() == ".mrcs":
-        return True
-    return int(h.ispg) == 0 and int(h.mz) == 1 and int(h.nz) > 1
-
-
 def _looks_like_map(mrc) -> bool:
     h = mrc.header
     try:
-        return int(h.mode) in _ACCEPTED_MODES and min(int(h.nx), int(h.ny), int(h.nz)) >= 1
+        return int(h.mode) in ACCEPTED_MODES and min(int(h.nx), int(h.ny), int(h.nz)) >= 1
     except Exception:  # pragma: no cover - garbage header
         return False
 

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._ext import _confidence
+from ..arrays import check_map_values
 from ..constants import CONTENT_FLOOR, N_BINS
-from ..errors import OccupyError
 from ..options import check_option
-from ..stats import density_histogram, value_range
+from ..stats import density_histogram
 from ..threads import effective_threads
 from .gaussian import gaussian
 from .solvent import SolventModel
@@ -150,9 +150,8 @@ def monotone_confidence(c: np.ndarray) -> np.ndarray:
 
 def _map_histogram(lpmap: np.ndarray, threads: int | None) -> tuple[np.ndarray, np.ndarray]:
     """Density histogram of the whole map over its [min, max] (equal to ``np.histogram``'s)."""
-    lo, hi = value_range(lpmap, threads) if lpmap.size else (0.0, 0.0)
-    if not (np.isfinite(lo) and np.isfinite(hi)) or not hi > lo:
-        raise OccupyError("lowpassed map is constant or not finite; cannot compute confidence")
+    # one pass: the range, and the refusal of NaN/Inf or a constant map; limits in the map's dtype
+    lo, hi = (lpmap.dtype.type(v) for v in check_map_values(lpmap, "lowpassed map", threads=threads))
     return density_histogram(lpmap, lo, hi, threads)
 
 

@@ -13,6 +13,7 @@ import math
 import numpy as np
 import pyfftw
 
+from ..arrays import check_map_values
 from ..constants import BLOCK_VOXELS
 from ..errors import OccupyError
 from ..threads import effective_threads
@@ -201,6 +202,12 @@ def lowpass_filter(data: np.ndarray, voxel_size: float, lowpass_A: float,
     data = np.asarray(data)
     if data.ndim != 3:
         raise OccupyError(f"lowpass needs a 3-D map, got shape {data.shape}")
+    check_map_values(data, allow_constant=True, threads=threads)
+    return apply_lowpass(data, voxel_size, lowpass_A, threads)
+
+
+def apply_lowpass(data: np.ndarray, voxel_size: float, lowpass_A: float, threads: int | None) -> np.ndarray:
+    """``lowpass_filter`` of a checked 3-D map (no value checks)."""
     if not lowpass_A > 0:
         raise OccupyError(f"lowpass must be positive, got {lowpass_A!r}")
     if lowpass_A <= 2 * voxel_size:

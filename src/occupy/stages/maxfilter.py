@@ -6,7 +6,7 @@ import math
 import numpy as np
 
 from .._ext import _maxfilter
-from ..arrays import as_float_volume
+from ..arrays import as_float_volume, check_map_values
 from ..constants import MAX_KERNEL_SIZE
 from ..errors import OccupyError
 from ..params import ball_footprint
@@ -123,8 +123,12 @@ def maximum_filter_ball(
     7
     """
     arr = as_float_volume(data)
-    fp = _as_footprint(footprint_or_radius)
-    n_threads = effective_threads(threads)
+    check_map_values(arr, allow_constant=True, threads=threads)
+    return max_filter(arr, _as_footprint(footprint_or_radius), effective_threads(threads))
+
+
+def max_filter(arr: np.ndarray, fp: np.ndarray, n_threads: int) -> np.ndarray:
+    """``maximum_filter_ball`` without the checks, for stages whose input is already checked."""
     kz, ky, kx = fp.shape
     nz, ny, nx = arr.shape
     plane_runs, plane_start, plane_of, lengths = _decompose(fp)

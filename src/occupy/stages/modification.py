@@ -14,12 +14,12 @@ import math
 import numpy as np
 
 from .._ext import _modification
+from ..arrays import check_map_values
 from ..constants import BLOCK_VOXELS, SCALE_LIMIT
 from ..errors import OccupyError, OptionError
 from ..options import check_option
-from ..stats import value_range
 from ..threads import effective_threads
-from .lowpass import lowpass_filter
+from .lowpass import apply_lowpass
 
 __all__ = ["MODES", "flatten_solvent", "match_histogram", "modification_factor", "modify", "sigmoid_mu"]
 
@@ -185,7 +185,7 @@ def modify(data: np.ndarray, scale: np.ndarray, conf: np.ndarray | None, solvent
     data, scale, conf = _checked_inputs(data, scale, conf, mode, synthetic and solvent is None,
                                         lowpass_output is not None and voxel_size is None)
     n_threads = effective_threads(threads)
-    lo, hi = (float(v) for v in value_range(data, n_threads)) if data.size else (0.0, 0.0)
+    lo, hi = check_map_values(data, threads=n_threads)        # one pass: range, and no NaN/Inf
     clip_here = lowpass_output is None and not hist_match
     out, factor = _modify_blocks(data, scale, conf, return_factor, (_MODE_CODE[mode], g, mu, scale_limit),
                                  _Noise(solvent, seed) if synthetic else None, keep_input=not exclude_solvent,
@@ -197,7 +197,7 @@ def _finish(out: np.ndarray, data: np.ndarray, limits: tuple[float, float], lowp
             voxel_size: float | None, hist_match: bool, threads: int | None) -> np.ndarray:
     """The optional lowpass of the modified map, then its histogram match or (after a lowpass) clip."""
     if lowpass_output is not None:
-        out = lowpass_filter(out, voxel_size, lowpass_output, threads=threads)
+        out = apply_lowpass(out, voxel_size, lowpass_output, threads)
         if not hist_match:
             np.clip(out, *limits, out=out)
     return match_histogram(out, data) if hist_match else out

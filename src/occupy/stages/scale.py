@@ -5,11 +5,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..arrays import check_map_values
 from ..errors import OccupyError
 from ..params import Parameters, derive_parameters
-from .lowpass import lowpass_filter
-from .maxfilter import maximum_filter_ball
-from .tiles import TileResult, tile_search
+from ..threads import effective_threads
+from .lowpass import apply_lowpass
+from .maxfilter import max_filter
+from .tiles import TileResult, search_tiles
 
 __all__ = ["ScaleResult", "estimate_scale", "variability_limit"]
 
@@ -137,11 +139,12 @@ def _as_map(data: np.ndarray, mode: str) -> np.ndarray:
         raise OccupyError(f"expected a 3-D map, got shape {data.shape}")
     if data.dtype != np.float32 or not data.flags.c_contiguous:
         data = np.ascontiguousarray(data, dtype=np.float32)
+    check_map_values(data)
     return data
 
 
 def _lowpassed(data: np.ndarray, lpmap: np.ndarray | None, needed: bool, voxel_size: float,
-               lowpass: float, threads: int | None) -> np.ndarray | None:
+               lowpass_A: float, threads: int | None) -> np.ndarray | None:
     """The given lowpassed map (checked, float32), else a new one if ``needed``, else None."""
     if lpmap is not None:
         lpmap = np.asarray(lpmap)
@@ -150,7 +153,7 @@ def _lowpassed(data: np.ndarray, lpmap: np.ndarray | None, needed: bool, voxel_s
         if lpmap.dtype != np.float32 or not lpmap.flags.c_contiguous:
             lpmap = np.ascontiguousarray(lpmap, dtype=np.float32)
         return lpmap
-    return lowpass_filter(data, voxel_size, lowpass, threads=threads) if needed else None
+    return apply_lowpass(data, voxel_size, lowpass_A, threads) if needed else None
 
 
 def _full_scale(scale_input: np.ndarray, tau: float, s0: bool, tile_size: int | None,
@@ -160,7 +163,7 @@ def _full_scale(scale_input: np.ndarray, tau: float, s0: bool, tile_size: int | 
         tile = None
         s_full = float(np.float32(tau) * scale_input.max())
     else:
-        tile = tile_search(scale_input, tau, tile_size=tile_size, threads=threads)
+        tile = search_tiles(scale_input, tau, tile_size, threads)
         s_full = float(tile.s_full)
     if not (np.isfinite(s_full) and s_full > 0):
         raise OccupyError(f"full-scale reference is {s_full:g}; the map needs positive density "
@@ -171,7 +174,7 @@ def _full_scale(scale_input: np.ndarray, tau: float, s0: bool, tile_size: int | 
 def _relative_maximum(scale_input: np.ndarray, footprint: np.ndarray, s_full: float,
                       threads: int | None) -> np.ndarray:
     """``clip(local maximum / s_full, 0, 1)``, computed in place in the filter's output."""
-    scale = maximum_filter_ball(scale_input, footprint, threads=threads)
+    scale = max_filter(scale_input, footprint, effective_threads(threads))
     np.divide(scale, np.float32(s_full), out=scale)   # float32 division, correctly rounded
     np.clip(scale, 0.0, 1.0, out=scale)
     return scale

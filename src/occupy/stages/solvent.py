@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..arrays import check_map_values
 from ..constants import EDGE_LEVEL, FLAT_FRACTION, FLAT_SAMPLE, MASK_INSIDE, N_BINS
 from ..errors import OccupyError
 from ..stats import rows_density_histogram, rows_value_range
@@ -280,6 +281,7 @@ def fit_solvent(lpmap: np.ndarray, *, mask: np.ndarray | None = None,
     lpmap = np.asarray(lpmap)
     if lpmap.ndim != 3:
         raise OccupyError(f"expected a 3-D map, got shape {lpmap.shape}")
+    check_map_values(lpmap, "lowpassed map", threads=threads)
     heights, edges, n_sample, where = _sample_histogram(lpmap, mask, threads)
     lo, hi = edges[0], edges[-1]
     x = np.linspace(float(lo), float(hi), N_BINS)

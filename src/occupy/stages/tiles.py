@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._ext import _tiles
-from ..arrays import as_float_volume
+from ..arrays import as_float_volume, check_map_values
 from ..constants import TILES_PER_AXIS
 from ..errors import OccupyError
 from ..options import check_option
@@ -153,6 +153,12 @@ def tile_search(
     ((2, 2, 2), True)
     """
     arr = as_float_volume(data)
+    check_map_values(arr, allow_constant=True, threads=threads)
+    return search_tiles(arr, tau, tile_size, threads)
+
+
+def search_tiles(arr: np.ndarray, tau: float, tile_size: int | None, threads: int | None) -> TileResult:
+    """``tile_search`` without the value checks, for stages whose input is already checked."""
     if check_option("tau", tau) is None:
         raise OccupyError("tile_search needs tau")
     n_t, tshape, starts, used = tile_grid(arr.shape, tile_size)

@@ -1,0 +1,144 @@
+"""The MRC/CCP4 header checked against the file's size before anything else is read.
+
+A lying header (a huge extended header, huge dimensions) or a file that is not a map at
+all (a PDB model, text, an HTML error page) is refused from its first 1024 bytes, so
+reading a map allocates no more than the file holds. Both byte orders are recognised.
+"""
+from __future__ import annotations
+
+import os
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import OccupyError
+
+__all__ = ["ACCEPTED_MODES", "HEADER_BYTES", "MapHeader", "check_map_file", "parse_header"]
+
+HEADER_BYTES = 1024
+# MRC modes we accept (all processed as float32): mode -> (name, bytes per voxel)
+ACCEPTED_MODES = {0: ("int8", 1), 1: ("int16", 2), 2: ("float32", 4), 6: ("uint16", 2), 12: ("float16", 2)}
+
+
+@dataclass(frozen=True)
+class MapHeader:
+    """The header fields that decide whether, and how much, to read.
+
+    Parameters
+    ----------
+    nx, ny, nz : int
+        Columns, rows and sections (file order).
+    mode : int
+        MRC data mode (one of ``ACCEPTED_MODES``).
+    nsymbt : int
+        Bytes of extended header.
+    ispg : int
+        Space group (0 for image stacks, 1 for volumes, but often wrong).
+    mz : int
+        Sampling along Z (1 for image stacks).
+    byteorder : str
+        ``"<"`` or ``">"``.
+    """
+
+    nx: int
+    ny: int
+    nz: int
+    mode: int
+    nsymbt: int
+    ispg: int
+    mz: int
+    byteorder: str
+
+    @property
+    def expected_size(self) -> int:
+        """Bytes a complete file has: header, extended header and data.
+
+        Returns
+        -------
+        int
+            ``1024 + nsymbt + nx*ny*nz*bytes_per_voxel``.
+        """
+        return HEADER_BYTES + self.nsymbt + self.nx * self.ny * self.nz * ACCEPTED_MODES[self.mode][1]
+
+
+def parse_header(head: bytes) -> MapHeader | None:
+    """Read the deciding fields from the first 1024 bytes; None if they describe no map.
+
+    Parameters
+    ----------
+    head : bytes
+        At least 1024 bytes.
+
+    Returns
+    -------
+    MapHeader or None
+        The interpretation (little- or big-endian) with an accepted mode, positive
+        dimensions and a non-negative extended header; None if neither byte order has one.
+
+    Examples
+    --------
+    >>> import struct
+    >>> head = struct.pack("<4i", 10, 20, 30, 2) + bytes(72) + struct.pack("<2i", 1, 0) + bytes(936)
+    >>> parse_header(head).expected_size
+    25024
+    """
+    if len(head) < HEADER_BYTES:
+        return None
+    for order in ("<", ">"):
+        nx, ny, nz, mode = struct.unpack_from(f"{order}4i", head, 0)
+        mz = struct.unpack_from(f"{order}i", head, 36)[0]
+        ispg, nsymbt = struct.unpack_from(f"{order}2i", head, 88)
+        if mode in ACCEPTED_MODES and min(nx, ny, nz) >= 1 and nsymbt >= 0:
+            return MapHeader(nx, ny, nz, mode, nsymbt, ispg, mz, order)
+    return None
+
+
+def check_map_file(path: str | os.PathLike) -> MapHeader:
+    """Check a map file's header against its size, reading only its first 1024 bytes.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file.
+
+    Returns
+    -------
+    MapHeader
+        The header of a 3-D map whose file holds at least what the header promises.
+
+    Raises
+    ------
+    OccupyError
+        ``not a readable MRC/CCP4 map`` (too short for a header, or no accepted mode and
+        dimensions), ``truncated map`` (smaller than header + extended header + data), or
+        a 2-D image or an image stack.
+    """
+    p = Path(path)
+    size = p.stat().st_size
+    with open(p, "rb") as fh:
+        head = fh.read(HEADER_BYTES)
+    header = parse_header(head)
+    if header is None:
+        _refuse(p, head, size)
+    if size < header.expected_size:
+        raise OccupyError(f"{p}: truncated map: file has {size} bytes, header promises {header.expected_size}")
+    if header.nz == 1:
+        raise OccupyError(f"{p}: this is a 2-D image ({header.nx}x{header.ny}), occupy needs a 3-D map")
+    if p.suffix.lower() == ".mrcs" or (header.ispg == 0 and header.mz == 1 and header.nz > 1):
+        raise OccupyError(f"{p}: this is an image stack ({header.nz} images), occupy needs a 3-D map")
+    return header
+
+
+_KNOWN_MODES = (0, 1, 2, 3, 4, 6, 12, 101)
+
+
+def _refuse(p: Path, head: bytes, size: int) -> None:
+    """Say why the first bytes are no map we read: too short, an MRC mode we do not take, or no map."""
+    if size < HEADER_BYTES:
+        raise OccupyError(f"{p}: not a readable MRC/CCP4 map ({size} bytes, less than a header)")
+    for order in ("<", ">"):
+        nx, ny, nz, mode = struct.unpack_from(f"{order}4i", head, 0)
+        if mode in _KNOWN_MODES and min(nx, ny, nz) >= 1:
+            accepted = ", ".join(name for name, _ in ACCEPTED_MODES.values())
+            raise OccupyError(f"{p}: unsupported MRC data mode {mode} (accepted: {accepted})")
+    raise OccupyError(f"{p}: not a readable MRC/CCP4 map (no MRC mode and dimensions in its header)")
