@@ -39,7 +39,7 @@ def _sample(opt):
     if opt.kind is bool:
         return not opt.default
     if opt.kind is str:
-        return "x.mrc" if opt.name == "solvent_def" else "some/dir"
+        return __file__ if opt.name == "solvent_def" else "some/dir"    # an existing file for the mask
     if opt.odd:
         return 5
     if opt.name == "max_box":

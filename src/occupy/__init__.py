@@ -24,6 +24,7 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0+unknown"
 
+from . import _ext  # noqa: F401 - puts OMP_NUM_THREADS in order before any OpenMP runtime loads
 from .errors import OccupyError, OccupyWarning, OptionError
 from .options import RunOptions
 

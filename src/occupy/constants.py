@@ -24,6 +24,7 @@ __all__ = [
     "MIN_VIS_SCALE",
     "N_BINS",
     "SCALE_LIMIT",
+    "THREADS_PER_CPU_CAP",
     "TILES_PER_AXIS",
 ]
 
@@ -56,6 +57,9 @@ MIN_VIS_SCALE = 0.2        # default --min-vis-scale
 
 # Output names (SPEC 3): extensions stripped from an input's name to make the outputs' stem
 MAP_EXTENSIONS = (".gz", ".mrc", ".map", ".ccp4", ".mrcs", ".rec")
+
+# Threads: counts above this many per usable CPU are clamped (with one warning)
+THREADS_PER_CPU_CAP = 4
 
 # Memory: voxels per block of the blocked per-voxel passes (bounds temporaries to a few MB)
 BLOCK_VOXELS = 1 << 20

@@ -8,25 +8,28 @@ download never leaves a file behind.
 """
 from __future__ import annotations
 
-import gzip
+import math
 import os
 import re
 import socket
 import urllib.error
 import urllib.request
-import zlib
 from http.client import HTTPException
 from pathlib import Path
 from typing import BinaryIO, Callable
 
-from .errors import OccupyError
+from .errors import OccupyError, OptionError, warn
 from .io.files import atomic_path, output_directory
+from .io.header import check_map_file
+from .io.transfer import StallGuard, unpack_map
 
-__all__ = ["DEFAULT_EMDB_URL", "normalize_emdb_id", "emdb_url", "fetch_emdb"]
+__all__ = ["DEFAULT_EMDB_URL", "DEFAULT_TIMEOUT_S", "download_timeout", "emdb_url", "fetch_emdb", "normalize_emdb_id"]
 
 DEFAULT_EMDB_URL = "https://ftp.ebi.ac.uk/pub/databases/emdb/structures"
 ENV_VAR = "OCCUPY_EMDB_URL"
-_READ_BYTES = 1 << 20   # bytes per read of the unpacked stream
+TIMEOUT_VAR = "OCCUPY_EMDB_TIMEOUT"
+DEFAULT_TIMEOUT_S = 60.0
+TRAILING_BYTES = 4096   # bytes accepted after the data a map's header declares
 # Optional "EMD-" / "EMD_" / "emd-" / "emd_" prefix, then 1 to 9 digits, nothing else.
 _ID_RE = re.compile(r"(?:emd[-_])?([0-9]{1,9})", re.IGNORECASE)
 
@@ -88,12 +91,13 @@ def emdb_url(entry_id: str, base_url: str | None = None) -> str:
 
 
 def fetch_emdb(entry: str | int, output_dir: str | os.PathLike = ".", *, progress: bool = False,
-               base_url: str | None = None, timeout: float = 60) -> Path:
+               base_url: str | None = None, timeout: float | None = None) -> Path:
     """Download EMDB entry ``entry`` and return the path of the unpacked ``emd_<ID>.map``.
 
-    If ``output_dir/emd_<ID>.map`` already exists it is returned without any network
-    request. Otherwise ``emd_<ID>.map.gz`` is streamed, gunzipped on the fly and
-    written atomically.
+    If ``output_dir/emd_<ID>.map`` already exists and is a complete map it is returned
+    without any network request (an invalid one is fetched again). Otherwise
+    ``emd_<ID>.map.gz`` is streamed and gunzipped on the fly; the file is kept only if it
+    is a map of exactly the size its header declares.
 
     Parameters
     ----------
@@ -105,8 +109,9 @@ def fetch_emdb(entry: str | int, output_dir: str | os.PathLike = ".", *, progres
         Show a progress bar (bytes, total, speed) on stderr.
     base_url : str, optional
         The archive's ``structures`` URL; default ``$OCCUPY_EMDB_URL`` or the EBI archive.
-    timeout : float
-        Seconds, per connection attempt and per read.
+    timeout : float, optional
+        Seconds allowed to connect, for each read, and in which at least 64 KiB must
+        arrive; default ``$OCCUPY_EMDB_TIMEOUT`` or 60.
 
     Returns
     -------
@@ -123,23 +128,56 @@ def fetch_emdb(entry: str | int, output_dir: str | os.PathLike = ".", *, progres
     --------
     >>> import pathlib, tempfile
     >>> folder = pathlib.Path(tempfile.mkdtemp())
-    >>> _ = (folder / "emd_3061.map").write_bytes(b"")  # already downloaded
+    >>> import numpy as np, occupy
+    >>> _ = occupy.write_map(folder / "emd_3061.map", np.eye(4, dtype=np.float32)[None].repeat(4, 0), voxel_size=1.0)
     >>> fetch_emdb("EMD-3061", folder) == folder / "emd_3061.map"  # no network needed
     True
     """
     entry_id = normalize_emdb_id(entry)
     out_dir = Path(output_dir)
     target = out_dir / f"emd_{entry_id}.map"
+    if target.is_dir():
+        raise OccupyError(f"cannot download EMD-{entry_id} to {target}: a directory of that name exists")
     if target.is_file():
-        return target
+        try:
+            check_map_file(target)
+            return target
+        except OccupyError as exc:
+            warn(f"{target} is not a valid map ({exc}); downloading it again")
     url = emdb_url(entry_id, base_url)
+    window = download_timeout() if timeout is None else float(timeout)
     with output_directory(out_dir), atomic_path(target) as tmp, open(tmp, "wb") as sink:
-        _download(url, entry_id, sink, progress=progress, timeout=timeout)
+        _download(url, entry_id, sink, progress=progress, timeout=window)
     return target
 
 
+def download_timeout() -> float:
+    """Seconds of the transfer deadlines: ``$OCCUPY_EMDB_TIMEOUT``, default 60.
+
+    Returns
+    -------
+    float
+        Used for connecting, for each read, and as the window in which at least 64 KiB
+        must arrive.
+
+    Raises
+    ------
+    OptionError
+        If ``OCCUPY_EMDB_TIMEOUT`` is not a positive number.
+    """
+    text = os.environ.get(TIMEOUT_VAR, "").strip()
+    if not text:
+        return DEFAULT_TIMEOUT_S
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not (math.isfinite(value) and value > 0):
+        raise OptionError(f"{TIMEOUT_VAR} must be a positive number of seconds, got {text!r}")
+    return value
+
+
 def _download(url: str, entry_id: str, sink: BinaryIO, *, progress: bool, timeout: float) -> None:
-    """Stream ``url`` through gunzip into ``sink``; translate every failure to OccupyError."""
     from . import __version__
 
     name = url.rsplit("/", 1)[-1]
@@ -148,55 +186,38 @@ def _download(url: str, entry_id: str, sink: BinaryIO, *, progress: bool, timeou
         with urllib.request.urlopen(request, timeout=timeout) as response:
             total = _content_length(response)
             with _progress_bar(name, total, enabled=progress) as advance:
-                source = _CountingReader(response, advance)
-                _gunzip(source, sink, url)
+                source = StallGuard(response, timeout, advance, url)
+                unpack_map(source, sink, url, margin=TRAILING_BYTES)
             if total is not None and source.count != total:
                 raise OccupyError(f"download of {url} is corrupt or incomplete "
                                   f"(got {source.count} of {total} bytes)")
     except OccupyError:
         raise
-    except urllib.error.HTTPError as exc:
+    except Exception as exc:  # noqa: BLE001 - every transfer failure becomes one clear line
+        raise OccupyError(_transfer_error(exc, url, entry_id, timeout)) from None
+
+
+def _transfer_error(exc: Exception, url: str, entry_id: str, timeout: float) -> str:
+    """One line saying why a transfer failed."""
+    if isinstance(exc, urllib.error.HTTPError):
         if exc.code == 404:
-            raise OccupyError(f"EMDB entry {entry_id} not found (HTTP 404) at {url}") from None
-        raise OccupyError(f"download of {url} failed: HTTP {exc.code} {exc.reason}") from None
-    except urllib.error.URLError as exc:
-        reason = exc.reason
-        if isinstance(reason, (TimeoutError, socket.timeout)):
-            raise OccupyError(f"timed out after {timeout:g} s connecting to {url}") from None
-        raise OccupyError(f"cannot reach {url}: {_reason_text(reason)}") from None
-    except (TimeoutError, socket.timeout):
-        raise OccupyError(f"timed out after {timeout:g} s downloading {url}") from None
-    except HTTPException as exc:  # IncompleteRead, RemoteDisconnected, bad status line ...
-        raise OccupyError(f"download of {url} is corrupt or incomplete "
-                          f"({type(exc).__name__})") from None
-    except ConnectionError as exc:
-        raise OccupyError(f"connection lost while downloading {url}: {_reason_text(exc)}") from None
-    except OSError as exc:
-        raise OccupyError(f"download of {url} failed: {_reason_text(exc)}") from None
-    except ValueError as exc:  # malformed URL, e.g. a bad OCCUPY_EMDB_URL
-        raise OccupyError(f"cannot download {url}: {exc} (check {ENV_VAR})") from None
-
-
-def _gunzip(source: "_CountingReader", sink: BinaryIO, url: str) -> None:
-    written = 0
-    try:
-        with gzip.GzipFile(fileobj=source, mode="rb") as gz:
-            while chunk := gz.read(_READ_BYTES):
-                _write(sink, chunk)
-                written += len(chunk)
-    except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
-        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise OccupyError(f"download of {url} is corrupt or incomplete ({detail})") from None
-    if written < 1024:  # not even an MRC header
-        raise OccupyError(f"download of {url} is corrupt or incomplete "
-                          f"(unpacked to only {written} bytes)")
-
-
-def _write(sink: BinaryIO, chunk: bytes) -> None:
-    try:
-        sink.write(chunk)
-    except OSError as exc:
-        raise OccupyError(f"cannot write the downloaded map: {exc.strerror or exc}") from None
+            return f"EMDB entry {entry_id} not found (HTTP 404) at {url}"
+        return f"download of {url} failed: HTTP {exc.code} {exc.reason}"
+    if isinstance(exc, urllib.error.URLError):
+        if isinstance(exc.reason, (TimeoutError, socket.timeout)):
+            return f"timed out after {timeout:g} s connecting to {url}"
+        return f"cannot reach {url}: {_reason_text(exc.reason)}"
+    if isinstance(exc, (TimeoutError, socket.timeout)):
+        return f"timed out after {timeout:g} s downloading {url} (OCCUPY_EMDB_TIMEOUT)"
+    if isinstance(exc, HTTPException):  # IncompleteRead, RemoteDisconnected, bad status line ...
+        return f"download of {url} is corrupt or incomplete ({type(exc).__name__})"
+    if isinstance(exc, ConnectionError):
+        return f"connection lost while downloading {url}: {_reason_text(exc)}"
+    if isinstance(exc, ValueError):  # malformed URL, e.g. a bad OCCUPY_EMDB_URL
+        return f"cannot download {url}: {exc} (check {ENV_VAR})"
+    if isinstance(exc, OSError):
+        return f"download of {url} failed: {_reason_text(exc)}"
+    raise exc
 
 
 def _content_length(response) -> int | None:
@@ -211,22 +232,6 @@ def _reason_text(reason: object) -> str:
     if isinstance(reason, OSError) and reason.strerror:
         return reason.strerror
     return str(reason) or type(reason).__name__
-
-
-class _CountingReader:
-    """File-like wrapper counting bytes read and reporting them to a callback."""
-
-    def __init__(self, raw, advance: Callable[[int], None]):
-        self._raw = raw
-        self._advance = advance
-        self.count = 0
-
-    def read(self, size: int = -1) -> bytes:
-        data = self._raw.read(size)
-        if data:
-            self.count += len(data)
-            self._advance(len(data))
-        return data
 
 
 class _progress_bar:

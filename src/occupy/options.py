@@ -121,7 +121,8 @@ class RunOptions:
                 "radius = lowpass/(2 voxel)). Larger values give smoother, more confident scale; use the worst "
                 "resolution among the components whose occupancy you want.")
     solvent_def: str | None = _option(
-        None, "--solvent-def", aliases=("--solvent-definition",), kind=str, panel=_IN, everyday=True, metavar="MASK",
+        None, "--solvent-def", aliases=("--solvent-definition",), kind=str, must_exist=True, panel=_IN,
+        everyday=True, metavar="MASK",
         help=f"Mask (>{MASK_INSIDE:g} = inside) helping to find solvent.",
         details="A rough mask of the molecule. Only used to pick the solvent sample for the solvent model "
                 "(inside or outside, whichever is flatter); it does not limit where the map is modified. "
@@ -336,10 +337,25 @@ class RunOptions:
         for name, suffix in self._ignored():
             warn(f"{name} has no effect without a modification (--amplify/--attenuate/--sigmoid{suffix}); "
                  "ignored", warnings)
+        self._thread_advice(warnings)
         mode = self.scale_mode
         if mode == "auto":
             mode = "occ" if self.modifying else "res"
         return mode, gamma
+
+    def _thread_advice(self, warnings: list[str]) -> None:
+        from ._ext import OMP_NUM_THREADS_GIVEN as given
+        from .threads import requested_threads, thread_cap, usable_cpus
+        cap = f"{thread_cap()} ({thread_cap() // usable_cpus()} per usable CPU, {usable_cpus()} CPUs)"
+        requested, source = requested_threads(self.threads)
+        if requested is not None and requested > thread_cap():
+            warn(f"{source} {requested} is more than {cap}: using {thread_cap()}", warnings)
+        elif given is not None and self.threads is None:
+            first = given.split(",")[0].strip()
+            if first.isdigit() and int(first) > 0:
+                warn(f"OMP_NUM_THREADS={given} is more than {cap}: using {thread_cap()}", warnings)
+            else:
+                warn(f"OMP_NUM_THREADS={given!r} is not a positive integer: ignored", warnings)
 
     def _ignored(self) -> list[tuple[str, str]]:
         flatten = self.modifying or self.exclude_solvent

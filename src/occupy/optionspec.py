@@ -91,6 +91,8 @@ class Option:
         Appended to the message about a value below the range or with a refused suffix.
     refuse_suffixes : tuple of str
         Text values ending in one of these (case-insensitive) are refused (``-o out.mrc``).
+    must_exist : bool
+        A text value names a file that must exist (``--solvent-def MASK``).
     switches : tuple of Switch
         Flags that each set the option to one value.
     aliases : tuple of str
@@ -123,6 +125,7 @@ class Option:
     choices: tuple = ()
     hint: str = ""
     refuse_suffixes: tuple[str, ...] = ()
+    must_exist: bool = False
     switches: tuple[Switch, ...] = ()
     aliases: tuple[str, ...] = ()
     value_sets: str = ""
@@ -200,6 +203,8 @@ def check_value(opt: Option, value: Any) -> Any:
         raise OptionError(f"{opt.flag} must be true or false, got {value!r}")
     elif opt.kind is str and not isinstance(value, (str, os.PathLike)):
         raise OptionError(f"{opt.flag} must be text or a path, got {value!r}")
+    elif opt.kind is str and opt.must_exist and not os.path.isfile(value):
+        raise OptionError(f"{opt.flag} {(opt.metavar or 'file').lower()} not found: {os.fspath(value)}")
     elif opt.kind is str and str(value).lower().endswith(opt.refuse_suffixes):
         raise OptionError(f"{opt.flag} {str(value)!r} ends in a map extension: {opt.hint}")
     if opt.choices and value not in opt.choices:

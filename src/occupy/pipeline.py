@@ -15,6 +15,7 @@ from .errors import warn
 from .io.files import output_directory
 from .io.maps import MapData, read_map
 from .options import RunOptions
+from .outputs.chimerax import check_script_name
 from .outputs.names import exclude_name, map_stem, modified_name
 from .outputs.writer import RunProducts, write_outputs
 from .params import processing_shape
@@ -190,6 +191,9 @@ def run(input_path: str | os.PathLike, **options: Any) -> RunResult:
     """
     opts = RunOptions.from_kwargs(**options)
     opts.validate()
+    if opts.chimerax:      # names go into the script: refuse unsafe ones before any work
+        check_script_name(Path(input_path).resolve(), "input map name")
+        check_script_name(Path(opts.output_dir).resolve(), "output directory name")
     clock = StageClock(opts.progress, opts.check_abort)
     with clock("read map"):
         m = read_map(input_path, pixel_size=opts.pixel_size)

@@ -21,7 +21,7 @@ from .options import option_table
 from .optionspec import Option, resolve_switches
 from .termination import handle_signals
 
-__all__ = ["main", "output_nodes_star", "parse_relion_args"]
+__all__ = ["check_star_name", "main", "output_nodes_star", "parse_relion_args"]
 
 PROGRAM = "occupy-relion"
 
@@ -184,6 +184,30 @@ def _assign(key: str, value: str, table: dict, own: dict, options: dict, switche
                           "--amplify true, --exclude-solvent yes, --lowpass 6; see occupy --help-all)")
 
 
+def check_star_name(path: str | os.PathLike, what: str) -> None:
+    """Refuse a name that cannot be written into RELION's STAR files, before any work.
+
+    STAR values are separated by white space and may be quoted, but have no escapes: a
+    quote character or a control character in a name cannot be written safely.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The job directory or the input map.
+    what : str
+        How the message names it.
+
+    Raises
+    ------
+    OptionError
+        Saying what is wrong.
+    """
+    text = os.fspath(path)
+    if any(ord(c) < 32 or ord(c) == 127 for c in text) or '"' in text or "'" in text:
+        raise OptionError(f"cannot use the {what} {text!r} in RELION's STAR files: it contains a quote or a "
+                          "control character; rename it")
+
+
 def _node_name(path: Path) -> str:
     """Path as RELION wants it: relative to the project directory (the cwd) when inside it."""
     rel = os.path.relpath(os.path.abspath(path))
@@ -251,6 +275,8 @@ def _run_job(job_dir: Path, ref: Path, options: dict[str, Any], command_line: st
     def progress(stage: str) -> None:
         _say(f" occupy: {stage} ...")
 
+    check_star_name(job_dir, "job directory")
+    check_star_name(ref, "input map")
     _say(f" occupy-relion: {ref} -> {job_dir}")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", OccupyWarning)

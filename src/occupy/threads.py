@@ -5,9 +5,12 @@ build has OpenMP and can prove that threads run together.
 """
 from __future__ import annotations
 
+import numbers
 import os
 
-__all__ = ["effective_threads", "has_openmp", "parallel_probe", "usable_cpus"]
+from .constants import THREADS_PER_CPU_CAP
+
+__all__ = ["effective_threads", "has_openmp", "parallel_probe", "requested_threads", "thread_cap", "usable_cpus"]
 
 
 def usable_cpus() -> int:
@@ -32,51 +35,74 @@ def usable_cpus() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def effective_threads(threads: int | None = None) -> int:
-    """Thread count for a kernel: explicit ``threads`` > ``OMP_NUM_THREADS`` > usable CPUs.
-
-    Parameters
-    ----------
-    threads : int, optional
-        An explicit count (``--threads``/``-j``); must be a positive integer. If None
-        (default), ``OMP_NUM_THREADS`` decides, else ``usable_cpus``.
+def thread_cap() -> int:
+    """The most threads a kernel is given: ``THREADS_PER_CPU_CAP`` per usable CPU.
 
     Returns
     -------
     int
-        The count to pass to every ``prange`` of the call (at least 1).
+        Larger requests are clamped to this (more threads than CPUs only add overhead,
+        and tens of thousands exhaust memory in the kernels' per-thread buffers).
+    """
+    return THREADS_PER_CPU_CAP * usable_cpus()
+
+
+def requested_threads(threads: int | None = None) -> tuple[int | None, str]:
+    """The count asked for, before the cap, and where it came from.
+
+    Parameters
+    ----------
+    threads : int, optional
+        An explicit count (``--threads``/``-j``).
+
+    Returns
+    -------
+    (int or None, str)
+        ``(threads, "--threads")``, ``(n, "OMP_NUM_THREADS")`` or ``(None, "")`` when
+        neither is set (or ``OMP_NUM_THREADS`` is not a positive integer).
+
+    Raises
+    ------
+    ValueError
+        If ``threads`` is given and is not a positive integer.
+    """
+    if threads is not None:
+        if isinstance(threads, bool) or not isinstance(threads, numbers.Integral) or threads < 1:
+            raise ValueError(f"threads must be a positive integer, got {threads!r}")
+        return int(threads), "--threads"
+    first = os.environ.get("OMP_NUM_THREADS", "").split(",")[0].strip()
+    if first.isdigit() and int(first) >= 1:
+        return int(first), "OMP_NUM_THREADS"
+    return None, ""
+
+
+def effective_threads(threads: int | None = None) -> int:
+    """Thread count for a kernel: explicit ``threads`` > ``OMP_NUM_THREADS`` > usable CPUs, capped.
+
+    Parameters
+    ----------
+    threads : int, optional
+        An explicit count (``--threads``/``-j``); must be a positive integer.
+
+    Returns
+    -------
+    int
+        The count to pass to every ``prange`` of the call, at most ``thread_cap()``.
         ``OMP_NUM_THREADS`` may be a comma-separated list (nested levels); its first
         entry is used, and a value that is not a positive integer is ignored.
 
     Raises
     ------
     ValueError
-        If ``threads`` is given and is not a positive integer (e.g. 0, -2 or 2.5).
+        If ``threads`` is given and is not a positive integer.
 
     Examples
     --------
-    >>> effective_threads(3)
-    3
-    >>> import os
-    >>> from unittest import mock
-    >>> with mock.patch.dict(os.environ, {"OMP_NUM_THREADS": "4,2"}):
-    ...     effective_threads()
-    4
+    >>> effective_threads(1)
+    1
     """
-    if threads is not None:
-        n = int(threads)
-        if n < 1 or n != threads:
-            raise ValueError(f"threads must be a positive integer, got {threads!r}")
-        return n
-    env = os.environ.get("OMP_NUM_THREADS", "").strip()
-    if env:
-        try:
-            n = int(env.split(",")[0])
-        except ValueError:
-            n = 0
-        if n >= 1:
-            return n
-    return usable_cpus()
+    requested, _ = requested_threads(threads)
+    return min(requested if requested is not None else usable_cpus(), thread_cap())
 
 
 def has_openmp() -> bool:

@@ -56,8 +56,8 @@ def _patch() -> None:
             return result
         setattr(holder, target, counted)
     elif kind == "download":
-        from occupy import emdb
-        original = emdb._write
+        from occupy.io import transfer
+        original = transfer._write
         written = [0]
 
         def write(sink, chunk):
@@ -65,7 +65,7 @@ def _patch() -> None:
             written[0] += len(chunk)
             if written[0] >= int(arg) and written[0] - len(chunk) < int(arg):
                 _pause()
-        emdb._write = write
+        transfer._write = write
     elif kind == "nodes":
         from occupy import relion
         original = relion.write_text_atomic

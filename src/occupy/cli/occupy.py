@@ -82,7 +82,12 @@ def _input_path(kw: dict[str, Any], out_dir: Path, err: Console):
         return path, demo
     if kw["emdb"]:
         from ..emdb import fetch_emdb
-        return fetch_emdb(kw["emdb"], out_dir, progress=not kw["quiet"]), None
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", OccupyWarning)
+            path = fetch_emdb(kw["emdb"], out_dir, progress=not kw["quiet"])
+        for w in caught:
+            err.print(f"warning: {w.message}", markup=False)
+        return path, None
     return Path(kw["input_map"]), None
 
 

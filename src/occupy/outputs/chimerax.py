@@ -10,20 +10,54 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..errors import OccupyError
+from ..errors import OptionError
 
-__all__ = ["PALETTE", "chimerax_script"]
+__all__ = ["PALETTE", "check_script_name", "chimerax_script"]
 
 # A perceptually uniform palette (viridis stops), given explicitly so any ChimeraX 1.x works.
 PALETTE = ("#440154", "#3b528b", "#21918c", "#5ec962", "#fde725")
 
 
+def check_script_name(name: str | os.PathLike, what: str = "file name") -> None:
+    """Refuse a name that cannot be written safely into a ChimeraX script.
+
+    ChimeraX commands end at a newline and its quoted strings have no escapes, so a name
+    with a control character (a newline would start a new command) or with both quote
+    characters cannot be quoted.
+
+    Parameters
+    ----------
+    name : str or os.PathLike
+        A path that will appear in the script.
+    what : str, optional
+        How the message names it.
+
+    Raises
+    ------
+    OptionError
+        Saying what is wrong with the name, before any work is done.
+
+    Examples
+    --------
+    >>> check_script_name("maps/my map.mrc")
+    >>> check_script_name("evil" + chr(10) + "runscript x.py")
+    Traceback (most recent call last):
+    ...
+    occupy.errors.OptionError: cannot use the file name 'evil\\nrunscript x.py': it contains a control character ...
+    """
+    text = os.fspath(name)
+    if any(ord(c) < 32 or ord(c) == 127 for c in text):
+        raise OptionError(f"cannot use the {what} {text!r}: it contains a control character (newline, tab, ...), "
+                          "which cannot be written safely into the ChimeraX script; rename it, or use --no-chimerax")
+    if '"' in text and "'" in text:
+        raise OptionError(f"cannot use the {what} {text!r}: it has both quote characters, which cannot be "
+                          "quoted in the ChimeraX script; rename it, or use --no-chimerax")
+
+
 def _rel(path: Path, script_dir: Path) -> str:
     """Path relative to the script's directory, quoted for ChimeraX (which has no escapes)."""
     rel = os.path.relpath(Path(path).resolve(), Path(script_dir).resolve()).replace("\\", "/")
-    if '"' in rel and "'" in rel:
-        raise OccupyError(f"cannot quote {rel!r} for ChimeraX: the name has both quote characters "
-                          "(rename it, or use --no-chimerax)")
+    check_script_name(rel)
     quote = "'" if '"' in rel else '"'
     return f"{quote}{rel}{quote}"
 
@@ -60,8 +94,8 @@ def chimerax_script(*, script_dir: Path, input_path: Path, scale_path: Path,
 
     Raises
     ------
-    OccupyError
-        When a path contains both quote characters.
+    OptionError
+        When a path cannot be written safely into the script (see ``check_script_name``).
 
     Examples
     --------
