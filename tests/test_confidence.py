@@ -105,3 +105,18 @@ def test_map_histogram_equals_numpy(kind):
     for curve in curves:
         np.testing.assert_array_equal(curve.heights, h)
         np.testing.assert_array_equal(curve.bin_edges, e)
+
+
+def test_voxel_lookup_bin_boundaries():
+    """Each voxel gets the bin floor((v - min)/(max - min) * 1000), clipped: values on edges,
+    just below edges, the minimum and the maximum (the original's lookup was one bin low)."""
+    from occupy.stages.confidence import ConfidenceCurve
+    edges = np.linspace(0.0, 1.0, 1001)
+    table = np.linspace(0.0, 1.0, 1000)          # bin k -> k/999: the bin is readable from the value
+    curve = ConfidenceCurve(heights=np.ones(1000), bin_edges=edges, model=np.zeros(1000), raw=table,
+                            monotone=table, values=table, hedge=None, bad_model=False, limit=0.0)
+    values = np.array([0.0, 0.0005, 0.001, 0.0015, 0.5, 0.4995, 0.999, 0.9995, 1.0], np.float32)
+    bins = voxel_confidence(values.reshape(1, 1, -1), curve).reshape(-1) * 999
+    expected = np.clip(np.floor(values.astype(np.float64) * 1000), 0, 999)
+    np.testing.assert_allclose(bins, expected, atol=1e-3)
+    assert round(bins[-1]) == 999 and round(bins[0]) == 0 and round(bins[2]) == 1

@@ -231,3 +231,56 @@ def test_output_set_commit_failure_leaves_nothing(tmp_path):
     with pytest.raises(OccupyError, match="directory of that name exists"):
         out.commit()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["b.txt"]
+
+
+def _with_origin(path, origin=(12.5, -3.25, 7.0), nstart=(3, -4, 5)):
+    data = np.random.default_rng(8).random((20, 22, 24), dtype=np.float32)
+    with mrcfile.new(path, overwrite=True) as mrc:
+        mrc.set_data(data)
+        mrc.voxel_size = 1.3
+        mrc.header.origin = origin
+        mrc.header.nxstart, mrc.header.nystart, mrc.header.nzstart = nstart
+    return path
+
+
+def test_non_zero_origin_survives_write_map(tmp_path):
+    m = read_map(_with_origin(tmp_path / "o.mrc"))
+    assert m.origin == (12.5, -3.25, 7.0) and m.nstart == (3, -4, 5)
+    out = write_map(tmp_path / "copy.mrc", m.data * 2, like=m)
+    with mrcfile.open(out) as mrc:
+        assert tuple(float(v) for v in mrc.header.origin.tolist()) == (12.5, -3.25, 7.0)
+        assert (int(mrc.header.nxstart), int(mrc.header.nystart), int(mrc.header.nzstart)) == (3, -4, 5)
+
+
+def test_non_zero_origin_survives_a_run(tmp_path):
+    import occupy
+    src = _with_origin(tmp_path / "o.mrc")
+    r = occupy.run(src, output_dir=tmp_path / "out", amplify=True, gamma=3, save_all_maps=True, chimerax=False)
+    maps = [p for p in r.output_paths.values() if p.suffix == ".mrc"]
+    assert len(maps) == 5
+    for path in maps:
+        with mrcfile.open(path) as mrc:
+            assert tuple(float(v) for v in mrc.header.origin.tolist()) == (12.5, -3.25, 7.0), path.name
+            assert (int(mrc.header.nxstart), int(mrc.header.nystart), int(mrc.header.nzstart)) == (3, -4, 5)
+
+
+def test_failure_mid_write_leaves_no_file_and_the_old_one_intact(tmp_path, monkeypatch):
+    """write_map writes to a temporary name: a failure after data went to disk removes it,
+    and a file already at the final name keeps its bytes."""
+    from occupy.io import maps
+    data = np.random.default_rng(9).random((8, 9, 10), dtype=np.float32)
+    target = tmp_path / "out.mrc"
+    write_map(target, data)
+    old = target.read_bytes()
+    written = []
+
+    def fail_after_data(mrc, arr):          # runs once the data are set, before the file is closed
+        written.extend(tmp_path.glob(".out.mrc.*.part"))       # the staged file exists at this point
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(maps, "_set_header_stats", fail_after_data)
+    with pytest.raises(OccupyError, match="cannot write .*out.mrc: No space left on device"):
+        write_map(target, data * 3)
+    assert len(written) == 1, "the failure was not injected while the staged file existed"
+    assert target.read_bytes() == old
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.mrc"]

@@ -109,3 +109,28 @@ def test_errors():
         tile_search(np.zeros((20, 20)), 0.9)
     with pytest.raises(OccupyError, match="too small"):
         tile_search(np.zeros((3, 3, 3), np.float32), 0.9)
+
+
+@pytest.mark.parametrize("shape, n_t, used", [
+    ((100, 100, 100), 20, 2969),      # SPEC 2.4: index distance from the grid centre < n_t/2 - 1
+    ((240, 240, 240), 20, 2969),
+    ((12, 12, 12), 12, 485),          # fewer than 20 tiles fit: n_t = n - t + 1 with t = 1
+])
+def test_exact_used_tile_counts(shape, n_t, used):
+    """The tiles inside the sphere: exactly those with index distance < n_t/2 - 1."""
+    count = sum(1 for i in range(n_t) for j in range(n_t) for k in range(n_t)
+                if math.sqrt((i - n_t / 2) ** 2 + (j - n_t / 2) ** 2 + (k - n_t / 2) ** 2) < n_t / 2 - 1)
+    assert count == used
+    got_n_t, _, _, used_idx = tile_grid(shape)
+    assert got_n_t == n_t and len(used_idx) == used
+    result = tile_search(np.random.default_rng(0).random(shape, dtype=np.float32), 0.9)
+    assert (result.n_tiles_per_axis, result.n_used_tiles) == (n_t, used)
+
+
+def test_a_tile_outside_the_sphere_is_never_used():
+    """The brightest tile in a corner (outside the sphere) must not set s_full."""
+    x = np.zeros((100, 100, 100), np.float32)
+    x[:5, :5, :5] = 100.0                     # corner tile (0, 0, 0): distance 17.3 > 9
+    x[45:50, 45:50, 45:50] = 1.0              # a central tile
+    r = tile_search(x, 0.5)
+    assert r.s_full == 1.0 and r.tile_index == (9, 9, 9)

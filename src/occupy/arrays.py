@@ -10,10 +10,24 @@ import numpy as np
 
 from .errors import OccupyError
 
-__all__ = ["as_float_volume", "check_map_values"]
+__all__ = ["as_float_volume", "check_map_values", "require_real"]
 
 
-def _real(arr: np.ndarray, what: str) -> None:
+def require_real(arr: np.ndarray, what: str = "map") -> None:
+    """Refuse complex and non-numeric arrays (before any conversion would drop their meaning).
+
+    Parameters
+    ----------
+    arr : numpy.ndarray
+        The array.
+    what : str, optional
+        How messages name it.
+
+    Raises
+    ------
+    OccupyError
+        ``<what> is complex; occupy needs real values``, or for a non-numeric dtype.
+    """
     if np.iscomplexobj(arr):
         raise OccupyError(f"{what} is complex; occupy needs real values")
     if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_):
@@ -49,7 +63,7 @@ def as_float_volume(data: np.ndarray, what: str = "the map") -> np.ndarray:
     dtype('float32')
     """
     arr = np.asarray(data)
-    _real(arr, what)
+    require_real(arr, what)
     if arr.ndim != 3:
         raise OccupyError(f"expected a 3-D map, got {arr.ndim}-D array of shape {arr.shape}")
     if arr.size == 0:
@@ -98,7 +112,7 @@ def check_map_values(data: np.ndarray, what: str = "map", *, allow_constant: boo
     """
     from .stats import finite_range
     arr = np.asarray(data)
-    _real(arr, what)
+    require_real(arr, what)
     if arr.size == 0:
         raise OccupyError(f"{what} is empty (shape {arr.shape})")
     lo, hi, n_bad = finite_range(arr, threads)

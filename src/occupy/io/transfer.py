@@ -46,12 +46,12 @@ class StallGuard:
         self._since, self._recent = time.monotonic(), 0
 
     def read(self, size: int = -1) -> bytes:
-        """Read at most ``size`` bytes with one network read; check the progress deadline.
+        """Read ``size`` bytes (fewer only at the end), one network read at a time, on a deadline.
 
         Parameters
         ----------
         size : int, optional
-            Most bytes to return (-1: what one read gives).
+            Bytes to return (-1: what one network read gives).
 
         Returns
         -------
@@ -63,18 +63,27 @@ class StallGuard:
         OccupyError
             When fewer than ``MIN_PROGRESS_BYTES`` arrived within the window.
         """
-        data = self._raw.read1(size) if hasattr(self._raw, "read1") else self._raw.read(size)
-        self.count += len(data)
-        self._recent += len(data)
-        if data:
-            self._advance(len(data))
+        parts, got = [], 0
+        while True:
+            data = self._raw.read1(size - got if size > 0 else -1) if hasattr(self._raw, "read1") \
+                else self._raw.read(size - got if size > 0 else -1)
+            self._account(len(data))
+            parts.append(data)
+            got += len(data)
+            if not data or size <= 0 or got >= size:
+                return b"".join(parts)
+
+    def _account(self, n: int) -> None:
+        self.count += n
+        self._recent += n
+        if n:
+            self._advance(n)
         now = time.monotonic()
         if now - self._since >= self._window:
-            if self._recent < MIN_PROGRESS_BYTES and data:
+            if self._recent < MIN_PROGRESS_BYTES and n:
                 raise OccupyError(f"download of {self._what} stalled: {self._recent} bytes in "
                                   f"{now - self._since:.0f} s (limit OCCUPY_EMDB_TIMEOUT={self._window:g} s)")
             self._since, self._recent = now, 0
-        return data
 
 
 def unpack_map(source: StallGuard, sink: BinaryIO, what: str, margin: int = 0) -> int:

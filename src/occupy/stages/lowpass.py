@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pyfftw
 
 from ..arrays import check_map_values
 from ..constants import BLOCK_VOXELS
@@ -23,16 +22,23 @@ __all__ = ["fourier_crop", "fourier_pad", "lowpass_cutoff", "lowpass_filter"]
 _FLAGS = ("FFTW_ESTIMATE",)
 
 
+def _fftw():
+    """pyFFTW, imported when a transform is first made (its import costs 0.1-0.5 s, more with
+    SciPy or Dask installed), so runs that fail early, and ``import occupy``, do not pay it."""
+    import pyfftw
+    return pyfftw
+
+
 def _rfft_shape(shape: tuple[int, ...]) -> tuple[int, ...]:
     return tuple(shape[:-1]) + (shape[-1] // 2 + 1,)
 
 
 def _slab_plans(shape: tuple[int, ...]):
     """Real and half-complex slab buffers with forward/backward x-axis plans (one slab of planes)."""
-    real = pyfftw.empty_aligned(shape, dtype=np.float32)
-    spec = pyfftw.empty_aligned(_rfft_shape(shape), dtype=np.complex64)
-    fwd = pyfftw.FFTW(real, spec, axes=(2,), direction="FFTW_FORWARD", flags=_FLAGS, threads=1)
-    bwd = pyfftw.FFTW(spec, real, axes=(2,), direction="FFTW_BACKWARD",
+    real = _fftw().empty_aligned(shape, dtype=np.float32)
+    spec = _fftw().empty_aligned(_rfft_shape(shape), dtype=np.complex64)
+    fwd = _fftw().FFTW(real, spec, axes=(2,), direction="FFTW_FORWARD", flags=_FLAGS, threads=1)
+    bwd = _fftw().FFTW(spec, real, axes=(2,), direction="FFTW_BACKWARD",
                       flags=_FLAGS + ("FFTW_DESTROY_INPUT",), threads=1)
     return real, spec, fwd, bwd
 
@@ -55,7 +61,7 @@ def _slabs(n: int, shape_yx: tuple[int, int]):
 def _r2c_x_kept(data: np.ndarray, nkx: int) -> np.ndarray:
     """First ``nkx`` x frequencies of the unnormalised r2c FFT along x, slab by slab."""
     nz, ny, _ = data.shape
-    out = pyfftw.empty_aligned((nz, ny, nkx), dtype=np.complex64)
+    out = _fftw().empty_aligned((nz, ny, nkx), dtype=np.complex64)
     for a, b, (real, spec, fwd, _) in _slabs(nz, data.shape[1:]):
         np.copyto(real, data[a:b], casting="unsafe")
         fwd.execute()
@@ -77,7 +83,7 @@ def _c2r_x_kept(block: np.ndarray, nx: int) -> np.ndarray:
 
 def _c2c_inplace(arr: np.ndarray, axis: int, forward: bool, threads: int) -> None:
     """Unnormalised in-place complex FFT of ``arr`` along ``axis``."""
-    plan = pyfftw.FFTW(arr, arr, axes=(axis,),
+    plan = _fftw().FFTW(arr, arr, axes=(axis,),
                        direction="FFTW_FORWARD" if forward else "FFTW_BACKWARD",
                        flags=_FLAGS, threads=threads)
     plan.execute()
@@ -88,7 +94,7 @@ def _take_aligned(arr: np.ndarray, index: np.ndarray | slice, axis: int) -> np.n
     sel = [slice(None)] * arr.ndim
     sel[axis] = index
     view = arr[tuple(sel)]
-    out = pyfftw.empty_aligned(view.shape, dtype=arr.dtype)
+    out = _fftw().empty_aligned(view.shape, dtype=arr.dtype)
     np.copyto(out, view)
     return out
 
@@ -96,7 +102,7 @@ def _take_aligned(arr: np.ndarray, index: np.ndarray | slice, axis: int) -> np.n
 def _embed_aligned(arr: np.ndarray, shape: tuple[int, ...], index: np.ndarray | slice,
                    axis: int) -> np.ndarray:
     """Zero array of ``shape`` with ``arr`` placed at ``index`` along ``axis``."""
-    out = pyfftw.zeros_aligned(shape, dtype=arr.dtype)
+    out = _fftw().zeros_aligned(shape, dtype=arr.dtype)
     sel = [slice(None)] * arr.ndim
     sel[axis] = index
     out[tuple(sel)] = arr

@@ -14,7 +14,7 @@ import math
 import numpy as np
 
 from .._ext import _modification
-from ..arrays import check_map_values
+from ..arrays import check_map_values, require_real
 from ..constants import BLOCK_VOXELS, SCALE_LIMIT
 from ..errors import OccupyError, OptionError
 from ..options import check_option
@@ -205,6 +205,9 @@ def _finish(out: np.ndarray, data: np.ndarray, limits: tuple[float, float], lowp
 
 def _checked_inputs(data, scale, conf, mode: str, no_solvent: bool, no_voxel_size: bool):
     """``data``, ``scale`` and ``conf`` as C-contiguous float32, after checking what ``modify`` needs."""
+    for arr, what in ((data, "map"), (scale, "scale"), (conf, "confidence")):
+        if arr is not None:
+            require_real(np.asarray(arr), what)
     shape = np.shape(data)
     if np.shape(scale) != shape or (conf is not None and np.shape(conf) != shape):
         raise OccupyError(f"modify: map {shape}, scale {np.shape(scale)} and confidence "

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..arrays import check_map_values
+from ..arrays import check_map_values, require_real
 from ..errors import OccupyError
 from ..params import Parameters, derive_parameters
 from ..threads import effective_threads
@@ -135,6 +135,7 @@ def _as_map(data: np.ndarray, mode: str) -> np.ndarray:
     if mode not in ("occ", "res"):
         raise OccupyError(f"scale mode must be 'occ' or 'res', got {mode!r}")
     data = np.asarray(data)
+    require_real(data)
     if data.ndim != 3:
         raise OccupyError(f"expected a 3-D map, got shape {data.shape}")
     if data.dtype != np.float32 or not data.flags.c_contiguous:

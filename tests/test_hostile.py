@@ -1,0 +1,198 @@
+"""Hostile inputs, made in the tests (no large files committed): message, exit status, no leftovers, memory."""
+from __future__ import annotations
+
+import os
+import struct
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import occupy
+from occupy.errors import OccupyError, OptionError
+
+OCCUPY = str(Path(sys.executable).with_name("occupy"))
+# runs a command and reports its peak RSS in MB (Linux: ru_maxrss in kB)
+_PEAK = ("import resource, subprocess, sys; rc = subprocess.call(sys.argv[1:]); "
+         "print('PEAK', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024, rc, file=sys.stderr)")
+
+
+def occupy_peak(*args: str, cwd: Path, env: dict | None = None) -> tuple[int, str, int, float]:
+    """(exit status, stderr without the PEAK line, peak RSS in MB, seconds) of one ``occupy`` run."""
+    e = dict(os.environ, OMP_NUM_THREADS="2", COLUMNS="200")
+    e.update(env or {})
+    t0 = time.monotonic()
+    r = subprocess.run([sys.executable, "-c", _PEAK, OCCUPY, *args], cwd=cwd, capture_output=True, text=True,
+                       env=e, timeout=120)
+    seconds = time.monotonic() - t0
+    lines = r.stderr.splitlines()
+    _, peak, code = lines[-1].split()
+    return int(code), "\n".join(lines[:-1]), int(peak), seconds
+
+
+def _header(nx: int, ny: int, nz: int, mode: int = 2, nsymbt: int = 0, order: str = "<") -> bytes:
+    head = bytearray(1024)
+    struct.pack_into(f"{order}4i", head, 0, nx, ny, nz, mode)
+    struct.pack_into(f"{order}3i", head, 28, nx, ny, nz)          # MX, MY, MZ
+    struct.pack_into(f"{order}3f", head, 40, nx, ny, nz)          # cell (1 Å voxels)
+    struct.pack_into(f"{order}3i", head, 64, 1, 2, 3)
+    struct.pack_into(f"{order}2i", head, 88, 1, nsymbt)
+    head[208:212] = b"MAP "
+    head[212:214] = b"\x44\x44" if order == "<" else b"\x11\x11"
+    return bytes(head)
+
+
+def _one_error(err: str, text: str) -> str:
+    errors = [ln for ln in err.splitlines() if ln.startswith("error: ")]
+    assert len(errors) == 1 and text in errors[0], err
+    assert "Traceback" not in err
+    return errors[0]
+
+
+HOSTILE_FILES = {
+    "huge extended header": (lambda: _header(10, 10, 10, nsymbt=2_000_000_000) + bytes(4000), "truncated map"),
+    "huge dimensions": (lambda: _header(100_000, 100_000, 100_000) + bytes(4000), "truncated map"),
+    "big-endian lie": (lambda: _header(2000, 2000, 2000, order=">") + bytes(4000), "truncated map"),
+    "text": (lambda: b"this is not a map\n" * 300, "not a readable MRC/CCP4 map"),
+    "pdb": (lambda: b"".join(f"ATOM  {i:5d}  CA  ALA A{i:4d}      11.104  13.207   2.100  1.00 20.00\n".encode()
+                             for i in range(1, 2000)), "not a readable MRC/CCP4 map"),
+    "html": (lambda: b"<html><body>503 Service Unavailable</body></html>\n" * 100, "not a readable MRC/CCP4 map"),
+    "short": (lambda: b"MAP " * 10, "less than a header"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE_FILES))
+def test_lying_or_foreign_files_are_refused_fast_and_small(tmp_path, name) -> None:
+    make, message = HOSTILE_FILES[name]
+    (tmp_path / "input.mrc").write_bytes(make())
+    code, err, peak, seconds = occupy_peak("-i", "input.mrc", "-o", "out", cwd=tmp_path)
+    assert code == 1
+    _one_error(err, message)
+    assert peak < 150, f"{peak} MB for a {name} file"        # the interpreter with NumPy is ~80 MB
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["input.mrc"]
+    assert seconds < 10
+
+
+def test_reading_a_lying_header_allocates_nothing(tmp_path) -> None:
+    import resource
+    p = tmp_path / "lie.mrc"
+    p.write_bytes(_header(10, 10, 10, nsymbt=2_000_000_000) + bytes(4000))
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(OccupyError, match="truncated map: file has 5024 bytes, header promises 2000005024"):
+        occupy.read_map(p)
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 50_000   # kB
+
+
+@pytest.fixture()
+def small_map(tmp_path) -> Path:
+    demo = occupy.make_demo_map(box=32, seed=2)
+    path = tmp_path / "m.mrc"
+    occupy.write_map(path, demo.data, voxel_size=demo.voxel_size)
+    return path
+
+
+@pytest.mark.parametrize("args, message", [
+    (["-j", "100000"], "--threads 100000 is more than"),
+    (["-j", "10000"], "--threads 10000 is more than"),
+])
+def test_absurd_thread_counts_are_clamped(small_map, args, message) -> None:
+    code, err, _, seconds = occupy_peak("-i", small_map.name, "-o", "o", *args, cwd=small_map.parent)
+    assert code == 0, err
+    assert err.count(message) == 1 and seconds < 20
+
+
+@pytest.mark.parametrize("value, message", [
+    ("100000", "OMP_NUM_THREADS=100000 is more than"),
+    ("garbage", "OMP_NUM_THREADS='garbage' is not a positive integer: ignored"),
+    ("0", "OMP_NUM_THREADS='0' is not a positive integer: ignored"),
+])
+def test_bad_omp_num_threads_is_put_in_order(small_map, value, message) -> None:
+    code, err, _, _ = occupy_peak("-i", small_map.name, "-o", "o", cwd=small_map.parent, env={"OMP_NUM_THREADS": value})
+    assert code == 0, err
+    assert err.count(message) == 1
+    assert "libgomp" not in err and "OMP:" not in err           # the runtime never saw it
+
+
+@pytest.mark.parametrize("name, message", [
+    ("evil\nrunscript x.py.mrc", "control character"),
+    ("tab\there.mrc", "control character"),
+    ("both'\"quotes.mrc", "both quote characters"),
+])
+def test_unsafe_names_are_refused_before_any_work(small_map, name, message) -> None:
+    (small_map.parent / name).write_bytes(small_map.read_bytes())
+    before = sorted(p.name for p in small_map.parent.iterdir())
+    code, err, _, _ = occupy_peak("-i", name, cwd=small_map.parent)
+    assert code == 2
+    _one_error(err, message)
+    assert sorted(p.name for p in small_map.parent.iterdir()) == before
+    code, err, _, _ = occupy_peak("-i", name, "--no-chimerax", "-o", "ok", cwd=small_map.parent)
+    assert code == 0, err                                         # no script: nothing unsafe is written
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--amplify", "--gamma", "1e300"], "--gamma must be in [1, 1000], got 1e+300"),
+    (["--amplify", "--gamma", "inf"], "--gamma must be a finite number, got inf"),
+    (["--amplify", "--gamma", "nan"], "--gamma must be a finite number, got nan"),
+    (["--pixel-size", "inf"], "--pixel-size must be a finite number, got inf"),
+    (["--lowpass", "-inf"], "--lowpass must be a finite number"),
+    (["--solvent-def", "missing.mrc"], "--solvent-def mask not found: missing.mrc"),
+    (["--seed", "-1"], "--seed must be at least 0, got -1"),
+    (["--max-box", "8"], "--max-box must be 0 (off) or at least 16, got 8"),
+    (["--tile-size", "0"], "--tile-size must be at least 1, got 0"),
+])
+def test_every_option_value_is_a_usage_error(small_map, args, message) -> None:
+    code, err, _, _ = occupy_peak("-i", small_map.name, "-o", "out", *args, cwd=small_map.parent)
+    assert code == 2
+    _one_error(err, message)
+    assert not (small_map.parent / "out").exists()
+
+
+def test_data_errors_exit_1(tmp_path) -> None:
+    code, err, _, _ = occupy_peak("-i", "nothere.mrc", cwd=tmp_path)
+    assert code == 1 and "input map not found" in err
+
+
+BAD_ARRAYS = {
+    "NaN": (lambda a: np.where(a > 0.99, np.nan, a), "map contains"),
+    "Inf": (lambda a: np.where(a > 0.99, np.inf, a), "NaN/Inf values"),
+    "complex": (lambda a: a.astype(np.complex64), "complex"),
+    "empty": (lambda a: a[:0], "empty"),
+    "constant": (lambda a: np.full_like(a, 0.5), "constant (every voxel is 0.5)"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(BAD_ARRAYS))
+def test_api_refuses_bad_arrays(kind) -> None:
+    good = np.random.default_rng(0).random((24, 24, 24), dtype=np.float32)
+    make, message = BAD_ARRAYS[kind]
+    bad = make(good)
+    calls = {
+        "estimate_scale": lambda: occupy.estimate_scale(bad, 1.0),
+        "fit_solvent": lambda: occupy.fit_solvent(bad),
+        "confidence": lambda: occupy.confidence(bad, occupy.fit_solvent(good)),
+        "modify": lambda: occupy.modify(bad, good[: bad.shape[0]] if bad.size else bad.real, None,
+                                        mode="amplify", gamma=2),
+    }
+    if kind != "constant":       # a constant array is a valid input of the kernels
+        calls.update({
+            "maximum_filter_ball": lambda: occupy.maximum_filter_ball(bad, 1.0),
+            "tile_search": lambda: occupy.tile_search(bad, 0.9),
+            "lowpass_filter": lambda: occupy.lowpass_filter(bad, 1.0, 8.0),
+        })
+    for name, call in calls.items():
+        with pytest.raises(OccupyError, match="(?i)" + message.split(" (")[0]):
+            call()
+    with pytest.raises(OccupyError) as info:
+        occupy.estimate_scale(bad, 1.0)
+    assert not isinstance(info.value, OptionError)
+
+
+def test_api_nan_count_is_the_cli_wording(tmp_path) -> None:
+    good = np.random.default_rng(1).random((16, 16, 16), dtype=np.float32)
+    good[1, 2, 3] = np.nan
+    good[4, 5, 6] = -np.inf
+    with pytest.raises(OccupyError, match="^map contains 2 NaN/Inf values$"):
+        occupy.estimate_scale(good, 1.0)
