@@ -43,7 +43,8 @@ def build_command(show_all: bool = False) -> click.Command:
         help="Estimate the local scale (relative occupancy/resolution) of a cryo-EM map, and optionally "
              "amplify or attenuate partial occupancy while a fitted solvent model keeps noise in check.\n\n"
              "Examples: occupy -i map.mrc | occupy -i map.mrc --amplify --gamma 4 | occupy --demo",
-        epilog=("Exit status: 0 success, 2 usage error (bad option or value), 1 any other failure."
+        epilog=("Exit status: 0 success, 2 usage error (bad option or value), 1 any other failure, "
+                "128+N when stopped by signal N (130 Ctrl-C, 143 SIGTERM)."
                 if show_all else "Use --help-all for every option with longer explanations."),
         context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110},
         panels=panels(options, show_all))
