@@ -196,3 +196,11 @@ def test_api_nan_count_is_the_cli_wording(tmp_path) -> None:
     good[4, 5, 6] = -np.inf
     with pytest.raises(OccupyError, match="^map contains 2 NaN/Inf values$"):
         occupy.estimate_scale(good, 1.0)
+
+
+def test_failed_run_removes_every_directory_level_it_created(small_map) -> None:
+    (small_map.parent / "keep").mkdir()
+    code, err, _, _ = occupy_peak("-i", small_map.name, "-o", "keep/a/b/c", "--tile-size", "500",
+                                  cwd=small_map.parent)
+    assert code == 1 and "larger than the box" in err
+    assert sorted(p.name for p in (small_map.parent / "keep").iterdir()) == []
