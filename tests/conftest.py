@@ -1,16 +1,17 @@
-"""Shared fixtures: where the real maps live, and a guard against silent skips in CI."""
+"""Shared fixtures: the real maps (from the registry in data_registry.py), and a guard against silent skips in CI."""
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
 
+sys.path.insert(0, str(Path(__file__).parent))   # data_registry, ref_impl: helpers beside the tests
+from data_registry import HOW_TO_GET, DataUnavailable, maps_folder  # noqa: E402
+
 REPO = Path(__file__).resolve().parents[1]
-
-
-def data_dir() -> Path:
-    return Path(os.environ.get("OCCUPY_TEST_DATA", REPO.parent / "shared" / "data")).resolve()
+_NO_DATA = "EMDB test maps not available"
 
 
 def in_ci() -> bool:
@@ -19,14 +20,28 @@ def in_ci() -> bool:
 
 @pytest.fixture(scope="session")
 def test_data() -> Path:
-    """Directory of the real EMDB maps; fails (not skips) under CI=true when missing."""
-    d = data_dir()
-    if not (d / "emd_3488.mrc").exists():
-        msg = f"test data not found in {d} (set OCCUPY_TEST_DATA)"
+    """Folder of the real EMDB maps, sha256-checked; fails (not skips) under CI=true when missing."""
+    try:
+        return maps_folder()
+    except DataUnavailable as exc:
+        msg = f"{_NO_DATA} ({exc}): {HOW_TO_GET}"
         if in_ci():
             pytest.fail(msg)
         pytest.skip(msg)
-    return d
+
+
+def pytest_collection_modifyitems(items) -> None:
+    """Tests that use the real maps carry the ``data`` marker (``-m "not data"`` runs without them)."""
+    for item in items:
+        if "test_data" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.data)
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """Say how many tests were skipped for lack of the maps, and how to get them."""
+    skipped = [r for r in terminalreporter.stats.get("skipped", []) if _NO_DATA in str(r.longrepr)]
+    if skipped:
+        terminalreporter.write_line(f"{len(skipped)} tests skipped: {_NO_DATA}; {HOW_TO_GET}.", yellow=True)
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -82,6 +82,6 @@ def test_scale_slices_shape_mismatch(tmp_path):
 
 def test_missing_matplotlib_message(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib", None)
-    with pytest.raises(OccupyError, match=r"--plot needs matplotlib: pip install 'occupy\[plot\]'"):
+    with pytest.raises(OccupyError, match=r"--plot needs matplotlib: pip install matplotlib"):
         plots.plot_modification(tmp_path / "m.png", used={"amplify": 2.0})
     assert list(tmp_path.iterdir()) == []

@@ -15,14 +15,9 @@ The public API is what this package exports; heavy modules load on first use, so
 from __future__ import annotations
 
 from importlib import import_module
-from importlib.metadata import PackageNotFoundError
-from importlib.metadata import version as _version
 from typing import Any
 
-try:
-    __version__ = _version("occupy")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0+unknown"
+from ._version import __version__  # not importlib.metadata: importing that alone takes ~40 ms
 
 from . import _ext  # noqa: F401 - puts OMP_NUM_THREADS in order before any OpenMP runtime loads
 from .errors import OccupyError, OccupyWarning, OptionError

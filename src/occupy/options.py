@@ -242,8 +242,8 @@ class RunOptions:
     plot: bool = _option(
         False, "--plot", kind=bool, panel=_OUT, everyday=True,
         help="Write PNG plots of the solvent model and scale.",
-        details="solModel_, modification_ (when modifying) and scale_slices_<stem>.png. Needs matplotlib "
-                "(pip install 'occupy[plot]').")
+        details="solModel_, modification_ (when modifying) and scale_slices_<stem>.png (matplotlib, "
+                "loaded only for this).")
     chimerax: bool = _option(
         True, kind=bool, panel=_OUT, help="Write the ChimeraX script (default) or not.",
         switches=(Switch(("--chimerax",), True, "Write the ChimeraX script (the default).",

@@ -14,14 +14,24 @@ cdef extern from *:
     static int occupy_team_size(void) { return 1; }
     static int occupy_thread_num(void) { return 0; }
     #endif
-    #include <stdatomic.h>
+    /* Portable atomics: C11 <stdatomic.h> is missing from MSVC, so use the compilers' own. */
+    #if defined(_MSC_VER)
+    #include <intrin.h>
+    typedef volatile long occupy_counter;
+    static void occupy_counter_add(occupy_counter *c) { _InterlockedIncrement(c); }
+    static long occupy_counter_get(occupy_counter *c) { return _InterlockedCompareExchange(c, 0, 0); }
+    #else
+    typedef long occupy_counter;
+    static void occupy_counter_add(occupy_counter *c) { __atomic_add_fetch(c, 1, __ATOMIC_SEQ_CST); }
+    static long occupy_counter_get(occupy_counter *c) { return __atomic_load_n(c, __ATOMIC_SEQ_CST); }
+    #endif
     /* Each thread arrives, then waits (bounded) until every thread has arrived:
        only threads that run at the same time can all see the full count. */
-    static int occupy_rendezvous(atomic_int *count, int n, long spin_limit) {
-        atomic_fetch_add(count, 1);
+    static int occupy_rendezvous(occupy_counter *count, int n, long spin_limit) {
+        occupy_counter_add(count);
         long i;
         for (i = 0; i < spin_limit; i++) {
-            if (atomic_load(count) >= n) return 1;
+            if (occupy_counter_get(count) >= n) return 1;
         }
         return 0;
     }
@@ -29,8 +39,8 @@ cdef extern from *:
     int occupy_has_openmp() nogil
     int occupy_team_size() nogil
     int occupy_thread_num() nogil
-    ctypedef int atomic_int
-    int occupy_rendezvous(atomic_int *count, int n, long spin_limit) nogil
+    ctypedef long occupy_counter
+    int occupy_rendezvous(occupy_counter *count, int n, long spin_limit) nogil
 
 
 def has_openmp() -> bool:
@@ -45,7 +55,7 @@ def parallel_probe(int n_threads, long spin_limit=2000000000):
     iteration saw every thread arrive at a rendezvous, i.e. they ran concurrently.
     """
     cdef int i
-    cdef atomic_int count = 0
+    cdef occupy_counter count = 0
     cdef int[64] tid
     cdef int[64] team
     cdef int[64] met

@@ -29,7 +29,7 @@ def _new_figure(width: float, height: float):
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
     except ImportError:
-        raise OccupyError("--plot needs matplotlib: pip install 'occupy[plot]'") from None
+        raise OccupyError("--plot needs matplotlib: pip install matplotlib") from None
     fig = Figure(figsize=(width, height), dpi=_DPI, layout="constrained")
     FigureCanvasAgg(fig)
     return fig
