@@ -17,9 +17,8 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
-from ._version import __version__  # not importlib.metadata: importing that alone takes ~40 ms
-
 from . import _ext  # noqa: F401 - puts OMP_NUM_THREADS in order before any OpenMP runtime loads
+from ._version import __version__  # not importlib.metadata: importing that alone takes ~40 ms
 from .errors import OccupyError, OccupyWarning, OptionError
 from .options import RunOptions
 
