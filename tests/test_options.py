@@ -14,7 +14,7 @@ from occupy.options import RunOptions, check_option, option_table
 from occupy.optionspec import FRONT_ENDS, PANELS, check_value, resolve_switches
 from occupy.relion import parse_relion_args
 
-EMBEDDING_ONLY = {"command_line", "keep_arrays", "progress", "check_abort"}
+EMBEDDING_ONLY = {"command_line", "keep_arrays", "progress", "check_abort", "output_set"}
 
 
 def test_every_user_field_is_declared_once() -> None:
@@ -38,8 +38,8 @@ def _sample(opt):
     """A valid value that differs from the default."""
     if opt.kind is bool:
         return not opt.default
-    if opt.kind is str:
-        return __file__ if opt.name == "solvent_def" else "some/dir"    # an existing file for the mask
+    if opt.kind is str:       # an existing file for the mask, a file in an existing directory for --json
+        return {"solvent_def": __file__, "json": "tests/run.json"}.get(opt.name, "some/dir")
     if opt.odd:
         return 5
     if opt.name == "max_box":
@@ -123,6 +123,8 @@ def test_help_all_shows_every_option_and_help_only_the_everyday_ones() -> None:
     ("scale_limit", 1.0, "--scale-limit must be in [0, 1), got 1.0"),
     ("amplify", "yes", "--amplify must be true or false, got 'yes'"),
     ("scale_mode", "both", "--lp-scale/--raw-scale must be one of auto, occ, res, got 'both'"),
+    ("json", "tests", "--json tests: is a directory; give a file name"),
+    ("json", "no/such/dir/r.json", "--json no/such/dir/r.json: directory "),
 ])
 def test_one_validation_one_message(name, value, message) -> None:
     with pytest.raises(OptionError) as info:

@@ -48,6 +48,7 @@ FLAT_FRACTION = 0.2        # more voxels than this at one value: the input looks
 FLAT_SAMPLE = 200_000      # voxels sampled (evenly strided) to find that value
 
 # Modification (SPEC 2.7)
+PARTIAL_SCALE = 0.5        # summaries: a non-solvent voxel with scale below this is partially occupied
 SCALE_LIMIT = 0.05         # default --scale-limit: never modify where scale <= this
 GAMMA_DEFAULT = 2.0        # gamma used when a modification is asked without --gamma
 GAMMA_MAX = 1000.0         # largest --gamma (and --sigmoid power) accepted

@@ -21,7 +21,7 @@ from .constants import (
     MIN_VIS_SCALE,
     SCALE_LIMIT,
 )
-from .errors import OptionError, warn
+from .errors import OptionError
 from .optionspec import FRONT_ENDS, PANELS, Option, Switch, check_value
 
 __all__ = ["RunOptions", "check_option", "option_table"]
@@ -90,6 +90,8 @@ class RunOptions:
         Lowest scale on the colour key.
     save_all_maps : bool
         Also write the lowpassed, confidence and modification-factor maps.
+    json : str, optional
+        Also write the run's summary row as JSON to this path (``-``: print it).
     threads : int, optional
         Thread count (default: ``OMP_NUM_THREADS`` or all cores).
     command_line : str, optional
@@ -99,6 +101,8 @@ class RunOptions:
     progress, check_abort : callable, optional
         Embedding only: called with each stage's name as it starts; called between stages
         (raising from it stops the run and nothing is written).
+    output_set : OutputSet, optional
+        Embedding only: stage the outputs in this transaction, which its owner commits.
 
     Examples
     --------
@@ -257,6 +261,12 @@ class RunOptions:
         False, "--save-all-maps", kind=bool, panel=_OUT,
         help="Also write lowpass, confidence, factor maps.",
         details="lowpass_<stem>.mrc, conf_<stem>.mrc and modification_<stem>.mrc.")
+    json: str | None = _option(
+        None, "--json", kind=str, panel=_OUT, metavar="PATH|-", new_file=True, front_ends=frozenset({"occupy"}),
+        help="Write the run's numbers as JSON to PATH (- for stdout).",
+        details="The fields of the occupy-batch summary table: map, s_full, solvent mean and width, fraction "
+                "of non-solvent voxels with scale < 0.5, warnings, seconds, status (class fields null). "
+                "With -, the human-readable summary goes to stderr.")
     # run
     threads: int | None = _option(
         None, "-j", "--threads", kind=int, panel=_RUN, everyday=True, metavar="N", low=1,
@@ -267,6 +277,7 @@ class RunOptions:
     keep_arrays: bool = False
     progress: Callable[[str], None] | None = None
     check_abort: Callable[[], None] | None = None
+    output_set: Any = None
 
     @property
     def modifying(self) -> bool:
@@ -330,53 +341,8 @@ class RunOptions:
         tuple of (str, float or None)
             ``occ``/``res`` (``auto``: occ when modifying) and gamma (2 if amplifying/attenuating without it).
         """
-        gamma = self.gamma
-        if (self.amplify or self.attenuate) and gamma is None:
-            gamma = GAMMA_DEFAULT
-            warn(f"no --gamma given with --amplify/--attenuate: using --gamma {GAMMA_DEFAULT:g}", warnings)
-        for name, suffix in self._ignored():
-            warn(f"{name} has no effect without a modification (--amplify/--attenuate/--sigmoid{suffix}); "
-                 "ignored", warnings)
-        self._thread_advice(warnings)
-        mode = self.scale_mode
-        if mode == "auto":
-            mode = "occ" if self.modifying else "res"
-        return mode, gamma
-
-    def _thread_advice(self, warnings: list[str]) -> None:
-        from ._ext import OMP_NUM_THREADS_GIVEN as given
-        from .threads import requested_threads, thread_cap, usable_cpus
-        cap = f"{thread_cap()} ({thread_cap() // usable_cpus()} per usable CPU, {usable_cpus()} CPUs)"
-        requested, source = requested_threads(self.threads)
-        if requested is not None and requested > thread_cap():
-            warn(f"{source} {requested} is more than {cap}: using {thread_cap()}", warnings)
-        elif given is not None and self.threads is None:
-            first = given.split(",")[0].strip()
-            if first.isdigit() and int(first) > 0:
-                warn(f"OMP_NUM_THREADS={given} is more than {cap}: using {thread_cap()}", warnings)
-            else:
-                warn(f"OMP_NUM_THREADS={given!r} is not a positive integer: ignored", warnings)
-
-    def _ignored(self) -> list[tuple[str, str]]:
-        flatten = self.modifying or self.exclude_solvent
-        return [(name, suffix) for name, used, needed, suffix in (
-            ("--gamma", self.gamma is not None, self.amplify or self.attenuate, ""),
-            ("--pivot", self.pivot is not None, self.sigmoid is not None, ""),
-            ("--lowpass-output", self.lowpass_output is not None, self.modifying, ""),
-            ("--hist-match", self.hist_match, self.modifying, ""),
-            ("--hedge-confidence", self.hedge_confidence is not None, flatten, "/--exclude-solvent"),
-        ) if used and not needed]
-
-    def changed(self) -> dict[str, Any]:
-        """List the user-settable options that differ from their defaults.
-
-        Returns
-        -------
-        dict of str to object
-            Field name -> value, in declaration order; embedding-only fields are left out.
-        """
-        return {opt.name: getattr(self, opt.name) for opt in option_table()
-                if getattr(self, opt.name) != opt.default}
+        from .pipeline import resolve_options
+        return resolve_options(self, warnings)
 
 
 def option_table() -> tuple[Option, ...]:

@@ -93,6 +93,9 @@ class Option:
         Text values ending in one of these (case-insensitive) are refused (``-o out.mrc``).
     must_exist : bool
         A text value names a file that must exist (``--solvent-def MASK``).
+    new_file : bool
+        A text value names a file to write, in an existing directory, or is ``-``
+        (standard output): ``--json PATH|-``.
     switches : tuple of Switch
         Flags that each set the option to one value.
     aliases : tuple of str
@@ -126,6 +129,7 @@ class Option:
     hint: str = ""
     refuse_suffixes: tuple[str, ...] = ()
     must_exist: bool = False
+    new_file: bool = False
     switches: tuple[Switch, ...] = ()
     aliases: tuple[str, ...] = ()
     value_sets: str = ""
@@ -175,6 +179,14 @@ class Option:
         return "valid"
 
 
+def _check_new_file(opt: Option, value: str) -> None:
+    if os.path.isdir(value):
+        raise OptionError(f"{opt.flag} {value}: is a directory; give a file name")
+    parent = os.path.dirname(os.path.abspath(value))
+    if not os.path.isdir(parent):
+        raise OptionError(f"{opt.flag} {value}: directory {parent} does not exist")
+
+
 def check_value(opt: Option, value: Any) -> Any:
     """Validate a value against an option's declaration; return it unchanged.
 
@@ -207,6 +219,8 @@ def check_value(opt: Option, value: Any) -> Any:
         raise OptionError(f"{opt.flag} {(opt.metavar or 'file').lower()} not found: {os.fspath(value)}")
     elif opt.kind is str and str(value).lower().endswith(opt.refuse_suffixes):
         raise OptionError(f"{opt.flag} {str(value)!r} ends in a map extension: {opt.hint}")
+    elif opt.kind is str and opt.new_file and os.fspath(value) != "-":
+        _check_new_file(opt, os.fspath(value))
     if opt.choices and value not in opt.choices:
         raise OptionError(f"{opt.flag} must be {opt.rule}, got {value!r}")
     return value

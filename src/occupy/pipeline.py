@@ -11,6 +11,7 @@ from typing import Any, Callable, Iterator
 import numpy as np
 
 from . import __version__
+from .constants import GAMMA_DEFAULT, PARTIAL_SCALE
 from .errors import warn
 from .io.files import output_directory
 from .io.maps import MapData, read_map
@@ -24,8 +25,9 @@ from .stages.lowpass import fourier_crop, fourier_pad
 from .stages.modification import flatten_solvent, modify
 from .stages.scale import ScaleResult, estimate_scale, variability_limit
 from .stages.solvent import check_solvent_mask, fit_solvent, flattening_warning
+from .stats import partial_fraction
 
-__all__ = ["BAD_MODEL_MESSAGE", "RunResult", "StageClock", "run"]
+__all__ = ["BAD_MODEL_MESSAGE", "RunResult", "StageClock", "resolve_options", "run"]
 
 BAD_MODEL_MESSAGE = ("the solvent model looks poor (most of the histogram has low confidence): "
                      "modification may be weak or noisy; inspect it with --plot, give a mask with "
@@ -45,7 +47,7 @@ class RunResult:
     output_paths : dict of str to pathlib.Path
         Role -> file: ``scale``, ``amplify``, ``attenuate``, ``sigmoid``,
         ``exclude_solvent``, ``lowpass``, ``confidence``, ``modification``, ``chimerax``,
-        ``log``, ``plot_solvent``, ``plot_modification``, ``plot_slices``.
+        ``json``, ``log``, ``plot_solvent``, ``plot_modification``, ``plot_slices``.
     scale_mode : str
         ``"occ"`` or ``"res"``.
     kernel_size : int
@@ -66,6 +68,9 @@ class RunResult:
         Centre (x, y, z, Å) of the tile that gave ``s_full``; None with ``s0``.
     solvent_mean, solvent_width, solvent_edge : float
         The solvent model: mean, width (sigma) and where solvent ends.
+    partial_fraction : float
+        Fraction of the non-solvent voxels (lowpassed map above ``solvent_edge``) with
+        scale below 0.5: how much of the molecule is partially occupied (NaN if none).
     map_threshold, scale_threshold : float
         Suggested display levels of the map and of the scale.
     bad_solvent_model : bool
@@ -92,6 +97,7 @@ class RunResult:
     solvent_mean: float = 0.0
     solvent_width: float = 0.0
     solvent_edge: float = 0.0
+    partial_fraction: float = float("nan")
     map_threshold: float = 0.0
     scale_threshold: float = 0.0
     bad_solvent_model: bool = False
@@ -198,7 +204,12 @@ def run(input_path: str | os.PathLike, **options: Any) -> RunResult:
     with clock("read map"):
         m = read_map(input_path, pixel_size=opts.pixel_size)
     with output_directory(opts.output_dir) as out_dir:
-        return _run_map(m, opts, clock, out_dir)
+        result = _run_map(m, opts, clock, out_dir)
+    if opts.json == "-":
+        from .summary import outcome_from_result, summary_json
+        print(summary_json(outcome_from_result(result.input_path, result, sum(result.timings.values()))), end="",
+              flush=True)
+    return result
 
 
 @dataclass
@@ -227,7 +238,7 @@ def _prepare(m: MapData, opts: RunOptions) -> _Work:
 def _run_map(m: MapData, opts: RunOptions, clock: StageClock, out_dir: Path) -> RunResult:
     """Every stage after reading the map, in SPEC order; outputs last, all or none."""
     warnings: list[str] = list(m.warnings)
-    mode, gamma = opts.resolve(warnings)
+    mode, gamma = resolve_options(opts, warnings)
     with clock("prepare"):
         work = _prepare(m, opts)
     with clock("lowpass and scale"):
@@ -241,6 +252,7 @@ def _run_map(m: MapData, opts: RunOptions, clock: StageClock, out_dir: Path) -> 
         flattened = flattening_warning(m.data, solvent)
         if flattened:
             warn(flattened, warnings)
+        partial = partial_fraction(est.lowpassed, est.scale, solvent.edge, PARTIAL_SCALE, threads=opts.threads)
     with clock("confidence"):
         products = _confidence(m, est, solvent, opts, warnings)
         var_limit = variability_limit(est.scale, est.scale_input, est.s_full)
@@ -248,6 +260,7 @@ def _run_map(m: MapData, opts: RunOptions, clock: StageClock, out_dir: Path) -> 
     del work
     _to_input_box(products, m, opts)
     result = _result(m, mode, gamma, products, var_limit, warnings, factor)
+    result.partial_fraction = partial
     with clock("modification"):
         _modify_all(m, products, opts, gamma)
     with clock("write outputs"):
@@ -333,3 +346,47 @@ def _modify_all(m: MapData, products: RunProducts, opts: RunOptions, gamma: floa
     if opts.exclude_solvent and not kinds:
         flat = m.data.copy() if conf is None else flatten_solvent(m.data, conf)
         products.modified["exclude_solvent"] = (exclude_name(stem), flat)
+
+
+def resolve_options(opts: RunOptions, warnings: list[str]) -> tuple[str, float | None]:
+    """Decide the scale mode and gamma a run uses (``RunOptions.resolve``).
+
+    Parameters
+    ----------
+    opts : RunOptions
+        The run's options.
+    warnings : list of str
+        Advice (default gamma, options ignored, thread counts) is appended here and warned.
+
+    Returns
+    -------
+    tuple of (str, float or None)
+        ``occ``/``res`` (``auto``: occ when modifying) and gamma (2 if amplifying/attenuating without it).
+    """
+    from .threads import thread_advice
+    gamma = opts.gamma
+    if (opts.amplify or opts.attenuate) and gamma is None:
+        gamma = GAMMA_DEFAULT
+        warn(f"no --gamma given with --amplify/--attenuate: using --gamma {GAMMA_DEFAULT:g}", warnings)
+    for name, suffix in _ignored_options(opts):
+        warn(f"{name} has no effect without a modification (--amplify/--attenuate/--sigmoid{suffix}); "
+             "ignored", warnings)
+    advice = thread_advice(opts.threads)
+    if advice:
+        warn(advice, warnings)
+    mode = opts.scale_mode
+    if mode == "auto":
+        mode = "occ" if opts.modifying else "res"
+    return mode, gamma
+
+
+def _ignored_options(opts: RunOptions) -> list[tuple[str, str]]:
+    """Options given that nothing in this run uses: (flag, what else would use it)."""
+    flatten = opts.modifying or opts.exclude_solvent
+    return [(name, suffix) for name, used, needed, suffix in (
+        ("--gamma", opts.gamma is not None, opts.amplify or opts.attenuate, ""),
+        ("--pivot", opts.pivot is not None, opts.sigmoid is not None, ""),
+        ("--lowpass-output", opts.lowpass_output is not None, opts.modifying, ""),
+        ("--hist-match", opts.hist_match, opts.modifying, ""),
+        ("--hedge-confidence", opts.hedge_confidence is not None, flatten, "/--exclude-solvent"),
+    ) if used and not needed]

@@ -19,6 +19,7 @@ __all__ = [
     "finite_range",
     "header_statistics",
     "histogram_edges",
+    "partial_fraction",
     "rows_density_histogram",
     "rows_value_range",
     "value_range",
@@ -318,3 +319,52 @@ def header_statistics(values: np.ndarray, threads: int | None = None
     from ._ext import _stats
     stats = _stats.mean_std(arr.reshape(-1), effective_threads(threads))
     return stats if np.isfinite(stats).all() else None
+
+
+def partial_fraction(lowpassed: np.ndarray, scale: np.ndarray, solvent_edge: float, limit: float = 0.5,
+                     threads: int | None = None) -> float:
+    """Fraction of the non-solvent voxels whose scale is below ``limit`` (partial occupancy).
+
+    Non-solvent voxels are those where the lowpassed map lies above the solvent model's
+    edge. One compiled pass for float32 maps; the count does not depend on ``threads``.
+
+    Parameters
+    ----------
+    lowpassed : numpy.ndarray
+        The lowpassed map the solvent model was fitted to.
+    scale : numpy.ndarray
+        The local scale, same shape.
+    solvent_edge : float
+        Where the solvent model says solvent ends, in map values.
+    limit : float, optional
+        Scale below which a voxel counts as partial.
+    threads : int, optional
+        Thread count.
+
+    Returns
+    -------
+    float
+        The fraction, in [0, 1]; NaN when no voxel lies above ``solvent_edge``.
+
+    Raises
+    ------
+    ValueError
+        If the shapes differ.
+
+    Examples
+    --------
+    >>> lp = np.array([0.0, 1.0, 1.0, 1.0, 1.0], dtype=np.float32)
+    >>> partial_fraction(lp, np.array([0.1, 0.2, 0.9, 0.8, 0.4], dtype=np.float32), 0.5)
+    0.5
+    """
+    a, b = np.asarray(lowpassed), np.asarray(scale)
+    if a.shape != b.shape:
+        raise ValueError(f"lowpassed map {a.shape} and scale {b.shape} differ in shape")
+    if _compiled(a) and _compiled(b):
+        from ._ext import _stats
+        n, m = _stats.count_above_below(a.reshape(-1), float(solvent_edge), b.reshape(-1), float(limit),
+                                        effective_threads(threads))
+    else:
+        solid = a > solvent_edge
+        n, m = int(np.count_nonzero(solid)), int(np.count_nonzero(solid & (b < limit)))
+    return m / n if n else float("nan")

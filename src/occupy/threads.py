@@ -10,7 +10,8 @@ import os
 
 from .constants import THREADS_PER_CPU_CAP
 
-__all__ = ["effective_threads", "has_openmp", "parallel_probe", "requested_threads", "thread_cap", "usable_cpus"]
+__all__ = ["effective_threads", "has_openmp", "parallel_probe", "requested_threads", "thread_advice", "thread_cap",
+           "usable_cpus"]
 
 
 def usable_cpus() -> int:
@@ -153,3 +154,30 @@ def parallel_probe(n_threads: int) -> list[tuple[int, int, bool]]:
     """
     from ._ext import _threads
     return _threads.parallel_probe(n_threads)
+
+
+def thread_advice(threads: int | None) -> str | None:
+    """Say when a requested thread count will not be used as given.
+
+    Parameters
+    ----------
+    threads : int, optional
+        The ``threads`` option of a run.
+
+    Returns
+    -------
+    str or None
+        A warning when ``threads`` (or ``OMP_NUM_THREADS``) is above ``thread_cap`` or
+        ``OMP_NUM_THREADS`` is not a positive integer; None otherwise.
+    """
+    from ._ext import OMP_NUM_THREADS_GIVEN as given
+    cap = f"{thread_cap()} ({thread_cap() // usable_cpus()} per usable CPU, {usable_cpus()} CPUs)"
+    requested, source = requested_threads(threads)
+    if requested is not None and requested > thread_cap():
+        return f"{source} {requested} is more than {cap}: using {thread_cap()}"
+    if given is not None and threads is None:
+        first = given.split(",")[0].strip()
+        if first.isdigit() and int(first) > 0:
+            return f"OMP_NUM_THREADS={given} is more than {cap}: using {thread_cap()}"
+        return f"OMP_NUM_THREADS={given!r} is not a positive integer: ignored"
+    return None

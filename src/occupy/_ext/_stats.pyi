@@ -21,3 +21,6 @@ def rows_histogram(
     edges: npt.NDArray[np.float64],
     n_threads: int,
 ) -> npt.NDArray[np.int64]: ...
+def count_above_below(
+    a: npt.NDArray[np.float32], above: float, b: npt.NDArray[np.float32], below: float, n_threads: int
+) -> tuple[int, int]: ...

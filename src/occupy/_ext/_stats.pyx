@@ -254,3 +254,33 @@ def rows_histogram(const float[:, :, ::1] vol, const long long[:, ::1] x0,
                     if k >= 0:
                         counts[t, k] += 1
     return np.asarray(counts).sum(axis=0)
+
+
+def count_above_below(const float[::1] a, float above, const float[::1] b, float below, int n_threads):
+    """``(n, m)``: voxels with ``a > above``, and of those the ones with ``b < below``.
+
+    Integer counts, summed exactly: identical for any thread count.
+    """
+    cdef Py_ssize_t n = a.shape[0]
+    if b.shape[0] != n:
+        raise ValueError("the arrays differ in size")
+    cdef Py_ssize_t nb = (n + STAT_BLOCK - 1) // STAT_BLOCK
+    cdef long long[::1] n_above = np.zeros(nb, dtype=np.int64)
+    cdef long long[::1] n_both = np.zeros(nb, dtype=np.int64)
+    cdef Py_ssize_t blk, i, start, stop
+    cdef long long c_above, c_both
+    for blk in prange(nb, nogil=True, num_threads=n_threads, schedule="static"):
+        start = blk * STAT_BLOCK
+        stop = start + STAT_BLOCK
+        if stop > n:
+            stop = n
+        c_above = 0
+        c_both = 0
+        for i in range(start, stop):
+            if a[i] > above:
+                c_above = c_above + 1
+                if b[i] < below:
+                    c_both = c_both + 1
+        n_above[blk] = c_above
+        n_both[blk] = c_both
+    return int(np.asarray(n_above).sum()), int(np.asarray(n_both).sum())

@@ -117,7 +117,8 @@ def execute(**kw: Any) -> None:
     RunOptions.from_kwargs(**options).validate()      # every value checked before any work
     quiet, verbose = kw["quiet"], kw["verbose"]
     err = Console(stderr=True, highlight=False, soft_wrap=True, quiet=quiet)
-    out = Console(highlight=False, soft_wrap=True, quiet=quiet)
+    # with --json -, stdout carries the JSON alone
+    out = Console(stderr=options.get("json") == "-", highlight=False, soft_wrap=True, quiet=quiet)
     input_path, demo = _input_path(kw, Path(kw["output_dir"]), err)
     options["command_line"] = "occupy " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     options["keep_arrays"] = demo is not None

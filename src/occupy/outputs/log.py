@@ -4,6 +4,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..options import option_table
+
 if TYPE_CHECKING:  # pragma: no cover - types only
     from ..io.maps import MapData
     from ..options import RunOptions
@@ -96,7 +98,8 @@ def api_call(path: str | None, opts: "RunOptions") -> str:
     >>> api_call("map.mrc", RunOptions(amplify=True, gamma=4))
     "occupy.run('map.mrc', amplify=True, gamma=4)"
     """
-    changed = [f"{name}={value!r}" for name, value in opts.changed().items()]
+    changed = [f"{opt.name}={getattr(opts, opt.name)!r}" for opt in option_table()
+               if getattr(opts, opt.name) != opt.default]
     return f"occupy.run({', '.join([repr(path), *changed])})"
 
 
@@ -156,7 +159,9 @@ def _sections(m, opts, result, est, solvent, curve, version: str) -> Sections:
                            ("solvent width, fitted sigma (map value)", solvent.sigma),
                            ("solvent edge (map value)", solvent.edge),
                            ("non-solvent >= 99% of density from (map value)", solvent.content_99),
-                           ("bad solvent model", result.bad_solvent_model)]),
+                           ("bad solvent model", result.bad_solvent_model),
+                           ("partial occupancy (fraction of non-solvent voxels with scale < 0.5)",
+                            result.partial_fraction)]),
         ("visualisation", [("map threshold (map value)", result.map_threshold),
                            ("variability limit (scale threshold, scale)", result.scale_threshold),
                            ("confidence > 0.5 from (map value)", curve.limit),

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 from typing import Callable
 
@@ -32,6 +33,9 @@ class OutputSet:
     before_commit : callable, optional
         Called just before the commit; raising from it (e.g. a RELION abort request)
         discards the staged files instead.
+    parent : OutputSet, optional
+        A larger transaction (several runs' outputs): the commit hands the staged files
+        to it, and they appear when it commits. Safe to use from several threads.
 
     Examples
     --------
@@ -53,10 +57,13 @@ class OutputSet:
     ['log_x.txt']
     """
 
-    def __init__(self, directory: str | os.PathLike, before_commit: Callable[[], None] | None = None):
+    def __init__(self, directory: str | os.PathLike, before_commit: Callable[[], None] | None = None,
+                 parent: "OutputSet | None" = None):
         self.directory = Path(directory)
         self.before_commit = before_commit
+        self.parent = parent
         self._staged: list[tuple[Path, Path]] = []
+        self._lock = threading.Lock()
 
     def __enter__(self) -> "OutputSet":
         return self
@@ -87,7 +94,8 @@ class OutputSet:
         """
         final = self.directory / name
         tmp = staged_file(final)
-        self._staged.append((tmp, final))
+        with self._lock:
+            self._staged.append((tmp, final))
         return tmp
 
     def write_map(self, name: str, data: np.ndarray, like: MapData | None = None,
@@ -160,7 +168,32 @@ class OutputSet:
         list of pathlib.Path
             In staging order; the last is the file staged most recently.
         """
-        return [final for _, final in self._staged]
+        with self._lock:
+            return [final for _, final in self._staged]
+
+    def staged_path(self, final: str | os.PathLike) -> Path:
+        """The temporary file holding an output until the commit.
+
+        Parameters
+        ----------
+        final : str or os.PathLike
+            The output's final path (as ``write_map``/``write_text`` return it).
+
+        Returns
+        -------
+        pathlib.Path
+            Its staged file, to read before the commit (e.g. to gather plots).
+
+        Raises
+        ------
+        KeyError
+            When nothing is staged under that name.
+        """
+        with self._lock:
+            for tmp, fin in reversed(self._staged):
+                if fin == Path(final):
+                    return tmp
+        raise KeyError(str(final))
 
     def commit(self) -> list[Path]:
         """Rename every staged file to its final name, all or none.
@@ -185,6 +218,11 @@ class OutputSet:
             except BaseException:
                 self.discard()
                 raise
+        if self.parent is not None:
+            with self._lock:
+                staged, self._staged = self._staged, []
+            self.parent._adopt(staged)
+            return [final for _, final in staged]
         done: list[Path] = []
         set_aside: list[tuple[Path, Path]] = []
         try:
@@ -205,9 +243,15 @@ class OutputSet:
 
     def discard(self) -> None:
         """Remove every staged file that is still there (called when the ``with`` block fails)."""
-        for tmp, _ in self._staged:
+        with self._lock:
+            staged, self._staged = self._staged, []
+        for tmp, _ in staged:
             discard(tmp)
-        self._staged = []
+
+    def _adopt(self, staged: list[tuple[Path, Path]]) -> None:
+        """Take over a child's staged files; they are committed or discarded with this set's."""
+        with self._lock:
+            self._staged.extend(staged)
 
 
 def _roll_back(done: list[Path], set_aside: list[tuple[Path, Path]]) -> None:

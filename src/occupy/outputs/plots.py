@@ -3,13 +3,16 @@
 Each function takes plain arrays/numbers and writes one PNG exactly at ``path`` (which
 may be a staged temporary name such as ``x.png.part``).  matplotlib is optional and
 imported lazily; figures are built on ``matplotlib.figure.Figure`` with the Agg
-canvas, never through ``pyplot``, so no global state is touched and calls are safe
-from threads. Without matplotlib each function raises ``occupy.errors.OccupyError``.
+canvas, never through ``pyplot``. matplotlib does not promise thread safety (its font
+cache and some artists are shared), so classes run side by side plot one at a time.
+Without matplotlib each function raises ``occupy.errors.OccupyError``.
 """
 from __future__ import annotations
 
+import functools
 import os
-from typing import Any, Mapping, Sequence
+import threading
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -20,6 +23,16 @@ __all__ = ["plot_solvent_model", "plot_modification", "plot_scale_slices"]
 
 _DPI = 110
 _MODIFY_KEYS = {"amplify", "attenuate", "sigmoid", "scale_limit"}
+_ONE_AT_A_TIME = threading.Lock()
+
+
+def _serialized(func: Callable[..., None]) -> Callable[..., None]:
+    """Run a plotting function under the lock (matplotlib is not thread-safe)."""
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        with _ONE_AT_A_TIME:
+            func(*args, **kwargs)
+    return wrapper
 
 
 def _new_figure(width: float, height: float):
@@ -39,6 +52,7 @@ def _save(fig, path: str | os.PathLike) -> None:
     fig.savefig(os.fspath(path), format="png", dpi=_DPI)
 
 
+@_serialized
 def plot_solvent_model(path: str | os.PathLike, *, hist_centers: np.ndarray, hist_heights: np.ndarray,
                        guess_curve: np.ndarray, fit_curve: np.ndarray, confidence: np.ndarray,
                        hedged_confidence: np.ndarray | None = None, solvent_edge: float,
@@ -96,6 +110,7 @@ def plot_solvent_model(path: str | os.PathLike, *, hist_centers: np.ndarray, his
     _save(fig, path)
 
 
+@_serialized
 def plot_modification(path: str | os.PathLike, *, gammas_shown: Sequence[float] = (1.5, 2, 3, 4, 8),
                       used: Mapping[str, Any], title: str = "") -> None:
     """Plot output against input scale for amplify, attenuate and sigmoid (grey: unchanged).
@@ -162,6 +177,7 @@ def _fmt_list(values: Sequence[float]) -> str:
     return ", ".join(f"{v:g}" for v in values)
 
 
+@_serialized
 def plot_scale_slices(path: str | os.PathLike, *, data: np.ndarray, scale: np.ndarray,
                       min_vis_scale: float = MIN_VIS_SCALE, title: str = "",
                       threshold: float | None = None) -> None:

@@ -1,6 +1,7 @@
 """Compose the files of one run (SPEC 3): maps, plots, ChimeraX script and log, all or none."""
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
@@ -88,7 +89,7 @@ def write_outputs(out_dir: Path, products: RunProducts, m: "MapData", opts: "Run
     stem = map_stem(m.path or "map")
     names = aux_names(stem)
     label = f"occupy {version}"
-    with OutputSet(out_dir, before_commit=opts.check_abort) as out:
+    with OutputSet(out_dir, before_commit=opts.check_abort, parent=opts.output_set) as out:
         paths = result.output_paths
         paths["scale"] = out.write_map(scale_name(stem, result.scale_mode, opts.s0), products.scale, like=m,
                                        label=f"{label}: local scale ({result.scale_mode})")
@@ -102,8 +103,15 @@ def write_outputs(out_dir: Path, products: RunProducts, m: "MapData", opts: "Run
             paths["chimerax"] = out.write_text(names["chimerax"],
                                                _script(out_dir, m, opts, result, products, version))
         result.timings = timings()
+        if opts.json not in (None, "-"):
+            paths["json"] = out.write_text(os.path.abspath(opts.json), _json_text(m, result))
         paths["log"] = out.write_text(names["log"], log_text(m, opts, result, products.estimate,
                                                              products.solvent, products.curve, version))
+
+
+def _json_text(m: "MapData", result: "RunResult") -> str:
+    from ..summary import outcome_from_result, summary_json
+    return summary_json(outcome_from_result(m.path or "map", result, sum(result.timings.values())))
 
 
 def _write_extra_maps(out: OutputSet, names: dict[str, str], products: RunProducts, m: "MapData",
