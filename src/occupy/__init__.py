@@ -9,8 +9,9 @@ The public API is what this package exports; heavy modules load on first use, so
 - ``stages``: lowpass, max filter, tiles, scale, solvent, confidence, modification;
 - ``outputs``: the output set, names, log, ChimeraX script, plots;
 - ``pipeline``: ``run``, its stages and ``RunResult``;
-- front ends: ``cli`` (``occupy``, ``occupy-batch``), ``relion``, ``emdb``; and ``batch``,
-  ``demo`` for many maps and the built-in example.
+- front ends: ``cli`` (``occupy``, ``occupy-batch``), ``relion``, ``emdb``; ``batch`` and
+  ``classes`` (with ``classification``, ``summary``) for many maps and RELION classifications,
+  ``demo`` for the built-in example.
 """
 from __future__ import annotations
 
@@ -34,6 +35,9 @@ _LAZY = {
     "ball_footprint": "params", "derive_parameters": "params",
     "lowpass_filter": "stages.lowpass",
     "run_batch": "batch",
+    "run_classes": "classes", "ClassesReport": "classes",
+    "read_classification": "classification", "Classification": "classification", "ClassMap": "classification",
+    "MapOutcome": "summary",
     "make_demo_map": "demo",
 }
 

@@ -7,59 +7,23 @@ over ``run_batch``.
 """
 from __future__ import annotations
 
-import glob
 import os
 import signal
 import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable
 
 from .errors import OccupyError, OccupyWarning
+from .inputs import check_stems, classification_input, expand_inputs
 from .io.files import output_directory
+from .summary import MapOutcome, outcome_from_result
 from .termination import SIGNALS, SignalGuard, Terminated
 
-__all__ = ["BatchReport", "MapOutcome", "expand_inputs", "run_batch", "run_one"]
+__all__ = ["BatchReport", "MapOutcome", "check_stems", "expand_inputs", "run_batch", "run_one"]
 
-_GLOB_CHARS = set("*?[")
 STOP_GRACE_S = 4.0     # seconds workers get to clean up after a signal before they are killed
-
-
-@dataclass
-class MapOutcome:
-    """What happened to one map of a batch.
-
-    Made by ``run_one``; the fields are the constructor's parameters.
-
-    Parameters
-    ----------
-    input_path : pathlib.Path
-        The map, as given to the batch.
-    ok : bool
-        True if its run finished.
-    seconds : float
-        Wall time of its run.
-    s_full : float, optional
-        The full-scale reference of the run (None on failure).
-    solvent_edge : float, optional
-        Where the solvent model says solvent ends, in map values (None on failure).
-    warnings : list of str
-        The run's warnings (they are not issued again as ``OccupyWarning``).
-    output_paths : dict of str to pathlib.Path
-        Role -> file written, as in ``occupy.RunResult``.
-    error : str, optional
-        One line saying why the run failed (None on success).
-    """
-
-    input_path: Path
-    ok: bool
-    seconds: float = 0.0
-    s_full: float | None = None
-    solvent_edge: float | None = None
-    warnings: list[str] = field(default_factory=list)
-    output_paths: dict[str, Path] = field(default_factory=dict)
-    error: str | None = None
 
 
 @dataclass
@@ -79,7 +43,11 @@ class BatchReport:
     threads_per_job : int, optional
         Threads given to each map (None: each worker's default).
     backend : str
-        ``"local"`` (processes on this machine) or ``"dask"``.
+        ``"local"`` (processes on this machine), ``"dask"``, or ``"threads"`` (in this
+        process, for a classification).
+    output_paths : dict of str to pathlib.Path
+        The batch's own files, role -> path: ``summary_star``, ``summary_csv`` (and
+        ``chimerax`` for a classification).
     """
 
     outcomes: list[MapOutcome]
@@ -87,6 +55,7 @@ class BatchReport:
     jobs: int = 1
     threads_per_job: int | None = None
     backend: str = "local"
+    output_paths: dict[str, Path] = field(default_factory=dict)
 
     @property
     def failed(self) -> list[MapOutcome]:
@@ -109,75 +78,6 @@ class BatchReport:
             In input order.
         """
         return [o for o in self.outcomes if o.ok]
-
-
-def expand_inputs(items: Iterable[str | os.PathLike]) -> list[Path]:
-    """Turn globs, ``.txt`` lists (one path a line, ``#`` comments) and paths into map paths.
-
-    Paths in a list file are relative to the current directory, like paths on the
-    command line. Globs are sorted, ``**`` matches across directories, and matched
-    directories are dropped; plain paths are not checked here.
-
-    Parameters
-    ----------
-    items : iterable of str or path-like
-        Map paths, globs (containing ``*``, ``?`` or ``[``) and ``.txt`` list files.
-
-    Returns
-    -------
-    list of pathlib.Path
-        In the order given; the same file given twice is kept once (first spelling).
-
-    Raises
-    ------
-    OccupyError
-        If a glob matches nothing or a list file cannot be read.
-
-    Examples
-    --------
-    >>> import pathlib, tempfile
-    >>> d = pathlib.Path(tempfile.mkdtemp())
-    >>> for name in ("a.mrc", "b.mrc"):
-    ...     _ = (d / name).write_bytes(b"")
-    >>> _ = (d / "maps.txt").write_text(f"{d / 'b.mrc'}  # already matched")
-    >>> [p.name for p in expand_inputs([d / "*.mrc", d / "maps.txt"])]
-    ['a.mrc', 'b.mrc']
-    """
-    paths: list[Path] = []
-    for item in items:
-        text = str(item)
-        if _GLOB_CHARS & set(text):
-            found = sorted(glob.glob(text, recursive=True))
-            if not found:
-                raise OccupyError(f"no files match {text!r}")
-            paths += [Path(f) for f in found if not Path(f).is_dir()]
-        elif text.lower().endswith(".txt"):
-            try:
-                lines = Path(text).read_text().splitlines()
-            except OSError as exc:
-                raise OccupyError(f"cannot read map list {text}: {exc.strerror}") from exc
-            paths += [Path(s) for s in (ln.split("#", 1)[0].strip() for ln in lines) if s]
-        else:
-            paths.append(Path(text))
-    unique: dict[str, Path] = {}
-    for p in paths:
-        unique.setdefault(os.path.abspath(p), p)
-    return list(unique.values())
-
-
-def _check_stems(paths: list[Path]) -> None:
-    from .outputs.names import map_stem
-    seen: dict[str, Path] = {}
-    clashes: list[str] = []
-    for p in paths:
-        stem = map_stem(p)
-        if stem in seen:
-            clashes.append(f"{seen[stem]} and {p} (both '{stem}')")
-        else:
-            seen[stem] = p
-    if clashes:
-        raise OccupyError("maps with the same name would overwrite each other's outputs: "
-                          + "; ".join(clashes) + " - rename them or run them into different --output-dir")
 
 
 def run_one(path: str | os.PathLike, options: dict[str, Any]) -> MapOutcome:
@@ -207,9 +107,7 @@ def run_one(path: str | os.PathLike, options: dict[str, Any]) -> MapOutcome:
     except Exception as exc:  # noqa: BLE001 - the batch goes on; the error is reported
         msg = str(exc) if isinstance(exc, OccupyError) else f"unexpected {type(exc).__name__}: {exc}"
         return MapOutcome(Path(path), ok=False, seconds=time.perf_counter() - t0, error=msg)
-    return MapOutcome(Path(path), ok=True, seconds=time.perf_counter() - t0, s_full=r.s_full,
-                      solvent_edge=r.solvent_edge, warnings=list(r.warnings),
-                      output_paths=dict(r.output_paths))
+    return outcome_from_result(path, r, time.perf_counter() - t0)
 
 
 def _init_worker(threads: int) -> None:
@@ -323,17 +221,22 @@ def _collect_dask(futures, paths: list[Path], by_path: dict[Path, MapOutcome], a
         on_done(outcome)
 
 
-def run_batch(inputs: list[str | os.PathLike], *, jobs: int = 1, threads_per_job: int | None = None,
+def run_batch(inputs: list[str | os.PathLike], *, jobs: int | None = None, threads_per_job: int | None = None,
               dask_scheduler: str | None = None, on_done: Callable[[MapOutcome], None] | None = None,
               **options: Any) -> BatchReport:
     """Run ``occupy.run`` on every map of ``inputs``; a failing map does not stop the others.
 
+    Writes the summary table (``occupy_summary.star`` and ``.csv``) into ``output_dir``.
+    A RELION classification (a ``*_model.star`` or job directory, given alone) runs
+    through ``occupy.run_classes`` with ``keep_going=True``.
+
     Parameters
     ----------
     inputs : list of str or path-like
-        Map paths, globs and ``.txt`` lists (see ``expand_inputs``).
-    jobs : int
-        Maps run at once, each in its own process (forkserver/spawn, never fork).
+        Map paths, globs and ``.txt`` lists (see ``expand_inputs``), or one classification.
+    jobs : int, optional
+        Maps run at once, each in its own process (forkserver/spawn, never fork); default 1.
+        For a classification: classes at once, in threads (default: ``occupy.classes.plan_threads``).
     threads_per_job : int, optional
         Threads per map; default ``threads`` (else all usable cores) divided by ``jobs``.
         With Dask: ``threads``, else the worker's ``OMP_NUM_THREADS`` or cores.
@@ -347,41 +250,56 @@ def run_batch(inputs: list[str | os.PathLike], *, jobs: int = 1, threads_per_job
     Returns
     -------
     BatchReport
-        The outcomes in input order, the wall time and how the maps were run.
+        The outcomes in input order, the wall time, how the maps were run and the
+        summary files (a ``ClassesReport`` for a classification).
 
     Raises
     ------
     OccupyError
         Before any map runs: ``jobs < 1``, ``progress``/``check_abort`` given, no maps,
-        clashing output names, or (Dask) no ``dask.distributed`` or no scheduler.
+        clashing output names, a classification given with other inputs or with Dask, or
+        (Dask) no ``dask.distributed`` or no scheduler.
     OptionError
         For a bad option value (an unknown option name raises TypeError).
     """
     from .options import RunOptions
-    from .threads import effective_threads
-    if jobs < 1:
+    if jobs is not None and jobs < 1:
         raise OccupyError(f"--jobs must be at least 1, got {jobs}")
     for bad in ("progress", "check_abort"):
         if options.get(bad) is not None:
             raise OccupyError(f"run_batch does not take {bad}= (use on_done=)")
     RunOptions.from_kwargs(**options).validate()  # fail fast, before any process starts
+    source = classification_input(inputs, dask_scheduler, threads_per_job)
+    if source is not None:
+        from .classes import run_classes
+        return run_classes(source, jobs=jobs, keep_going=True, on_done=on_done, **options)
     paths = expand_inputs(inputs)
     if not paths:
         raise OccupyError("no input maps given")
-    _check_stems(paths)
+    check_stems(paths)
+    return _run_maps(paths, jobs or 1, threads_per_job, dask_scheduler, on_done or (lambda _o: None), options)
+
+
+def _run_maps(paths: list[Path], jobs: int, threads_per_job: int | None, dask_scheduler: str | None,
+              done: Callable[[MapOutcome], None], options: dict[str, Any]) -> BatchReport:
+    from . import __version__
+    from .outputs.outputset import OutputSet
+    from .summary import stage_summary
+    from .threads import effective_threads
     total = options.pop("threads", None)
     if dask_scheduler:
         per_job = threads_per_job or total
     else:
         per_job = threads_per_job or max(1, effective_threads(total) // jobs)
     run_options = {**options, "threads": per_job}
-    done = on_done or (lambda _o: None)
     t0 = time.perf_counter()
     # made here, not by the maps' runs, so that a stopped batch removes it (if still empty)
-    with output_directory(run_options.get("output_dir", ".")):
+    with output_directory(run_options.get("output_dir", ".")) as out_dir:
         if dask_scheduler:
             outcomes = _run_dask(paths, run_options, dask_scheduler, done)
         else:
             outcomes = _run_local(paths, run_options, jobs, per_job or 1, done)
+        with OutputSet(out_dir) as out:
+            written = stage_summary(out, outcomes, __version__)
     return BatchReport(outcomes, time.perf_counter() - t0, jobs=jobs, threads_per_job=per_job,
-                       backend="dask" if dask_scheduler else "local")
+                       backend="dask" if dask_scheduler else "local", output_paths=written)

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["DEMO_FILE", "DEMO_OCCUPANCIES", "DemoMap", "domain_table", "make_demo_map", "write_demo_map"]
+__all__ = ["DEMO_FILE", "DEMO_OCCUPANCIES", "DemoMap", "domain_table", "make_demo_map",
+           "write_demo_classification", "write_demo_map"]
 
 DEMO_OCCUPANCIES = (1.0, 0.7, 0.4, 0.2)
 DEMO_FILE = "occupy_demo.mrc"
@@ -217,3 +218,85 @@ def write_demo_map(directory: str | os.PathLike, seed: int = 0) -> tuple[DemoMap
     write_map(path, demo.data, voxel_size=demo.voxel_size,
               label="occupy demo: synthetic domains at occupancy " + "/".join(f"{o:g}" for o in demo.occupancies))
     return demo, path
+
+
+def _model_star(job: str, iteration: int, refs: list[str], fractions: list[float], resolutions: list[float],
+                voxel_size: float, box: int) -> str:
+    """A model file laid out as RELION 4/5 writes one (tables, labels numbered, values right-aligned)."""
+    general = [("_rlnReferenceDimensionality", "3"), ("_rlnDataDimensionality", "2"),
+               ("_rlnOriginalImageSize", str(box)), ("_rlnCurrentResolution", f"{min(resolutions):.6f}"),
+               ("_rlnCurrentImageSize", str(box // 2)), ("_rlnPaddingFactor", "2.000000"),
+               ("_rlnPixelSize", f"{voxel_size:.6f}"), ("_rlnNrClasses", str(len(refs))),
+               ("_rlnNrBodies", "1"), ("_rlnNrGroups", "1"), ("_rlnNrOpticsGroups", "1")]
+    lines = ["", "# version 30001", "", "data_model_general", ""]
+    lines += [f"{label:<40} {value:>12}" for label, value in general]
+    lines += ["", "", "# version 30001", "", "data_model_classes", "", "loop_ "]
+    columns = ("_rlnReferenceImage", "_rlnClassDistribution", "_rlnAccuracyRotations",
+               "_rlnAccuracyTranslationsAngst", "_rlnEstimatedResolution", "_rlnOverallFourierCompleteness")
+    lines += [f"{label} #{i} " for i, label in enumerate(columns, start=1)]
+    for ref, frac, res in zip(refs, fractions, resolutions):
+        empty = frac == 0
+        lines.append(f"{ref} {frac:12.6f} {999 if empty else 2.5:12.6f} {999 if empty else 1.0:12.6f} "
+                     f"{999 if empty else res:12.6f} {0 if empty else 0.99:12.6f} ")
+    for k in range(1, len(refs) + 1):      # per-class spectra, as RELION writes after the classes table
+        lines += ["", "", "# version 30001", "", f"data_model_class_{k}", "", "loop_ ",
+                  "_rlnSpectralIndex #1 ", "_rlnResolution #2 ", "_rlnSsnrMap #3 "]
+        lines += [f"{i:12d} {i / (box * voxel_size):12.6f} {1000.0 / (1 + i * i):12.6f} " for i in range(4)]
+    return "\n".join(lines) + "\n \n"
+
+
+def write_demo_classification(project_dir: str | os.PathLike, n_classes: int = 4, box: int = 64,
+                              job: str = "Class3D/job001", iteration: int = 25, empty: tuple[int, ...] = (),
+                              seed: int = 0) -> Path:
+    """Write a RELION Class3D job of demo maps: class maps and ``run_itNNN_model.star``.
+
+    Each class is a demo map (``make_demo_map``) with its own seed and domain occupancies;
+    the model file names the maps relative to ``project_dir``, as RELION does.
+
+    Parameters
+    ----------
+    project_dir : str or os.PathLike
+        The RELION project directory (created if needed).
+    n_classes : int
+        Number of classes.
+    box : int
+        Box of the class maps (voxels).
+    job : str
+        The job directory, relative to the project.
+    iteration : int
+        The iteration the files are named after (``run_it025_...``).
+    empty : tuple of int
+        Class numbers with no particles (distribution 0; their maps are zero).
+    seed : int
+        Seed of the first class (the others follow).
+
+    Returns
+    -------
+    pathlib.Path
+        The model file.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> model = write_demo_classification(tempfile.mkdtemp(), n_classes=2, box=32)
+    >>> model.relative_to(model.parents[2]).as_posix()
+    'Class3D/job001/run_it025_model.star'
+    """
+    from .io.maps import write_map
+    job_dir = Path(project_dir) / job
+    job_dir.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    refs, fractions, resolutions = [], [], []
+    weights = rng.uniform(0.5, 1.5, n_classes) * [k + 1 not in empty for k in range(n_classes)]
+    for k in range(n_classes):
+        occupancies = (1.0, *np.round(rng.uniform(0.2, 1.0, 3), 2))
+        demo = make_demo_map(box=box, occupancies=occupancies, seed=seed + k)
+        ref = f"{job}/run_it{iteration:03d}_class{k + 1:03d}.mrc"
+        data = np.zeros_like(demo.data) if k + 1 in empty else demo.data
+        write_map(Path(project_dir) / ref, data, voxel_size=demo.voxel_size, label="occupy demo classification")
+        refs.append(ref)
+        fractions.append(float(weights[k] / weights.sum()))
+        resolutions.append(float(np.round(rng.uniform(6.0, 12.0), 2)))
+    model = job_dir / f"run_it{iteration:03d}_model.star"
+    model.write_text(_model_star(job, iteration, refs, fractions, resolutions, demo.voxel_size, box))
+    return model

@@ -24,17 +24,20 @@ def build_command() -> click.Command:
     click.Command
         The command; its callback is ``execute``.
     """
-    params: list = [click.Argument(["inputs"], nargs=-1, required=True, metavar="MAPS...")]
+    params: list = [click.Argument(["inputs"], nargs=-1, required=True, metavar="MAPS...|MODEL.star|JOBDIR")]
     params += click_params(command_options(PROGRAM),
                            extra_help={"threads": " Total for the batch; split between --jobs."})
-    params.append(click.Option(["--jobs", "jobs"], type=click.IntRange(min=1), default=1, show_default=True,
-                               help="Maps processed at once (local processes)."))
+    params.append(click.Option(["--jobs", "jobs"], type=click.IntRange(min=1), default=None,
+                               help="Maps processed at once: local processes (default 1); for a classification, "
+                                    "classes at once in this process (default: from --threads and the box)."))
     params.append(click.Option(["--dask-scheduler", "dask_scheduler"], metavar="ADDRESS",
                                help="Run on this Dask scheduler (tcp://host:8786) instead of locally."))
     return click.RichCommand(
         name=PROGRAM, callback=execute, params=params,
-        help="Run occupy on many maps (globs, paths, or .txt lists of paths) with the same options. "
-             "All outputs go to --output-dir; maps with the same file stem are refused. "
+        help="Run occupy on many maps (globs, paths, or .txt lists of paths) with the same options, or on "
+             "every 3-D class of a RELION classification (its run_itNNN_model.star or job directory, given "
+             "alone; run from the RELION project directory). All outputs go to --output-dir with a summary "
+             "table (occupy_summary.star and .csv); maps with the same file stem are refused. "
              "Exit status 1 if any map failed.",
         context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
 
@@ -57,22 +60,26 @@ def execute(**kw: Any) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from ..batch import MapOutcome, expand_inputs, run_batch
+    from ..classification import is_classification
     options = run_options(kw)
     options["command_line"] = "occupy-batch " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     err = Console(stderr=True, highlight=False, soft_wrap=True, quiet=kw["quiet"])
     out = Console(highlight=False, soft_wrap=True, quiet=kw["quiet"])
-    paths = expand_inputs(kw["inputs"])
+    single = len(kw["inputs"]) == 1 and is_classification(kw["inputs"][0])
+    total = None if single else len(expand_inputs(kw["inputs"]))
     bar = Progress(TextColumn("occupy-batch"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                    TextColumn("{task.description}"), console=err, disable=kw["quiet"], transient=True)
     with bar:
-        task = bar.add_task("", total=len(paths))
+        task = bar.add_task("", total=total)
 
         def on_done(o: MapOutcome) -> None:
-            bar.update(task, advance=1, description=f"{o.input_path.name}: {'ok' if o.ok else 'FAILED'}")
+            bar.update(task, advance=1, description=f"{o.input_path.name}: {o.status.split(':')[0]}")
 
-        report = run_batch(paths, jobs=kw["jobs"], dask_scheduler=kw["dask_scheduler"], on_done=on_done,
-                           **options)
+        report = run_batch(list(kw["inputs"]), jobs=kw["jobs"], dask_scheduler=kw["dask_scheduler"],
+                           on_done=on_done, **options)
     _summary(out, report)
+    for path in report.output_paths.values():
+        out.print(f"wrote {path}", markup=False)
     if report.failed:
         lines = "; ".join(f"{o.input_path} ({o.error})" for o in report.failed)
         raise OccupyError(f"{len(report.failed)} of {len(report.outcomes)} maps failed: {lines}")
@@ -80,17 +87,29 @@ def execute(**kw: Any) -> None:
 
 def _summary(out: Console, report) -> None:
     from rich.table import Table
-    t = Table(title=f"occupy-batch: {len(report.succeeded)}/{len(report.outcomes)} maps ok in "
-                    f"{report.seconds:.1f} s ({report.backend}, {report.jobs} job(s), "
-                    f"{report.threads_per_job or 'auto'} thread(s) per map)")
-    for name, justify in (("map", "left"), ("s_full", "right"), ("solvent edge", "right"),
-                          ("warnings", "right"), ("time (s)", "right"), ("status", "left")):
-        t.add_column(name, justify=justify, overflow="fold")
+    classes = any(o.class_map is not None for o in report.outcomes)
+    t = Table(caption="share: class distribution; partial: non-solvent voxels with scale < 0.5" if classes else
+              "partial: non-solvent voxels with scale < 0.5",
+              title=f"occupy-batch: {len(report.succeeded)}/{len(report.outcomes)} maps ok in "
+                    f"{report.seconds:.1f} s ({report.backend}, {report.jobs} at once, "
+                    f"{report.threads_per_job or 'auto'} thread(s) each)")
+    columns = [("class", "right"), ("share", "right")] if classes else []
+    columns += [("map", "left"), ("s_full", "right"), ("partial", "right"), ("warn.", "right"),
+                ("s", "right"), ("status", "left")]
+    for name, justify in columns:
+        t.add_column(name, justify=justify, overflow="fold", no_wrap=name not in ("map", "status"))
     for o in report.outcomes:
-        t.add_row(str(o.input_path), "-" if o.s_full is None else f"{o.s_full:.4g}",
-                  "-" if o.solvent_edge is None else f"{o.solvent_edge:.4g}", str(len(o.warnings)),
-                  f"{o.seconds:.2f}", "ok" if o.ok else f"FAILED: {o.error}")
+        c = o.class_map
+        cells = [str(c.number), _percent(c.distribution)] if classes else []
+        cells += [o.input_path.name if c else str(o.input_path), "-" if o.s_full is None else f"{o.s_full:.4g}",
+                  _percent(o.partial_fraction), str(len(o.warnings)), f"{o.seconds:.2f}",
+                  o.status if o.ok else f"FAILED: {o.error}"]
+        t.add_row(*cells)
     out.print(t)
+
+
+def _percent(value: float | None) -> str:
+    return "-" if value is None or value != value else f"{100 * value:.0f}%"
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -8,11 +8,12 @@ the script are quoted and relative to the script's directory.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import OptionError
 
-__all__ = ["PALETTE", "check_script_name", "chimerax_script"]
+__all__ = ["PALETTE", "TiledMap", "check_script_name", "chimerax_script", "tiled_script"]
 
 # A perceptually uniform palette (viridis stops), given explicitly so any ChimeraX 1.x works.
 PALETTE = ("#440154", "#3b528b", "#21918c", "#5ec962", "#fde725")
@@ -135,11 +136,14 @@ def _colour_lines(map_models: list[int], lo: float) -> list[str]:
              # one model list: "#1,3,4" (ChimeraX: a comma list of numbers after a single #)
              f"alias occupy_level volume #{','.join(map(str, map_models))} level $1"]
     lines += [f"scale_color #{model} #2" for model in map_models]
+    return lines + _key_lines(lo)
+
+
+def _key_lines(lo: float) -> list[str]:
+    """The colour key of the scale, from ``lo`` to 1, and its title."""
     ticks = [lo + (1.0 - lo) * i / (len(PALETTE) - 1) for i in range(len(PALETTE))]
     key = " ".join(f"{c}:{t:.2f}" for c, t in zip(PALETTE, ticks))
-    lines.append(f"key {key} pos 0.05,0.06 size 0.4,0.03")
-    lines.append('2dlabels text "local scale" xpos 0.05 ypos 0.11 size 16')
-    return lines
+    return [f"key {key} pos 0.05,0.06 size 0.4,0.03", '2dlabels text "local scale" xpos 0.05 ypos 0.11 size 16']
 
 
 def _mark_lines(tile_center_A: tuple[float, float, float] | None, tile_radius_A: float,
@@ -154,3 +158,104 @@ def _mark_lines(tile_center_A: tuple[float, float, float] | None, tile_radius_A:
         safe = warning.replace('"', "'")
         lines.append(f'2dlabels text "WARNING: {safe}" color red xpos 0.03 ypos 0.92 size 18')
     return lines
+
+
+@dataclass
+class TiledMap:
+    """One map of a tiled script: the input, its scale, its modified maps and levels.
+
+    Parameters
+    ----------
+    name : str
+        Model name shown in ChimeraX (``class 3 (21%)``).
+    input_path, scale_path : pathlib.Path
+        The map and its scale map.
+    map_threshold, scale_threshold : float
+        Surface level of the map, mesh level of the scale.
+    modified_paths : list of pathlib.Path
+        Its modified maps.
+    """
+
+    name: str
+    input_path: Path
+    scale_path: Path
+    map_threshold: float
+    scale_threshold: float
+    modified_paths: list[Path] = field(default_factory=list)
+
+
+def tiled_script(*, script_dir: Path, maps: list[TiledMap], min_vis_scale: float, version: str) -> str:
+    """Text of a ChimeraX script showing several maps side by side, each coloured by its own scale.
+
+    With n maps, the maps are models #1..n (tiled with ``tile``), their scale maps
+    #n+1..2n and the k-th modified maps #(k+1)n+1..(k+2)n (hidden, moved with their map),
+    under one colour key; ``scale_color MAP SCALE`` and ``occupy_level LEVEL`` work on all.
+
+    Parameters
+    ----------
+    script_dir : pathlib.Path
+        Directory the script will be in (paths are written relative to it).
+    maps : list of TiledMap
+        The maps, in order; each has the same number of modified maps.
+    min_vis_scale : float
+        Bottom of the colour key.
+    version : str
+        The occupy version, named in the first line.
+
+    Returns
+    -------
+    str
+        The script.
+
+    Raises
+    ------
+    OptionError
+        When a path cannot be written safely into the script.
+    ValueError
+        With no maps, or maps with different numbers of modified maps.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> m = [TiledMap(f"class {i}", Path(f"c{i}.mrc"), Path(f"s{i}.mrc"), 0.5, 0.3) for i in (1, 2)]
+    >>> [ln for ln in tiled_script(script_dir=Path("."), maps=m, min_vis_scale=0.2,
+    ...                            version="1").splitlines() if ln.startswith(("tile", "view p"))]
+    ['tile #1-2', 'view position #3-4 sameAsModels #1-2']
+    """
+    n = len(maps)
+    if n == 0 or len({len(m.modified_paths) for m in maps}) != 1:
+        raise ValueError("need maps with the same number of modified maps")
+    n_mod = len(maps[0].modified_paths)
+    lines = [f"# ChimeraX script written by occupy {version}: {n} maps side by side, each coloured by its scale",
+             "# Open in ChimeraX: open <this file>  (paths are relative to this file)"]
+    for i, m in enumerate(maps, start=1):
+        files = [(i, m.input_path), (n + i, m.scale_path),
+                 *(((k + 2) * n + i, p) for k, p in enumerate(m.modified_paths))]
+        lines += [f"open {_rel(path, script_dir)} format mrc id {model}" for model, path in files]
+        lines.append(f"rename #{i} {_quoted(m.name)}")
+    for i, m in enumerate(maps, start=1):
+        lines.append(f"volume #{i} region all step 1 style surface level {m.map_threshold:.6g}")
+        lines.append(f"volume #{n + i} region all step 1 style mesh level {m.scale_threshold:.6g}")
+        lines += [f"volume #{(k + 2) * n + i} region all step 1 style surface level {m.map_threshold:.6g}"
+                  for k in range(n_mod)]
+    lines.append(f"tile #1-{n}")
+    lines += [f"view position #{(k + 1) * n + 1}-{(k + 2) * n} sameAsModels #1-{n}" for k in range(n_mod + 1)]
+    lines += _tiled_colours(n, n_mod, float(min_vis_scale))
+    lines += [f"hide #{n + 1}-{(n_mod + 2) * n} models", "view"]
+    return "\n".join(lines) + "\n"
+
+
+def _quoted(text: str) -> str:
+    check_script_name(text, "model name")
+    return f"'{text}'" if '"' in text else f'"{text}"'
+
+
+def _tiled_colours(n: int, n_mod: int, lo: float) -> list[str]:
+    """The aliases over every map, each map coloured by its own scale, one colour key."""
+    palette = ":".join(PALETTE)
+    shown = f"1-{n}" + "".join(f",{(k + 2) * n + 1}-{(k + 3) * n}" for k in range(n_mod))
+    lines = [f"alias scale_color color sample $1 map $2 palette {palette} range {lo:.6g},1.0",
+             f"alias occupy_level volume #{shown} level $1"]
+    for i in range(1, n + 1):
+        lines += [f"scale_color #{model} #{n + i}" for model in (i, *((k + 2) * n + i for k in range(n_mod)))]
+    return lines + _key_lines(lo)
