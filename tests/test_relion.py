@@ -1,11 +1,11 @@
 """occupy-relion run the way RELION 4/5 runs an External job: from the project directory."""
 from __future__ import annotations
 
-import shlex
 import subprocess
 import sys
 from pathlib import Path
 
+import gemmi
 import numpy as np
 import pytest
 
@@ -17,28 +17,15 @@ SCRIPT = Path(sys.executable).parent / "occupy-relion"
 
 
 def parse_star(text: str) -> dict[str, list[dict[str, str]]]:
-    """Minimal STAR reader: data blocks holding one loop each (enough for output-node files)."""
+    """STAR blocks holding one loop each, read with gemmi (the library occupy writes them with)."""
+    doc = gemmi.cif.read_string(text)
     blocks: dict[str, list[dict[str, str]]] = {}
-    block = None
-    labels: list[str] = []
-    in_loop = False
-    for raw in text.splitlines():
-        line = raw.split("#", 1)[0].strip() if raw.lstrip().startswith("_") else raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        if line.startswith("data_"):
-            block, labels, in_loop = line[5:], [], False
-            blocks[block] = []
-        elif line == "loop_":
-            in_loop, labels = True, []
-        elif line.startswith("_"):
-            assert in_loop, f"label outside a loop: {line}"
-            labels.append(line.split()[0][1:])
-        else:
-            assert block is not None and labels, f"row outside a loop: {line}"
-            values = shlex.split(line)
-            assert len(values) == len(labels), f"row {line!r} does not match labels {labels}"
-            blocks[block].append(dict(zip(labels, values)))
+    for block in doc:
+        loops = [item.loop for item in block if item.loop is not None]
+        assert len(loops) == 1, f"block {block.name} has {len(loops)} loops"
+        tags = list(loops[0].tags)
+        table = block.find(tags)
+        blocks[block.name] = [{t[1:]: gemmi.cif.as_string(row[i]) for i, t in enumerate(tags)} for row in table]
     return blocks
 
 
@@ -67,8 +54,8 @@ def test_external_job_success(project: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     job = project / "External" / "job001"
     files = job_files(project)
-    assert {"scale_occ_map.mrc", "ampl_4.0_map.mrc", "log_map.txt", "chimX_map.cxc",
-            "RELION_OUTPUT_NODES.star", "RELION_JOB_EXIT_SUCCESS"} <= files
+    assert {"scale_occ_map.mrc", "ampl_4.0_map.mrc", "log_map.txt", "chimX_map.cxc", "occupy_summary.star",
+            "occupy_summary.csv", "RELION_OUTPUT_NODES.star", "RELION_JOB_EXIT_SUCCESS"} == files
     assert not files & {"RELION_JOB_EXIT_FAILURE", "RELION_JOB_EXIT_ABORTED"}
     assert not [f for f in files if f.startswith(".")], "temporary files left behind"
 
@@ -76,11 +63,16 @@ def test_external_job_success(project: Path) -> None:
     assert list(blocks) == ["output_nodes"]
     rows = blocks["output_nodes"]
     assert {tuple(sorted(r)) for r in rows} == {("rlnPipeLineNodeName", "rlnPipeLineNodeTypeLabel")}
-    names = {r["rlnPipeLineNodeName"] for r in rows}
-    assert names == {"External/job001/scale_occ_map.mrc", "External/job001/ampl_4.0_map.mrc"}
-    for r in rows:
-        assert r["rlnPipeLineNodeTypeLabel"] == "DensityMap.mrc"
-        assert (project / r["rlnPipeLineNodeName"]).is_file()
+    labels = {r["rlnPipeLineNodeName"]: r["rlnPipeLineNodeTypeLabel"] for r in rows}
+    # RELION 4/5 node types (src/pipeline_jobs.h): the scale is an Image3D like RELION's local-resolution
+    # map, so RELION does not offer it as a 3-D reference; the modified map is a DensityMap
+    assert labels == {"External/job001/scale_occ_map.mrc": "Image3D.mrc.occupy.localscale",
+                      "External/job001/ampl_4.0_map.mrc": "DensityMap.mrc",
+                      "External/job001/occupy_summary.star": "ProcessData.star.occupy.summary"}
+    assert all((project / name).is_file() for name in labels)
+    summary = parse_star((job / "occupy_summary.star").read_text())["occupy_summary"]
+    assert len(summary) == 1 and summary[0]["rlnReferenceImage"] == "map.mrc"
+    assert summary[0]["occupyStatus"] == "ok" and "rlnClassNumber" not in summary[0]
 
     # RELION shows run.out: plain progress lines, no terminal control codes
     assert "\x1b" not in proc.stdout
@@ -162,14 +154,14 @@ def test_abort_during_run_leaves_no_maps(project: Path, monkeypatch) -> None:
     """RELION_JOB_ABORT_NOW appearing mid-run stops at the next stage with nothing written."""
     monkeypatch.chdir(project)
     job = project / "External" / "job001"
-    real_say = relion._say
+    real_say = relion.job._say
 
     def say(message: str) -> None:
         real_say(message)
         if "solvent model" in message:  # RELION's abort button, pressed mid-run
             (job / "RELION_JOB_ABORT_NOW").touch()
 
-    monkeypatch.setattr(relion, "_say", say)
+    monkeypatch.setattr(relion.job, "_say", say)
     with pytest.raises(SystemExit) as exit_info:
         relion.main(["--o", "External/job001/", "--in_3dref", "map.mrc", "--j", "1", "--amplify", "yes"])
     assert exit_info.value.code == 2
@@ -186,7 +178,8 @@ def test_rerun_clears_old_markers(project: Path, monkeypatch) -> None:
     files = job_files(project)
     assert "RELION_JOB_EXIT_SUCCESS" in files and "RELION_JOB_EXIT_FAILURE" not in files
     rows = parse_star((job / "RELION_OUTPUT_NODES.star").read_text())["output_nodes"]
-    assert [r["rlnPipeLineNodeName"] for r in rows] == ["External/job001/scale_res_map.mrc"]
+    assert [r["rlnPipeLineNodeName"] for r in rows] == ["External/job001/scale_res_map.mrc",
+                                                        "External/job001/occupy_summary.star"]
 
 
 def test_help_and_no_arguments(capsys):
@@ -199,3 +192,89 @@ def test_help_and_no_arguments(capsys):
         relion.main([])
     err = capsys.readouterr().err
     assert e.value.code == 2 and err.count("error: ") == 1
+
+
+# ---------------------------------------------------------------- a classification as one External job
+
+@pytest.fixture()
+def class3d(tmp_path: Path) -> Path:
+    """A RELION project with Class3D/job001 (4 classes of 40^3, class 3 empty) and External/job020/."""
+    from occupy.demo import write_demo_classification
+    write_demo_classification(tmp_path, n_classes=4, box=40, empty=(3,), seed=2)
+    (tmp_path / "External" / "job020").mkdir(parents=True)
+    return tmp_path
+
+
+CLASS_JOB = ["--o", "External/job020/", "--in_3dref", "Class3D/job001/", "--j", "2"]
+
+
+def test_classification_job(class3d: Path) -> None:
+    proc = relion_call(class3d, *CLASS_JOB, "--amplify", "true", "--gamma", "4", "--plot", "true")
+    assert proc.returncode == 0, proc.stderr
+    job = class3d / "External" / "job020"
+    stems = [f"run_it025_class{k:03d}" for k in (1, 2, 4)]
+    per_class = {f"{pre}{s}{ext}" for s in stems for pre, ext in (
+        ("scale_occ_", ".mrc"), ("ampl_4.0_", ".mrc"), ("log_", ".txt"), ("solModel_", ".png"),
+        ("modification_", ".png"), ("scale_slices_", ".png"))}
+    assert {p.name for p in job.iterdir()} == per_class | {
+        "occupy_summary.star", "occupy_summary.csv", "chimX_classes.cxc", "logfile.pdf",
+        "RELION_OUTPUT_NODES.star", "RELION_JOB_EXIT_SUCCESS"}
+    nodes = {r["rlnPipeLineNodeName"]: r["rlnPipeLineNodeTypeLabel"]
+             for r in parse_star((job / "RELION_OUTPUT_NODES.star").read_text())["output_nodes"]}
+    expected = {f"External/job020/scale_occ_{s}.mrc": "Image3D.mrc.occupy.localscale" for s in stems}
+    expected |= {f"External/job020/ampl_4.0_{s}.mrc": "DensityMap.mrc" for s in stems}
+    expected |= {"External/job020/occupy_summary.star": "ProcessData.star.occupy.summary",
+                 "External/job020/logfile.pdf": "LogFile.pdf.occupy"}
+    assert nodes == expected
+    assert (job / "logfile.pdf").read_bytes().count(b"/Type /Page\n") + \
+        (job / "logfile.pdf").read_bytes().count(b"/Type /Page ") == 9      # 3 plots x 3 classes
+    summary = parse_star((job / "occupy_summary.star").read_text())["occupy_summary"]
+    assert [r["rlnClassNumber"] for r in summary] == ["1", "2", "3", "4"]
+    assert summary[2]["occupyStatus"] == "skipped: empty class (distribution 0)"
+    out = proc.stdout
+    assert " occupy: 4 classes in Class3D/job001/run_it025_model.star" in out
+    assert " class 3: skipped: empty class (distribution 0)" in out and "\x1b" not in out
+
+
+def test_classification_job_with_a_bad_class_fails_naming_it(class3d: Path) -> None:
+    bad = class3d / "Class3D/job001/run_it025_class002.mrc"
+    bad.write_bytes(bad.read_bytes()[:3000])
+    proc = relion_call(class3d, *CLASS_JOB, "--amplify", "true")
+    assert proc.returncode == 1
+    assert job_files_of(class3d / "External" / "job020") == {"RELION_JOB_EXIT_FAILURE"}
+    errors = [ln for ln in proc.stderr.splitlines() if ln.startswith("error: ")]
+    assert len(errors) == 1 and errors[0].startswith(
+        "error: class 2 (Class3D/job001/run_it025_class002.mrc): ") and "truncated map" in errors[0]
+
+
+def test_classification_job_refuses_2d_classes(class3d: Path) -> None:
+    model = class3d / "Class2D" / "job004" / "run_it025_model.star"
+    model.parent.mkdir(parents=True)
+    model.write_text("data_model_general\n_rlnReferenceDimensionality 2\n\ndata_model_classes\nloop_\n"
+                     "_rlnReferenceImage #1\n_rlnClassDistribution #2\n"
+                     "000001@Class2D/job004/run_it025_classes.mrcs 0.5\n")
+    proc = relion_call(class3d, "--o", "External/job020/", "--in_3dref", str(model.relative_to(class3d)))
+    assert proc.returncode == 1
+    assert "is a 2-D classification (class averages such as 000001@Class2D/job004/run_it025_classes.mrcs); " \
+           "occupy needs 3-D maps" in proc.stderr
+    assert job_files_of(class3d / "External" / "job020") == {"RELION_JOB_EXIT_FAILURE"}
+
+
+def test_classification_job_abort_between_classes(class3d: Path, monkeypatch) -> None:
+    monkeypatch.chdir(class3d)
+    job = class3d / "External" / "job020"
+    real = relion.job._report_class
+
+    def report(outcome) -> None:          # RELION's abort button, pressed when the first class is done
+        real(outcome)
+        (job / "RELION_JOB_ABORT_NOW").touch()
+
+    monkeypatch.setattr(relion.job, "_report_class", report)
+    with pytest.raises(SystemExit) as exit_info:
+        relion.main([*CLASS_JOB[:-2], "--j", "1"])
+    assert exit_info.value.code == 2
+    assert job_files_of(job) == {"RELION_JOB_EXIT_ABORTED"}
+
+
+def job_files_of(job: Path) -> set[str]:
+    return {p.name for p in job.iterdir()}

@@ -42,8 +42,8 @@ class Paused:
     def __init__(self, args: list[str], cwd: Path, point: str, *, expect_ready: int = 1, env: dict | None = None):
         self.ready = cwd / ".ready"
         self.ready.mkdir(exist_ok=True)
-        e = dict(os.environ, PYTHONPATH=str(FAULTS), OCCUPY_TEST_PAUSE_AT=point, OCCUPY_TEST_READY=str(self.ready),
-                 OMP_NUM_THREADS="1", **(env or {}))
+        e = {**os.environ, "PYTHONPATH": str(FAULTS), "OCCUPY_TEST_PAUSE_AT": point,
+             "OCCUPY_TEST_READY": str(self.ready), "OMP_NUM_THREADS": "1", **(env or {})}
         self.proc = subprocess.Popen([str(BIN / args[0]), *args[1:]], cwd=cwd, env=e, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + 60
@@ -123,6 +123,20 @@ def test_relion_signal_leaves_exactly_the_failure_marker(maps, tmp_path, point) 
     code, _, err, _ = run.signal("SIGTERM")
     assert code == 143
     _one_error(err, "stopped by SIGTERM")
+    assert sorted(p.name for p in job.iterdir()) == ["RELION_JOB_EXIT_FAILURE"]
+
+
+def test_relion_classification_signal_stops_every_class(tmp_path) -> None:
+    from occupy.demo import write_demo_classification
+    write_demo_classification(tmp_path, n_classes=5, box=64, seed=4)
+    job = tmp_path / "External" / "job008"
+    job.mkdir(parents=True)
+    run = Paused(["occupy-relion", "--o", "External/job008/", "--in_3dref", "Class3D/job001", "--j", "2",
+                  "--amplify", "true"], tmp_path, "class:1", env={"OMP_NUM_THREADS": "2"})
+    code, out, err, seconds = run.signal("SIGTERM")
+    assert code == 143 and seconds < 5, (code, seconds, err)
+    _one_error(err, "stopped by SIGTERM")
+    assert " class " in out                              # the first class had finished
     assert sorted(p.name for p in job.iterdir()) == ["RELION_JOB_EXIT_FAILURE"]
 
 

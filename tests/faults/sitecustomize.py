@@ -7,6 +7,8 @@ Put this directory on PYTHONPATH and set ``OCCUPY_TEST_PAUSE_AT`` to one of
 - ``commit:N``    after the N-th output file has been renamed to its final name,
 - ``download:N``  after N bytes of an EMDB download have been written,
 - ``nodes``       in occupy-relion, after the run, before RELION_OUTPUT_NODES.star.
+- ``class:N``     in occupy-relion on a classification, when the N-th class has finished
+                  (in the main thread; the other classes go on meanwhile).
 
 At that point the process writes ``$OCCUPY_TEST_READY/ready-<pid>`` and sleeps until a
 signal arrives (or ``continue-<pid>`` appears there), so the test can act at a known place. Python runs sitecustomize in
@@ -66,14 +68,25 @@ def _patch() -> None:
             if written[0] >= int(arg) and written[0] - len(chunk) < int(arg):
                 _pause()
         transfer._write = write
+    elif kind == "class":
+        from occupy.relion import job
+        original_report = job._report_class
+        reported = [0]
+
+        def report(outcome):
+            original_report(outcome)
+            reported[0] += 1
+            if reported[0] == int(arg):
+                _pause()
+        job._report_class = report
     elif kind == "nodes":
-        from occupy import relion
-        original = relion.write_text_atomic
+        from occupy.relion import job
+        original = job.stage_nodes
 
         def write(*args, **kwargs):
             _pause()
             return original(*args, **kwargs)
-        relion.write_text_atomic = write
+        job.stage_nodes = write
 
 
 if _AT:

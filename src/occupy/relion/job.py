@@ -21,7 +21,15 @@ from ..outputs.outputset import OutputSet
 from ..summary import MapOutcome
 from ..termination import handle_signals
 from .args import PROGRAM, parse_relion_args
-from .nodes import NODES_FILE, PLOTS_PDF, check_star_name, node_name, output_nodes, output_nodes_star, plots_pdf
+from .nodes import (
+    NODES_FILE,
+    PLOTS_PDF,
+    check_star_name,
+    node_name,
+    output_nodes,
+    output_nodes_star,
+    plots_pdf,
+)
 
 __all__ = ["main"]
 
