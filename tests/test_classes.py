@@ -306,3 +306,12 @@ def test_star_values_read_back_with_gemmi(name: str) -> None:
     row = gemmi.cif.read_string(text).find_block("t").find(["_rlnA", "_rlnB"])[0]
     assert gemmi.cif.as_string(row[0]) == " ".join(name.replace('"', "'").split())
     assert row[1] == "1.5"
+
+
+def test_occupy_points_a_classification_to_batch_and_relion(project: Path, tmp_path: Path) -> None:
+    for given in ("Class3D/job001", "Class3D/job001/run_it025_model.star"):
+        r = subprocess.run([str(BIN / "occupy"), "-i", given, "-o", str(tmp_path / "out")], cwd=project,
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode == 1 and r.stderr.count("error: ") == 1
+        assert "runs with occupy-batch or occupy-relion" in r.stderr
+        assert not (tmp_path / "out").exists()

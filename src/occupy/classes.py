@@ -117,7 +117,7 @@ def _run_class(c: ClassMap, options: dict[str, Any]) -> MapOutcome:
     t0 = time.perf_counter()
     try:
         result = run(c.path, **options)
-    except (OccupyError, Exception) as exc:  # noqa: BLE001 - reported in the outcome
+    except Exception as exc:  # noqa: BLE001 - reported in the outcome
         msg = str(exc) if isinstance(exc, OccupyError) else f"unexpected {type(exc).__name__}: {exc}"
         return MapOutcome(c.path, ok=False, seconds=time.perf_counter() - t0, error=msg, class_map=c)
     return outcome_from_result(c.path, result, time.perf_counter() - t0, class_map=c)

@@ -93,13 +93,19 @@ def _zyx_to_file(axis_order: tuple[int, int, int]) -> tuple[int, int, int]:
     return (inv[0], inv[1], inv[2])
 
 
+_CLASSIFICATION_HINT = (" (every 3-D class of a RELION classification, given as its job directory or "
+                        "model.star, runs with occupy-batch or occupy-relion)")
+
+
 def _check_path(p: Path) -> None:
     if not p.exists():
         raise OccupyError(f"input map not found: {p}")
     if p.is_dir():
-        raise OccupyError(f"input map is a directory, not a file: {p}")
+        raise OccupyError(f"input map is a directory, not a file: {p}{_CLASSIFICATION_HINT}")
     if not os.access(p, os.R_OK):
         raise OccupyError(f"input map is not readable (permission denied): {p}")
+    if p.suffix.lower() == ".star":
+        raise OccupyError(f"{p} is a STAR file, not a map{_CLASSIFICATION_HINT}")
 
 
 def _open(p: Path, msgs: list[str]):
