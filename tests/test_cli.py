@@ -213,3 +213,38 @@ def test_chimerax_script_model_lists(workdir):
     cxc = (workdir / "chimX_map.cxc").read_text()
     assert "alias occupy_level volume #1,3,4 level $1" in cxc
     assert "scale_color #3 #2" in cxc and "scale_color #4 #2" in cxc
+
+
+def test_plain_and_rich_commands_parse_alike() -> None:
+    """A run is parsed by a plain click command (rich loads only for --help): same values."""
+    from occupy.cli import batch as batch_cli
+    from occupy.cli import occupy as occupy_cli
+    args = ["-i", "m.mrc", "--amplify", "--gamma", "3", "-k", "5", "--raw-scale", "--exclude-solvent", "-j", "2"]
+    plain = occupy_cli.build_command(rich=False).make_context("occupy", list(args)).params
+    rich = occupy_cli.build_command(rich=True).make_context("occupy", list(args)).params
+    assert plain == rich and plain["gamma"] == 3.0
+    b_args = ["a.mrc", "b.mrc", "--jobs", "2", "--attenuate"]
+    assert batch_cli.build_command(rich=False).make_context("occupy-batch", list(b_args)).params == \
+        batch_cli.build_command(rich=True).make_context("occupy-batch", list(b_args)).params
+
+
+def test_a_run_does_not_load_rich(tmp_path) -> None:
+    import occupy
+    demo = occupy.make_demo_map(box=40)
+    occupy.write_map(tmp_path / "m.mrc", demo.data, voxel_size=demo.voxel_size)
+    code = ("import sys; from occupy.cli.occupy import main\n"
+            "try:\n    main(['-i', sys.argv[1] + '/m.mrc', '-o', sys.argv[1] + '/out', '--amplify'])\n"
+            "except SystemExit as e:\n    assert e.code == 0\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('rich', 'rich_click')))")
+    r = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.strip().splitlines()
+    assert lines[-1] == "[]"                                    # output to a pipe: plain lines, no rich
+    assert lines[0].startswith("m.mrc: occ scale, s_full = ") and "warning: no --gamma given" in r.stderr
+
+
+def test_plain_output_drops_markup(capsys) -> None:
+    from occupy.cli.ui import Stream
+    Stream().print("[bold]map.mrc[/]: res scale [1]")
+    Stream().print("[bold]kept[/]", markup=False)
+    assert capsys.readouterr().out == "map.mrc: res scale [1]\n[bold]kept[/]\n"

@@ -165,3 +165,19 @@ def test_errors():
         maximum_filter_ball(x, np.zeros((3, 3, 3), bool))
     with pytest.raises(OccupyError):
         maximum_filter_ball(x, 16.0)
+
+
+@pytest.mark.parametrize("shape", [(31, 40, 17), (48, 48, 48), (20, 70, 33)])
+def test_relative_output_equals_divide_then_clip(shape) -> None:
+    """The fused scale (max / s_full clipped to [0, 1], made row by row) is NumPy's, bit for bit."""
+    from occupy.stages.maxfilter import max_filter
+    data = np.random.default_rng(3).normal(size=shape).astype(np.float32)
+    fp = ball_footprint(7, 3.5)
+    for threads in (1, 2, 3):
+        plain = max_filter(data, fp, threads)
+        expected = np.clip(np.divide(plain, np.float32(1.37)), 0.0, 1.0)
+        spare = np.full(shape, np.nan, dtype=np.float32)
+        fused = max_filter(data, fp, threads, divisor=1.37, out=spare)
+        assert fused is spare and np.array_equal(fused, expected)
+    with pytest.raises(ValueError, match="separate C-contiguous"):
+        max_filter(data, fp, 1, out=data)

@@ -83,7 +83,7 @@ def _one_error(err: str, text: str) -> None:
     assert "Traceback" not in err
 
 
-@pytest.mark.parametrize("point", ["stage:lowpass and scale", "write:2", "commit:2"])
+@pytest.mark.parametrize("point", ["stage:lowpass", "write:2", "commit:2"])
 @pytest.mark.parametrize("sig", sorted(SIGNALS))
 def test_occupy_stopped_anywhere_leaves_nothing(maps, tmp_path, point, sig) -> None:
     (tmp_path / "a.mrc").write_bytes((maps / "a.mrc").read_bytes())

@@ -12,20 +12,22 @@ import numpy as np
 
 from . import __version__
 from .constants import GAMMA_DEFAULT, PARTIAL_SCALE
+from .arrays import check_map_values
 from .errors import warn
 from .io.files import output_directory
 from .io.maps import MapData, read_map
 from .options import RunOptions
 from .outputs.chimerax import check_script_name
 from .outputs.names import exclude_name, map_stem, modified_name
-from .outputs.writer import RunProducts, write_outputs
-from .params import processing_shape
+from .outputs.outputset import OutputSet
+from .outputs.writer import RunProducts, stage_outputs
+from .params import derive_parameters, processing_shape
 from .stages.confidence import confidence_curve, voxel_confidence
-from .stages.lowpass import fourier_crop, fourier_pad
+from .stages.lowpass import apply_lowpass, fourier_crop, fourier_pad
 from .stages.modification import flatten_solvent, modify
-from .stages.scale import ScaleResult, estimate_scale, variability_limit
+from .stages.scale import ScaleResult, full_scale, relative_maximum, variability_limit
 from .stages.solvent import check_solvent_mask, fit_solvent, flattening_warning
-from .stats import partial_fraction
+from .stats import above_mask, partial_fraction
 
 __all__ = ["BAD_MODEL_MESSAGE", "RunResult", "StageClock", "resolve_options", "run"]
 
@@ -236,35 +238,50 @@ def _prepare(m: MapData, opts: RunOptions) -> _Work:
 
 
 def _run_map(m: MapData, opts: RunOptions, clock: StageClock, out_dir: Path) -> RunResult:
-    """Every stage after reading the map, in SPEC order; outputs last, all or none."""
+    """Every stage after reading the map, in SPEC order; outputs last, all or none.
+
+    The solvent model and the confidence come before the scale, so that in res mode the
+    lowpassed map is gone before the scale is made: at most about two maps are alive at once.
+    """
     warnings: list[str] = list(m.warnings)
     mode, gamma = resolve_options(opts, warnings)
     with clock("prepare"):
         work = _prepare(m, opts)
-    with clock("lowpass and scale"):
-        est = estimate_scale(work.data, work.voxel_size, lowpass=opts.lowpass, resolution=opts.resolution,
-                             mode=mode, tau=opts.tau, kernel_size=opts.kernel_size,
-                             kernel_radius=opts.kernel_radius, tile_size=opts.tile_size, s0=opts.s0,
-                             threads=opts.threads)
-    warnings.extend(est.params.warnings)  # already issued by derive_parameters
+        params = derive_parameters(work.data.shape, work.voxel_size, lowpass=opts.lowpass,
+                                   resolution=opts.resolution, kernel_size=opts.kernel_size,
+                                   kernel_radius=opts.kernel_radius, tau=opts.tau)
+    warnings.extend(params.warnings)  # already issued by derive_parameters
+    with clock("lowpass"):
+        lp = apply_lowpass(work.data, work.voxel_size, params.lowpass, opts.threads)
+        lp_range = check_map_values(lp, "lowpassed map", threads=opts.threads)   # also the histogram's range
     with clock("solvent model"):
-        solvent = fit_solvent(est.lowpassed, mask=work.mask, threads=opts.threads)
-        flattened = flattening_warning(m.data, solvent)
-        if flattened:
-            warn(flattened, warnings)
-        partial = partial_fraction(est.lowpassed, est.scale, solvent.edge, PARTIAL_SCALE, threads=opts.threads)
+        solvent, solid = _solvent(m, lp, work.mask, opts, warnings)
     with clock("confidence"):
-        products = _confidence(m, est, solvent, opts, warnings)
-        var_limit = variability_limit(est.scale, est.scale_input, est.s_full)
+        curve, conf = _confidence(lp, lp_range, solvent, opts, warnings)
+    with clock("scale"):
+        scale_input = lp if mode == "occ" else work.data
+        spare = None
+        if mode == "res" and not opts.save_all_maps:
+            spare, lp = lp, None            # not needed any more: the scale is made in its buffer
+        est = _scale(scale_input, params, mode, work.voxel_size, opts, spare)
+        del spare
+        var_limit = variability_limit(est.scale, scale_input, est.s_full)
+        partial = partial_fraction(None, est.scale, solvent.edge, PARTIAL_SCALE, opts.threads, solid=solid)
+    del scale_input, solid
+    products = RunProducts(scale=est.scale, confidence=conf, lowpassed=lp if opts.save_all_maps else None,
+                           estimate=est, solvent=solvent, curve=curve)
+    del lp, conf
     factor = work.factor
     del work
     _to_input_box(products, m, opts)
     result = _result(m, mode, gamma, products, var_limit, warnings, factor)
     result.partial_fraction = partial
-    with clock("modification"):
-        _modify_all(m, products, opts, gamma)
-    with clock("write outputs"):
-        write_outputs(out_dir, products, m, opts, result, clock.snapshot, __version__)
+    with OutputSet(out_dir, before_commit=opts.check_abort, parent=opts.output_set) as out:
+        result.output_paths["scale"] = None         # staged with the others; the first output all the same
+        with clock("modification"):
+            _modify_all(m, products, opts, gamma, out, result)
+        with clock("write outputs"):
+            stage_outputs(out, products, m, opts, result, clock.snapshot, __version__)
     result.timings = dict(clock.timings)
     if opts.keep_arrays:
         result.arrays = {"scale": products.scale, "confidence": products.confidence,
@@ -272,24 +289,36 @@ def _run_map(m: MapData, opts: RunOptions, clock: StageClock, out_dir: Path) -> 
     return result
 
 
-def _confidence(m: MapData, est: ScaleResult, solvent, opts: RunOptions, warnings: list[str]) -> RunProducts:
+def _solvent(m: MapData, lp: np.ndarray, mask: np.ndarray | None, opts: RunOptions, warnings: list[str]):
+    """The solvent model, its warning about a flattened input, and where the map is not solvent (packed)."""
+    solvent = fit_solvent(lp, mask=mask, threads=opts.threads, checked=True)
+    flattened = flattening_warning(m.data, solvent)
+    if flattened:
+        warn(flattened, warnings)
+    return solvent, above_mask(lp, solvent.edge, opts.threads)
+
+
+def _confidence(lp: np.ndarray, lp_range: tuple[float, float], solvent, opts: RunOptions, warnings: list[str]):
     """The confidence curve, and the per-voxel confidence where something uses it."""
-    lpmap = est.lowpassed
-    curve = confidence_curve(lpmap, solvent, hedge=opts.hedge_confidence, threads=opts.threads)
+    curve = confidence_curve(lp, solvent, hedge=opts.hedge_confidence, threads=opts.threads, value_range=lp_range)
     if curve.bad_model:
         warn(BAD_MODEL_MESSAGE, warnings)
     flattening = opts.modifying or opts.exclude_solvent
     need_conf = (flattening and not opts.omit_confidence) or opts.save_all_maps
-    conf = voxel_confidence(lpmap, curve, threads=opts.threads) if need_conf else None
-    return RunProducts(scale=est.scale, confidence=conf, lowpassed=lpmap if opts.save_all_maps else None,
-                       estimate=est, solvent=solvent, curve=curve)
+    return curve, voxel_confidence(lp, curve, threads=opts.threads) if need_conf else None
+
+
+def _scale(scale_input: np.ndarray, params, mode: str, voxel_size: float, opts: RunOptions,
+           spare: np.ndarray | None) -> ScaleResult:
+    """The full-scale reference and the scale (SPEC 2.4), made in ``spare`` if given."""
+    tile, s_full = full_scale(scale_input, params.tau, opts.s0, opts.tile_size, opts.threads)
+    scale = relative_maximum(scale_input, params.footprint, s_full, opts.threads, out=spare)
+    return ScaleResult(scale=scale, s_full=s_full, tau=params.tau, params=params, tile=tile, lowpassed=None,
+                       scale_input=None, mode=mode, voxel_size=float(voxel_size))
 
 
 def _to_input_box(products: RunProducts, m: MapData, opts: RunOptions) -> None:
-    """Drop the stage temporaries and, under ``--max-box``, pad the maps back to the input box."""
-    est = products.estimate
-    est.lowpassed = None
-    est.scale_input = None
+    """Under ``--max-box``, pad the maps back to the input box."""
     if products.scale.shape == m.shape:
         return
     products.scale = np.clip(fourier_pad(products.scale, m.shape), 0.0, 1.0).astype(np.float32)
@@ -325,27 +354,37 @@ def _tile_center_A(m: MapData, center_zyx_vox: tuple[float, float, float],
     return (ox + x * vx, oy + y * vy, oz + z * vz)
 
 
-def _modify_all(m: MapData, products: RunProducts, opts: RunOptions, gamma: float | None) -> None:
-    """Each requested modification (or the solvent-flattened map) into ``products.modified``."""
+def _modify_all(m: MapData, products: RunProducts, opts: RunOptions, gamma: float | None, out: OutputSet,
+                result: RunResult) -> None:
+    """Each requested modification (or the solvent-flattened map), staged as soon as it is made.
+
+    Only one modified map is in memory at a time (all of them with ``keep_arrays``).
+    """
     stem = map_stem(m.path or "map")
     conf = None if opts.omit_confidence else products.confidence   # None: full confidence (expert)
     kinds = [k for k, on in (("amplify", opts.amplify), ("attenuate", opts.attenuate),
                              ("sigmoid", opts.sigmoid is not None)) if on]
     for kind in kinds:
         keep_factor = opts.save_all_maps and products.factor is None   # only the first is written
-        out, factor = modify(m.data, products.scale, conf, products.solvent, mode=kind, gamma=gamma,
+        arr, factor = modify(m.data, products.scale, conf, products.solvent, mode=kind, gamma=gamma,
                              sigmoid=opts.sigmoid, pivot=opts.pivot, scale_limit=opts.scale_limit,
                              exclude_solvent=opts.exclude_solvent, lowpass_output=opts.lowpass_output,
                              voxel_size=m.voxel_size, hist_match=opts.hist_match, seed=opts.seed,
-                             threads=opts.threads, return_factor=keep_factor)
+                             threads=opts.threads, return_factor=keep_factor, value_range=m.value_range)
         name = modified_name(stem, kind, gamma, sigmoid=opts.sigmoid, pivot=opts.pivot,
                              exclude_solvent=opts.exclude_solvent)
-        products.modified[kind] = (name, out)
+        _stage_modified(out, kind, name, arr, m, products, opts, result)
         if keep_factor:
             products.factor = (kind, factor)
     if opts.exclude_solvent and not kinds:
         flat = m.data.copy() if conf is None else flatten_solvent(m.data, conf)
-        products.modified["exclude_solvent"] = (exclude_name(stem), flat)
+        _stage_modified(out, "exclude_solvent", exclude_name(stem), flat, m, products, opts, result)
+
+
+def _stage_modified(out: OutputSet, kind: str, name: str, arr: np.ndarray, m: MapData, products: RunProducts,
+                    opts: RunOptions, result: RunResult) -> None:
+    result.output_paths[kind] = out.write_map(name, arr, like=m, label=f"occupy {__version__}: {kind}")
+    products.modified[kind] = (name, arr if opts.keep_arrays else None)
 
 
 def resolve_options(opts: RunOptions, warnings: list[str]) -> tuple[str, float | None]:

@@ -19,7 +19,9 @@ __all__ = [
     "finite_range",
     "header_statistics",
     "histogram_edges",
+    "above_mask",
     "partial_fraction",
+    "values_where_equal",
     "rows_density_histogram",
     "rows_value_range",
     "value_range",
@@ -321,8 +323,70 @@ def header_statistics(values: np.ndarray, threads: int | None = None
     return stats if np.isfinite(stats).all() else None
 
 
-def partial_fraction(lowpassed: np.ndarray, scale: np.ndarray, solvent_edge: float, limit: float = 0.5,
-                     threads: int | None = None) -> float:
+def above_mask(values: np.ndarray, level: float, threads: int | None = None) -> np.ndarray:
+    """Where a map is above a level, packed eight voxels a byte (1/32 of a float32 map).
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        Any real array (compiled for C-contiguous float32).
+    level : float
+        The level.
+    threads : int, optional
+        Thread count; the result does not depend on it.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``np.packbits(values.ravel() > level, bitorder="little")``.
+
+    Examples
+    --------
+    >>> above_mask(np.array([0.0, 2.0, 3.0], dtype=np.float32), 1.0)
+    array([6], dtype=uint8)
+    """
+    arr = np.asarray(values)
+    if _compiled(arr):
+        from ._ext import _stats
+        return _stats.above_bits(arr.reshape(-1), float(level), effective_threads(threads))
+    return np.packbits(arr.reshape(-1) > level, bitorder="little")
+
+
+def values_where_equal(key: np.ndarray, value: float, values: np.ndarray, threads: int | None = None
+                       ) -> np.ndarray:
+    """``values[key == value]``, in order, without a boolean mask of the whole map.
+
+    Parameters
+    ----------
+    key, values : numpy.ndarray
+        Arrays of the same shape (compiled for C-contiguous float32).
+    value : float
+        The key value selected.
+    threads : int, optional
+        Thread count; the result does not depend on it.
+
+    Returns
+    -------
+    numpy.ndarray
+        1-D, the selected values.
+
+    Examples
+    --------
+    >>> values_where_equal(np.array([1.0, 0.5, 1.0], dtype=np.float32), 1.0,
+    ...                    np.array([3.0, 4.0, 5.0], dtype=np.float32))
+    array([3., 5.], dtype=float32)
+    """
+    k, v = np.asarray(key), np.asarray(values)
+    if k.shape != v.shape:
+        raise ValueError(f"key {k.shape} and values {v.shape} differ in shape")
+    if _compiled(k) and _compiled(v):
+        from ._ext import _stats
+        return _stats.gather_where_equal(k.reshape(-1), float(value), v.reshape(-1), effective_threads(threads))
+    return v[k == value]
+
+
+def partial_fraction(lowpassed: np.ndarray | None, scale: np.ndarray, solvent_edge: float, limit: float = 0.5,
+                     threads: int | None = None, *, solid: np.ndarray | None = None) -> float:
     """Fraction of the non-solvent voxels whose scale is below ``limit`` (partial occupancy).
 
     Non-solvent voxels are those where the lowpassed map lies above the solvent model's
@@ -340,6 +404,8 @@ def partial_fraction(lowpassed: np.ndarray, scale: np.ndarray, solvent_edge: flo
         Scale below which a voxel counts as partial.
     threads : int, optional
         Thread count.
+    solid : numpy.ndarray, optional
+        ``above_mask(lowpassed, solvent_edge)``, made earlier, instead of ``lowpassed``.
 
     Returns
     -------
@@ -357,7 +423,13 @@ def partial_fraction(lowpassed: np.ndarray, scale: np.ndarray, solvent_edge: flo
     >>> partial_fraction(lp, np.array([0.1, 0.2, 0.9, 0.8, 0.4], dtype=np.float32), 0.5)
     0.5
     """
-    a, b = np.asarray(lowpassed), np.asarray(scale)
+    b = np.asarray(scale)
+    if solid is not None:
+        from ._ext import _stats
+        n, m = _stats.count_bits_below(solid, np.ascontiguousarray(b, dtype=np.float32).reshape(-1), float(limit),
+                                       effective_threads(threads))
+        return m / n if n else float("nan")
+    a = np.asarray(lowpassed)
     if a.shape != b.shape:
         raise ValueError(f"lowpassed map {a.shape} and scale {b.shape} differ in shape")
     if _compiled(a) and _compiled(b):

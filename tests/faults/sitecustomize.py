@@ -2,7 +2,7 @@
 
 Put this directory on PYTHONPATH and set ``OCCUPY_TEST_PAUSE_AT`` to one of
 
-- ``stage:NAME``  when the pipeline stage NAME starts (e.g. ``stage:lowpass and scale``),
+- ``stage:NAME``  when the pipeline stage NAME starts (e.g. ``stage:lowpass``),
 - ``write:N``     after the N-th output file has been staged (its temporary file exists),
 - ``commit:N``    after the N-th output file has been renamed to its final name,
 - ``download:N``  after N bytes of an EMDB download have been written,

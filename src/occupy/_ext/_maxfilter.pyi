@@ -16,4 +16,5 @@ def max_filter_runs(
     cy: int,
     cx: int,
     n_threads: int,
+    divisor: float = 0.0,
 ) -> None: ...

@@ -131,12 +131,16 @@ cdef void _do_block(const floating[:, :, :] src, floating[:, :, ::1] out,
                     const int[:, ::1] plane_runs, const int[::1] plane_start,
                     const int[::1] plane_of, const int[::1] lengths,
                     int cz, int cy, int cx, int n_levels,
-                    floating *rows, floating *ring, int *slot_z, floating *levels) noexcept nogil:
-    """Output slices z0..z1-1.  Ring slot s holds the plane dilations of one input slice."""
+                    floating *rows, floating *ring, int *slot_z, floating *levels,
+                    floating divisor, bint relative) noexcept nogil:
+    """Output slices z0..z1-1.  Ring slot s holds the plane dilations of one input slice.
+
+    With ``relative``, each output row becomes ``clip(max / divisor, 0, 1)`` while in cache."""
     cdef Py_ssize_t ny = src.shape[1], nx = src.shape[2], kz = plane_of.shape[0]
     cdef Py_ssize_t npad = xidx.shape[0], n_planes = plane_start.shape[0] - 1
     cdef Py_ssize_t slot_size = n_planes * ny * nx
-    cdef Py_ssize_t z, y, zz, s, fz
+    cdef Py_ssize_t z, y, zz, s, fz, x
+    cdef floating v
     cdef bint first
     cdef floating *orow
     cdef const floating *trow
@@ -164,14 +168,25 @@ cdef void _do_block(const floating[:, :, :] src, floating[:, :, ::1] out,
                     first = False
                 else:
                     _max_into(orow, trow, nx)
+            if relative:
+                for x in range(nx):
+                    v = orow[x] / divisor       # IEEE division in the array's precision, as NumPy's
+                    if v < 0:
+                        v = 0
+                    elif v > 1:
+                        v = 1
+                    orow[x] = v
 
 
 def max_filter_runs(const floating[:, :, :] src, floating[:, :, ::1] out,
                     const int[::1] zidx, const int[::1] yidx, const int[::1] xidx,
                     const int[:, ::1] plane_runs, const int[::1] plane_start,
                     const int[::1] plane_of, const int[::1] lengths,
-                    int cz, int cy, int cx, int n_threads):
+                    int cz, int cy, int cx, int n_threads, double divisor=0.0):
     """Local maximum of ``src`` over a run-decomposed footprint, written to ``out``.
+
+    With ``divisor > 0`` the output is ``clip(maximum / divisor, 0, 1)`` instead, the
+    division done in the arrays' precision (``divisor`` rounded to it first).
 
     ``zidx``/``yidx`` map padded indices (``i - cz``/``i - cy`` unpadded) to input
     indices; ``xidx`` maps padded x (``i - cx``) to input x.  The footprint's distinct
@@ -189,6 +204,8 @@ def max_filter_runs(const floating[:, :, :] src, floating[:, :, ::1] out,
     cdef floating *ring
     cdef floating *levels
     cdef int *slot_z
+    cdef floating div = <floating> divisor
+    cdef bint relative = divisor > 0
     if out.shape[0] != nz or out.shape[1] != ny or out.shape[2] != nx:
         raise ValueError("output shape differs from input shape")
     if plane_runs.shape[0] == 0 or n_len == 0 or n_planes < 1:
@@ -213,7 +230,8 @@ def max_filter_runs(const floating[:, :, :] src, floating[:, :, ::1] out,
                 z0 = (c * nz) // n_chunks
                 z1 = ((c + 1) * nz) // n_chunks
                 _do_block(src, out, z0, z1, zidx, yidx, xidx, plane_runs, plane_start,
-                          plane_of, lengths, cz, cy, cx, n_levels, rows, ring, slot_z, levels)
+                          plane_of, lengths, cz, cy, cx, n_levels, rows, ring, slot_z, levels,
+                          div, relative)
         free(rows)
         free(ring)
         free(levels)

@@ -5,8 +5,7 @@ import shlex
 import sys
 from typing import Any
 
-import rich_click as click
-from rich.console import Console
+import click
 
 from ..errors import OccupyError
 from .common import click_params, command_options, run_main, run_options
@@ -16,8 +15,13 @@ __all__ = ["build_command", "main"]
 PROGRAM = "occupy-batch"
 
 
-def build_command() -> click.Command:
+def build_command(rich: bool = True) -> click.Command:
     """Build the ``occupy-batch`` click command: the run options of ``occupy``, plus the batch's own.
+
+    Parameters
+    ----------
+    rich : bool, optional
+        A rich-click command (for help); False gives a plain click command with the same options.
 
     Returns
     -------
@@ -32,7 +36,7 @@ def build_command() -> click.Command:
                                     "classes at once in this process (default: from --threads and the box)."))
     params.append(click.Option(["--dask-scheduler", "dask_scheduler"], metavar="ADDRESS",
                                help="Run on this Dask scheduler (tcp://host:8786) instead of locally."))
-    return click.RichCommand(
+    kw = dict(
         name=PROGRAM, callback=execute, params=params,
         help="Run occupy on many maps (globs, paths, or .txt lists of paths) with the same options, or on "
              "every 3-D class of a RELION classification (its run_itNNN_model.star or job directory, given "
@@ -40,6 +44,10 @@ def build_command() -> click.Command:
              "table (occupy_summary.star and .csv); maps with the same file stem are refused. "
              "Exit status 1 if any map failed.",
         context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+    if not rich:
+        return click.Command(**kw)
+    import rich_click
+    return rich_click.RichCommand(**kw)
 
 
 def execute(**kw: Any) -> None:
@@ -57,6 +65,7 @@ def execute(**kw: Any) -> None:
     OccupyError
         When any map failed (naming each), or the inputs are unusable.
     """
+    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from ..batch import MapOutcome, expand_inputs, run_batch
@@ -85,7 +94,7 @@ def execute(**kw: Any) -> None:
         raise OccupyError(f"{len(report.failed)} of {len(report.outcomes)} maps failed: {lines}")
 
 
-def _summary(out: Console, report) -> None:
+def _summary(out, report) -> None:
     from rich.table import Table
     classes = any(o.class_map is not None for o in report.outcomes)
     t = Table(caption="share: class distribution; partial: non-solvent voxels with scale < 0.5" if classes else

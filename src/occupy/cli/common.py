@@ -11,14 +11,14 @@ import signal
 import sys
 from typing import Any, Callable, NoReturn
 
-import rich_click as click
-from rich.console import Console
+import click
 
 from ..errors import OccupyError, OptionError
 from ..options import option_table
 from ..optionspec import FRONT_ENDS, PANELS, Option, resolve_switches
 from ..termination import Terminated, handle_signals
 from .spellings import canonical_args
+from .ui import wants_help
 
 __all__ = ["COMMAND_OPTIONS", "click_params", "command_options", "describe_failure", "panels",
            "report_failure", "run_main", "run_options"]
@@ -163,8 +163,8 @@ def panel_names(options: list[Option], show_all: bool) -> dict[str, list[str]]:
     return names
 
 
-def panels(options: list[Option], show_all: bool) -> list[click.RichOptionPanel]:
-    """Make the rich-click help panels.
+def panels(options: list[Option], show_all: bool) -> list:
+    """Make the rich-click help panels (loading rich-click).
 
     Parameters
     ----------
@@ -175,10 +175,11 @@ def panels(options: list[Option], show_all: bool) -> list[click.RichOptionPanel]
 
     Returns
     -------
-    list of click.RichOptionPanel
+    list of rich_click.RichOptionPanel
         In ``occupy.optionspec.PANELS`` order.
     """
-    return [click.RichOptionPanel(name=panel, options=names)
+    import rich_click
+    return [rich_click.RichOptionPanel(name=panel, options=names)
             for panel, names in panel_names(options, show_all).items()]
 
 
@@ -288,10 +289,10 @@ def report_failure(exc: BaseException, prog: str, verbose: bool = False) -> tupl
         ``describe_failure``'s exit status and message.
     """
     status, message = describe_failure(exc, prog, verbose)
-    err = Console(stderr=True, highlight=False, soft_wrap=True)
     if verbose and not isinstance(exc, (click.UsageError, click.exceptions.Abort, KeyboardInterrupt, Terminated)):
-        err.print_exception()
-    err.print(f"error: {message}", markup=False)
+        from rich.console import Console
+        Console(stderr=True, highlight=False, soft_wrap=True).print_exception()
+    print(f"error: {message}", file=sys.stderr, flush=True)
     return status, message
 
 
@@ -301,7 +302,8 @@ def run_main(command: Callable[[], click.Command], argv: list[str] | None, prog:
     Parameters
     ----------
     command : callable
-        Builds the click command.
+        Builds the click command; called with ``rich=True`` (a rich-click command) only
+        when help is asked for, so that a run does not load rich.
     argv : list of str or None
         The arguments; None for ``sys.argv[1:]``.
     prog : str
@@ -316,8 +318,8 @@ def run_main(command: Callable[[], click.Command], argv: list[str] | None, prog:
     args = list(sys.argv[1:] if argv is None else argv)
     try:
         with handle_signals():
-            command().main(args=canonical_args(args, command_options(prog)), prog_name=prog,
-                           standalone_mode=False)
+            command(rich=wants_help(args) or not args).main(args=canonical_args(args, command_options(prog)),
+                                                           prog_name=prog, standalone_mode=False)
     except click.exceptions.Exit as e:
         raise SystemExit(e.exit_code)
     except BaseException as exc:  # noqa: BLE001 - every failure leaves as one line and a status

@@ -7,25 +7,27 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-import rich_click as click
-from rich.console import Console
-from rich.panel import Panel
+import click
 
 from ..errors import OccupyWarning
 from .common import click_params, command_options, panels, run_main, run_options
+from .ui import Stream
 
 __all__ = ["MACOS_APP_DIRS", "build_command", "find_chimerax", "main"]
 
 PROGRAM = "occupy"
 
 
-def build_command(show_all: bool = False) -> click.Command:
+def build_command(show_all: bool = False, rich: bool = True) -> click.Command:
     """Build the ``occupy`` click command.
 
     Parameters
     ----------
     show_all : bool, optional
         Show every option with its longer help (what ``--help-all`` prints).
+    rich : bool, optional
+        A rich-click command, for help with panels; False gives a plain click command
+        with the same options (parsing only, without loading rich).
 
     Returns
     -------
@@ -38,7 +40,7 @@ def build_command(show_all: bool = False) -> click.Command:
                                callback=_help_all, help="Show every option with longer explanations."))
     params.append(click.Option(["--version"], is_flag=True, expose_value=False, is_eager=True,
                                callback=_print_version, help="Print the version and exit."))
-    return click.RichCommand(
+    kw = dict(
         name=PROGRAM, callback=execute, params=params,
         help="Estimate the local scale (relative occupancy/resolution) of a cryo-EM map, and optionally "
              "amplify or attenuate partial occupancy while a fitted solvent model keeps noise in check.\n\n"
@@ -46,8 +48,11 @@ def build_command(show_all: bool = False) -> click.Command:
         epilog=("Exit status: 0 success, 2 usage error (bad option or value), 1 any other failure, "
                 "128+N when stopped by signal N (130 Ctrl-C, 143 SIGTERM)."
                 if show_all else "Use --help-all for every option with longer explanations."),
-        context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110},
-        panels=panels(options, show_all))
+        context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+    if not rich:
+        return click.Command(**kw)
+    import rich_click
+    return rich_click.RichCommand(**kw, panels=panels(options, show_all))
 
 
 def _help_all(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
@@ -70,7 +75,7 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
     ctx.exit(0)
 
 
-def _input_path(kw: dict[str, Any], out_dir: Path, err: Console):
+def _input_path(kw: dict[str, Any], out_dir: Path, err: Stream):
     """The map to run on (written, for --demo; downloaded, for --emdb) and the demo, if any."""
     sources = [name for name in ("input_map", "emdb", "demo") if kw.get(name)]
     if len(sources) != 1:
@@ -116,24 +121,23 @@ def execute(**kw: Any) -> None:
     options = run_options(kw)
     RunOptions.from_kwargs(**options).validate()      # every value checked before any work
     quiet, verbose = kw["quiet"], kw["verbose"]
-    err = Console(stderr=True, highlight=False, soft_wrap=True, quiet=quiet)
-    # with --json -, stdout carries the JSON alone
-    out = Console(stderr=options.get("json") == "-", highlight=False, soft_wrap=True, quiet=quiet)
+    err = Stream(stderr=True, quiet=quiet)
+    out = Stream(stderr=options.get("json") == "-", quiet=quiet)    # with --json -, stdout carries the JSON alone
     input_path, demo = _input_path(kw, Path(kw["output_dir"]), err)
     options["command_line"] = "occupy " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     options["keep_arrays"] = demo is not None
 
     from ..pipeline import run
-    with err.status("occupy: starting", spinner="dots") as status, warnings.catch_warnings():
+    with err.status("occupy: starting") as update_status, warnings.catch_warnings():
         warnings.simplefilter("ignore", OccupyWarning)  # shown below, each once
 
         def progress(stage: str) -> None:
-            status.update(f"occupy: {stage}")
+            update_status(f"occupy: {stage}")
             if verbose:
                 err.print(f"  stage: {stage}")
 
         result = run(input_path, progress=progress, **options)
-    _print_warnings(result.warnings, quiet, err)
+    _print_warnings(result.warnings, err)
     if verbose:
         err.print(result.output_paths["log"].read_text(), markup=False)
     _summary(out, result)
@@ -143,17 +147,17 @@ def execute(**kw: Any) -> None:
         _show_chimerax(err, result)
 
 
-def _print_warnings(messages: list[str], quiet: bool, err: Console) -> None:
+def _print_warnings(messages: list[str], err: Stream) -> None:
     from ..pipeline import BAD_MODEL_MESSAGE
     for msg in messages:
         if msg == BAD_MODEL_MESSAGE:
-            Console(stderr=True, quiet=quiet).print(Panel(msg, title="WARNING", border_style="bold red",
-                                                          style="bold"))
+            from rich.panel import Panel
+            err.show(Panel(msg, title="WARNING", border_style="bold red", style="bold"))
         else:
             err.print(f"warning: {msg}", markup=False)
 
 
-def _summary(out: Console, r) -> None:
+def _summary(out: Stream, r) -> None:
     out.print(f"[bold]{r.input_path.name}[/]: {r.scale_mode} scale, s_full = {r.s_full:.4g}, "
               f"solvent edge = {r.solvent_edge:.4g}, tau = {r.tau:.4g}, n_v = {r.n_v}, "
               f"{sum(r.timings.values()):.2f} s")
@@ -161,7 +165,7 @@ def _summary(out: Console, r) -> None:
         out.print(f"  wrote {p}", markup=False)
 
 
-def _demo_table(out: Console, demo, r) -> None:
+def _demo_table(out: Stream, demo, r) -> None:
     """True occupancy against the estimated scale (and modified maps) per demo domain."""
     from rich.table import Table
 
@@ -192,7 +196,7 @@ def _demo_table(out: Console, demo, r) -> None:
             if name in ideal:
                 cells.append(f"{ideal[name](row['true']):.2f}")
         t.add_row(*cells)
-    out.print(t)
+    out.show(t)
 
 
 # Where ChimeraX lives on macOS when it is not on PATH (application bundles).
@@ -232,7 +236,7 @@ def find_chimerax(environ: dict[str, str] | None = None,
     return next((str(e) for e in exes if e.is_file()), None)
 
 
-def _show_chimerax(err: Console, r) -> None:
+def _show_chimerax(err: Stream, r) -> None:
     import subprocess
     script = r.output_paths.get("chimerax")
     if script is None:

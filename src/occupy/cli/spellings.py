@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-import rich_click as click
+import click
 
 from ..optionspec import Option
 

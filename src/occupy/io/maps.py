@@ -51,6 +51,8 @@ class MapData:
         Where the map was read from.
     warnings : list of str
         What was odd about the file (also issued as ``OccupyWarning``).
+    value_range : (float, float), optional
+        The data's minimum and maximum, from ``read_map``'s check (None if not known).
     """
 
     data: np.ndarray
@@ -64,6 +66,7 @@ class MapData:
     labels: list[str] = field(default_factory=list)
     path: str | None = None
     warnings: list[str] = field(default_factory=list)
+    value_range: tuple[float, float] | None = None
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -109,12 +112,14 @@ def _check_path(p: Path) -> None:
 
 
 def _open(p: Path, msgs: list[str]):
-    """The open mrcfile object: strict first, then permissive (with a warning) for odd headers."""
+    """The header of an mrcfile object: strict first, then permissive (with a warning) for odd headers.
+
+    Only the header is read here (the data are read by ``_read_data``, in one copy)."""
     try:
-        return mrcfile.open(p, mode="r", permissive=False)
+        return mrcfile.open(p, mode="r", permissive=False, header_only=True)
     except (ValueError, OSError) as strict_error:
-        mrc = mrcfile.open(p, mode="r", permissive=True)
-        if mrc.data is None or not _looks_like_map(mrc):
+        mrc = mrcfile.open(p, mode="r", permissive=True, header_only=True)
+        if not _looks_like_map(mrc):
             mrc.close()
             _raise_not_map(p, strict_error)
         msgs.append(f"{p.name}: non-standard header read permissively ({strict_error})")
@@ -146,14 +151,37 @@ def _read_file(p: Path, msgs: list[str]) -> tuple[np.ndarray, dict]:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             with _open(p, msgs) as mrc:
-                raw = np.asarray(mrc.data)
                 facts = _header_facts(p, mrc, msgs)
+                layout = (mrcfile.utils.data_dtype_from_header(mrc.header),
+                          mrcfile.utils.data_shape_from_header(mrc.header),
+                          mrc.header.nbytes + mrc.extended_header.nbytes)
         msgs.extend(f"{p.name}: {w.message}" for w in caught)
+        raw = _read_data(p, *layout, msgs)
     except OccupyError:
         raise
     except (ValueError, OSError, EOFError) as exc:
         _raise_not_map(p, exc)
     return raw, facts
+
+
+def _read_data(p: Path, dtype: np.dtype, shape: tuple[int, ...], offset: int, msgs: list[str]) -> np.ndarray:
+    """The data block as a native-order array, read straight into it (one copy from the file)."""
+    arr = np.empty(shape, dtype=dtype.newbyteorder("="))
+    buf = arr.reshape(-1).view(np.uint8)
+    extra = p.stat().st_size - offset - buf.nbytes
+    if extra > 0:
+        msgs.append(f"{p.name}: MRC file is {extra} bytes larger than expected")
+    with open(p, "rb", buffering=0) as fh:
+        fh.seek(offset)
+        done = 0
+        while done < buf.nbytes:          # one read() returns at most ~2 GiB
+            n = fh.readinto(buf[done:])
+            if not n:
+                raise OccupyError(f"{p}: truncated map (data block ends after {done} of {buf.nbytes} bytes)")
+            done += n
+    if not dtype.isnative:
+        arr.byteswap(inplace=True)
+    return arr
 
 
 def _voxel_size(p: Path, facts: dict, pixel_size: float | None, msgs: list[str]) -> float:
@@ -217,9 +245,9 @@ def read_map(path: str | os.PathLike, pixel_size: float | None = None, *,
     msgs: list[str] = []
     raw, facts = _read_file(p, msgs)
     data = np.ascontiguousarray(raw.transpose(_file_to_zyx(facts["axis_order"])), dtype=np.float32)
-    check_map_values(data, f"{p}: map", allow_constant=allow_constant)
+    value_range = check_map_values(data, f"{p}: map", allow_constant=allow_constant)
     voxel = _voxel_size(p, facts, pixel_size, msgs)
-    m = MapData(data=data, voxel_size=voxel, path=str(p), **facts)
+    m = MapData(data=data, voxel_size=voxel, path=str(p), value_range=value_range, **facts)
     for msg in msgs:
         warn(msg, m.warnings)
     return m

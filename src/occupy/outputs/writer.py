@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # pragma: no cover - types only
     from ..stages.scale import ScaleResult
     from ..stages.solvent import SolventModel
 
-__all__ = ["RunProducts", "write_outputs"]
+__all__ = ["RunProducts", "stage_outputs"]
 
 
 @dataclass
@@ -42,9 +42,9 @@ class RunProducts:
         The fitted solvent model.
     curve : ConfidenceCurve
         The per-bin confidence curve.
-    modified : dict of str to (str, numpy.ndarray)
+    modified : dict of str to (str, numpy.ndarray or None)
         Modification kind (``amplify``, ``attenuate``, ``sigmoid``, ``exclude_solvent``)
-        -> output file name and map.
+        -> output file name and map (None once staged, unless the run keeps its arrays).
     factor : (str, numpy.ndarray) or None
         The first modification's kind and factor map, when ``--save-all-maps`` asks for it.
     """
@@ -59,14 +59,14 @@ class RunProducts:
     factor: tuple[str, np.ndarray] | None = None
 
 
-def write_outputs(out_dir: Path, products: RunProducts, m: "MapData", opts: "RunOptions",
-                  result: "RunResult", timings: Callable[[], dict[str, float]], version: str) -> None:
-    """Write every output of the run into a directory, all or none; record the paths.
+def stage_outputs(out: OutputSet, products: RunProducts, m: "MapData", opts: "RunOptions", result: "RunResult",
+                  timings: Callable[[], dict[str, float]], version: str) -> None:
+    """Stage the scale map, extra maps, plots, ChimeraX script, JSON, and the log last.
 
     Parameters
     ----------
-    out_dir : pathlib.Path
-        The output directory (existing).
+    out : OutputSet
+        The run's outputs (the modified maps already staged).
     products : RunProducts
         The maps and models to write.
     m : MapData
@@ -83,30 +83,25 @@ def write_outputs(out_dir: Path, products: RunProducts, m: "MapData", opts: "Run
     Raises
     ------
     OccupyError
-        When a file cannot be written (then none of them is), or matplotlib is missing
-        with ``--plot``.
+        When a file cannot be written, or matplotlib is missing with ``--plot``.
     """
     stem = map_stem(m.path or "map")
     names = aux_names(stem)
-    label = f"occupy {version}"
-    with OutputSet(out_dir, before_commit=opts.check_abort, parent=opts.output_set) as out:
-        paths = result.output_paths
-        paths["scale"] = out.write_map(scale_name(stem, result.scale_mode, opts.s0), products.scale, like=m,
-                                       label=f"{label}: local scale ({result.scale_mode})")
-        for kind, (name, arr) in products.modified.items():
-            paths[kind] = out.write_map(name, arr, like=m, label=f"{label}: {kind}")
-        if opts.save_all_maps:
-            _write_extra_maps(out, names, products, m, paths, label)
-        if opts.plot:
-            _write_plots(out, names, m, opts, result, products)
-        if opts.chimerax:
-            paths["chimerax"] = out.write_text(names["chimerax"],
-                                               _script(out_dir, m, opts, result, products, version))
-        result.timings = timings()
-        if opts.json not in (None, "-"):
-            paths["json"] = out.write_text(os.path.abspath(opts.json), _json_text(m, result))
-        paths["log"] = out.write_text(names["log"], log_text(m, opts, result, products.estimate,
-                                                             products.solvent, products.curve, version))
+    paths = result.output_paths
+    paths["scale"] = out.write_map(scale_name(stem, result.scale_mode, opts.s0), products.scale, like=m,
+                                   label=f"occupy {version}: local scale ({result.scale_mode})")
+    if opts.save_all_maps:
+        _write_extra_maps(out, names, products, m, paths, f"occupy {version}")
+    if opts.plot:
+        _write_plots(out, names, m, opts, result, products)
+    if opts.chimerax:
+        paths["chimerax"] = out.write_text(names["chimerax"], _script(out.directory, m, opts, result, products,
+                                                                      version))
+    result.timings = timings()
+    if opts.json not in (None, "-"):
+        paths["json"] = out.write_text(os.path.abspath(opts.json), _json_text(m, result))
+    paths["log"] = out.write_text(names["log"], log_text(m, opts, result, products.estimate,
+                                                         products.solvent, products.curve, version))
 
 
 def _json_text(m: "MapData", result: "RunResult") -> str:

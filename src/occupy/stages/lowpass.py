@@ -43,41 +43,86 @@ def _slab_plans(shape: tuple[int, ...]):
     return real, spec, fwd, bwd
 
 
-def _slabs(n: int, shape_yx: tuple[int, int]):
-    """Yield (start, stop, plans) covering ``n`` planes in slabs of about BLOCK_VOXELS voxels.
+def _slab_bounds(n: int, shape_yx: tuple[int, int]) -> list[tuple[int, int]]:
+    """(start, stop) of slabs of about BLOCK_VOXELS voxels covering ``n`` planes.
 
-    Slab transforms are single-threaded on purpose: measured on 256^3, a cache-sized
-    slab runs fastest on one thread (thread start-up per slab costs more than it saves).
+    Slab transforms are single-threaded on purpose: a cache-sized slab runs fastest on one
+    thread; with more threads, whole slabs run side by side (``_each_slab``).
     """
     size = max(1, min(n, BLOCK_VOXELS // max(1, shape_yx[0] * shape_yx[1])))
-    plans = {}
-    for start in range(0, n, size):
-        stop = min(n, start + size)
-        if stop - start not in plans:
-            plans[stop - start] = _slab_plans((stop - start,) + tuple(shape_yx))
-        yield start, stop, plans[stop - start]
+    return [(start, min(n, start + size)) for start in range(0, n, size)]
 
 
-def _r2c_x_kept(data: np.ndarray, nkx: int) -> np.ndarray:
+def _each_slab(n: int, shape_yx: tuple[int, int], work, threads: int) -> None:
+    """Call ``work(start, stop, plans)`` for every slab, ``threads`` slabs at a time.
+
+    Each thread makes its own plans (a dict by slab size, for ``work`` to fill), so every
+    slab is transformed by a plan of the same shape whichever thread runs it: the result
+    does not depend on ``threads``. pyFFTW and NumPy's copies release the GIL.
+    """
+    bounds = _slab_bounds(n, shape_yx)
+    workers = max(1, min(threads, len(bounds)))
+    if workers == 1:
+        plans: dict = {}
+        for a, b in bounds:
+            work(a, b, plans)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    def run_share(k: int) -> None:
+        plans: dict = {}
+        for a, b in bounds[k::workers]:
+            work(a, b, plans)
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for future in [pool.submit(run_share, k) for k in range(workers)]:
+            future.result()
+
+
+def _r2c_x_kept(data: np.ndarray, nkx: int, threads: int) -> np.ndarray:
     """First ``nkx`` x frequencies of the unnormalised r2c FFT along x, slab by slab."""
     nz, ny, _ = data.shape
     out = _fftw().empty_aligned((nz, ny, nkx), dtype=np.complex64)
-    for a, b, (real, spec, fwd, _) in _slabs(nz, data.shape[1:]):
+
+    def work(a: int, b: int, plans: dict) -> None:
+        if b - a not in plans:
+            plans[b - a] = _slab_plans((b - a,) + tuple(data.shape[1:]))
+        real, spec, fwd, _ = plans[b - a]
         np.copyto(real, data[a:b], casting="unsafe")
         fwd.execute()
         out[a:b] = spec[:, :, :nkx]
+
+    _each_slab(nz, data.shape[1:], work, threads)
     return out
 
 
-def _c2r_x_kept(block: np.ndarray, nx: int) -> np.ndarray:
-    """Unnormalised c2r FFT along x of a spectrum whose x frequencies >= nkx are zero."""
-    nz, ny, nkx = block.shape
-    out = np.empty((nz, ny, nx), dtype=np.float32)
-    for a, b, (real, spec, _, bwd) in _slabs(nz, (ny, nx)):
+def _y_then_x_inverse(block: np.ndarray, y_to: np.ndarray | slice, out_shape: tuple[int, int, int],
+                      threads: int) -> np.ndarray:
+    """Unnormalised inverse along y, then c2r along x, of a kept block, slab by slab of planes.
+
+    ``block`` holds the kept y frequencies (placed at ``y_to`` in the output's full y
+    axis) of the non-negative x frequencies < nkx; x frequencies >= nkx are zero. Only one
+    slab is ever expanded to the full y axis, so the whole block never is.
+    """
+    mz, my, mx = out_shape
+    nkx = block.shape[2]
+    out = np.empty(out_shape, dtype=np.float32)
+
+    def work(a: int, b: int, plans: dict) -> None:
+        if b - a not in plans:
+            yslab = _fftw().empty_aligned((b - a, my, nkx), dtype=np.complex64)
+            yplan = _fftw().FFTW(yslab, yslab, axes=(1,), direction="FFTW_BACKWARD", flags=_FLAGS, threads=1)
+            plans[b - a] = (yslab, yplan, *_slab_plans((b - a, my, mx)))
+        yslab, yplan, real, spec, _, bwd = plans[b - a]
+        yslab[:] = 0
+        yslab[:, y_to, :] = block[a:b]
+        yplan.execute()
         spec[:, :, nkx:] = 0
-        spec[:, :, :nkx] = block[a:b]
+        spec[:, :, :nkx] = yslab
         bwd.execute()
         out[a:b] = real
+
+    _each_slab(mz, (my, mx), work, threads)
     return out
 
 
@@ -121,7 +166,7 @@ def _spectral_map(data: np.ndarray, out_shape: tuple[int, ...], z_idx, y_idx, nk
     """
     nz, ny, _ = data.shape
     mz, my, mx = out_shape
-    block = _r2c_x_kept(data, nkx)
+    block = _r2c_x_kept(data, nkx, threads)
     _c2c_inplace(block, 1, True, threads)
     block = _take_aligned(block, y_idx[0], 1)
     _c2c_inplace(block, 0, True, threads)
@@ -130,9 +175,7 @@ def _spectral_map(data: np.ndarray, out_shape: tuple[int, ...], z_idx, y_idx, nk
     for j in range(mz):
         plane_scale(j, block[j])
     _c2c_inplace(block, 0, False, threads)
-    block = _embed_aligned(block, (mz, my, nkx), y_idx[1], 1)
-    _c2c_inplace(block, 1, False, threads)
-    return _c2r_x_kept(block, mx)
+    return _y_then_x_inverse(block, y_idx[1], out_shape, threads)
 
 
 def lowpass_cutoff(shape: tuple[int, ...], voxel_size: float, lowpass_A: float) -> int:

@@ -127,17 +127,27 @@ def maximum_filter_ball(
     return max_filter(arr, _as_footprint(footprint_or_radius), effective_threads(threads))
 
 
-def max_filter(arr: np.ndarray, fp: np.ndarray, n_threads: int) -> np.ndarray:
-    """``maximum_filter_ball`` without the checks, for stages whose input is already checked."""
+def max_filter(arr: np.ndarray, fp: np.ndarray, n_threads: int, divisor: float | None = None,
+               out: np.ndarray | None = None) -> np.ndarray:
+    """``maximum_filter_ball`` without the checks, for stages whose input is already checked.
+
+    With ``divisor``, the result is ``clip(maximum / divisor, 0, 1)``, made row by row in the
+    same pass (the same bits as dividing and clipping afterwards in the array's precision).
+    ``out`` (C-contiguous, ``arr``'s shape and dtype, not ``arr`` itself) receives the result
+    instead of a new array: a buffer that is no longer needed saves an allocation.
+    """
     kz, ky, kx = fp.shape
     nz, ny, nx = arr.shape
     plane_runs, plane_start, plane_of, lengths = _decompose(fp)
     zidx = _reflect_index(np.arange(nz + kz - 1) - kz // 2, nz).astype(np.int32)
     yidx = _reflect_index(np.arange(ny + ky - 1) - ky // 2, ny).astype(np.int32)
     xidx = _reflect_index(np.arange(nx + kx - 1) - kx // 2, nx).astype(np.int32)
-    out = np.empty(arr.shape, dtype=arr.dtype)
+    if out is None:
+        out = np.empty(arr.shape, dtype=arr.dtype)
+    elif out.shape != arr.shape or out.dtype != arr.dtype or not out.flags.c_contiguous or np.shares_memory(out, arr):
+        raise ValueError("out must be a separate C-contiguous array of the input's shape and dtype")
     _maxfilter.max_filter_runs(
         arr, out, zidx, yidx, xidx, plane_runs, plane_start, plane_of, lengths,
-        kz // 2, ky // 2, kx // 2, n_threads,
+        kz // 2, ky // 2, kx // 2, n_threads, float(np.float32(divisor)) if divisor else 0.0,
     )
     return out

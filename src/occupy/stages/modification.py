@@ -136,7 +136,8 @@ def modify(data: np.ndarray, scale: np.ndarray, conf: np.ndarray | None, solvent
            pivot: float | None = None, scale_limit: float = SCALE_LIMIT, exclude_solvent: bool = False,
            lowpass_output: float | None = None, voxel_size: float | None = None,
            hist_match: bool = False, seed: int = 0, threads: int | None = None,
-           return_factor: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
+           return_factor: bool = True, value_range: tuple[float, float] | None = None
+           ) -> tuple[np.ndarray, np.ndarray | None]:
     """Modify ``data`` by its local ``scale`` (SPEC 2.7); returns float32 ``(modified, factor)``.
 
     ``m = data*factor`` plus (attenuate, sigmoid) seeded solvent noise weighted by ``1 - factor``;
@@ -162,6 +163,9 @@ def modify(data: np.ndarray, scale: np.ndarray, conf: np.ndarray | None, solvent
         Seed of the synthetic solvent and thread count; neither changes the bits for a seed.
     return_factor : bool
         Return the factor map (``False``: ``None``, saving a full-size array).
+    value_range : (float, float), optional
+        ``data``'s minimum and maximum, when the caller has them from its own check
+        (``occupy.arrays.check_map_values``, as ``read_map`` does); saves a pass over the map.
 
     Returns
     -------
@@ -185,7 +189,7 @@ def modify(data: np.ndarray, scale: np.ndarray, conf: np.ndarray | None, solvent
     data, scale, conf = _checked_inputs(data, scale, conf, mode, synthetic and solvent is None,
                                         lowpass_output is not None and voxel_size is None)
     n_threads = effective_threads(threads)
-    lo, hi = check_map_values(data, threads=n_threads)        # one pass: range, and no NaN/Inf
+    lo, hi = value_range or check_map_values(data, threads=n_threads)   # one pass: range, and no NaN/Inf
     clip_here = lowpass_output is None and not hist_match
     out, factor = _modify_blocks(data, scale, conf, return_factor, (_MODE_CODE[mode], g, mu, scale_limit),
                                  _Noise(solvent, seed) if synthetic else None, keep_input=not exclude_solvent,

@@ -8,12 +8,13 @@ import numpy as np
 from ..arrays import check_map_values, require_real
 from ..errors import OccupyError
 from ..params import Parameters, derive_parameters
+from ..stats import values_where_equal
 from ..threads import effective_threads
 from .lowpass import apply_lowpass
 from .maxfilter import max_filter
 from .tiles import TileResult, search_tiles
 
-__all__ = ["ScaleResult", "estimate_scale", "variability_limit"]
+__all__ = ["ScaleResult", "estimate_scale", "full_scale", "relative_maximum", "variability_limit"]
 
 
 @dataclass
@@ -123,8 +124,8 @@ def estimate_scale(data: np.ndarray, voxel_size: float, *, lowpass: float | None
                                kernel_size=kernel_size, kernel_radius=kernel_radius, tau=tau)
     lpmap = _lowpassed(data, lpmap, mode == "occ" or make_lowpassed, voxel_size, params.lowpass, threads)
     scale_input = lpmap if mode == "occ" else data
-    tile, s_full = _full_scale(scale_input, params.tau, s0, tile_size, threads)
-    scale = _relative_maximum(scale_input, params.footprint, s_full, threads)
+    tile, s_full = full_scale(scale_input, params.tau, s0, tile_size, threads)
+    scale = relative_maximum(scale_input, params.footprint, s_full, threads)
     return ScaleResult(scale=scale, s_full=s_full, tau=params.tau, params=params, tile=tile,
                        lowpassed=lpmap, scale_input=scale_input, mode=mode,
                        voxel_size=float(voxel_size))
@@ -157,9 +158,33 @@ def _lowpassed(data: np.ndarray, lpmap: np.ndarray | None, needed: bool, voxel_s
     return apply_lowpass(data, voxel_size, lowpass_A, threads) if needed else None
 
 
-def _full_scale(scale_input: np.ndarray, tau: float, s0: bool, tile_size: int | None,
-                threads: int | None) -> tuple[TileResult | None, float]:
-    """(tile, s_full): the tile search, or ``tau * max`` with ``s0``; s_full must be positive."""
+def full_scale(scale_input: np.ndarray, tau: float, s0: bool, tile_size: int | None,
+               threads: int | None) -> tuple[TileResult | None, float]:
+    """Find the full-scale reference: the tile search, or ``tau * max`` with ``s0`` (SPEC 2.4).
+
+    Parameters
+    ----------
+    scale_input : numpy.ndarray
+        The checked float32 map the scale comes from.
+    tau : float
+        Rank fraction.
+    s0 : bool
+        Use ``tau`` times the map's maximum instead of the tile search.
+    tile_size : int, optional
+        Tile side in voxels (default ``max(1, n // 20)`` per axis).
+    threads : int, optional
+        Thread count; the result does not depend on it.
+
+    Returns
+    -------
+    tuple of (TileResult or None, float)
+        The tile (None with ``s0``) and ``s_full``.
+
+    Raises
+    ------
+    OccupyError
+        When ``s_full`` is not positive (an inverted or empty map), or for a bad tile size.
+    """
     if s0:
         tile = None
         s_full = float(np.float32(tau) * scale_input.max())
@@ -172,13 +197,29 @@ def _full_scale(scale_input: np.ndarray, tau: float, s0: bool, tile_size: int | 
     return tile, s_full
 
 
-def _relative_maximum(scale_input: np.ndarray, footprint: np.ndarray, s_full: float,
-                      threads: int | None) -> np.ndarray:
-    """``clip(local maximum / s_full, 0, 1)``, computed in place in the filter's output."""
-    scale = max_filter(scale_input, footprint, effective_threads(threads))
-    np.divide(scale, np.float32(s_full), out=scale)   # float32 division, correctly rounded
-    np.clip(scale, 0.0, 1.0, out=scale)
-    return scale
+def relative_maximum(scale_input: np.ndarray, footprint: np.ndarray, s_full: float,
+                     threads: int | None, out: np.ndarray | None = None) -> np.ndarray:
+    """Compute the scale ``clip(local maximum / s_full, 0, 1)`` in one pass of the filter.
+
+    Parameters
+    ----------
+    scale_input : numpy.ndarray
+        The checked float32 map.
+    footprint : numpy.ndarray
+        The ball kernel (``Parameters.footprint``).
+    s_full : float
+        The full-scale reference.
+    threads : int, optional
+        Thread count; the result does not depend on it.
+    out : numpy.ndarray, optional
+        A float32 buffer of the map's shape, no longer needed, to hold the scale.
+
+    Returns
+    -------
+    numpy.ndarray
+        The scale, float32, divided in float32 as ``np.divide`` would.
+    """
+    return max_filter(scale_input, footprint, effective_threads(threads), divisor=s_full, out=out)
 
 
 def variability_limit(scale: np.ndarray, scale_input: np.ndarray, s_full: float) -> float:
@@ -204,9 +245,8 @@ def variability_limit(scale: np.ndarray, scale_input: np.ndarray, s_full: float)
     >>> variability_limit(np.array([1.0, 1.0, 0.5]), np.array([3.0, 5.0, 1.0]), 2.0)
     2.0
     """
-    full = scale == 1
-    n = int(np.count_nonzero(full))
-    if n == 0:
+    at_full = values_where_equal(scale, 1.0, scale_input)
+    if at_full.size == 0:
         return 1.0
-    total = float(np.sum(scale_input[full], dtype=np.float64))
-    return total / n / float(s_full)
+    total = float(np.sum(at_full, dtype=np.float64))
+    return total / at_full.size / float(s_full)

@@ -240,7 +240,7 @@ def _check_sample(n: int, lo: float, hi: float) -> None:
 
 
 def fit_solvent(lpmap: np.ndarray, *, mask: np.ndarray | None = None,
-                threads: int | None = None) -> SolventModel:
+                threads: int | None = None, checked: bool = False) -> SolventModel:
     """Fit the solvent model of a lowpassed map (SPEC 2.5).
 
     The sample is the inscribed sphere of the box, or with ``mask`` the mask's inside or
@@ -255,6 +255,8 @@ def fit_solvent(lpmap: np.ndarray, *, mask: np.ndarray | None = None,
         Solvent definition (``--solvent-def``), same shape; values > 0.9 are inside.
     threads : int, optional
         Thread count (default: ``OMP_NUM_THREADS`` or all usable cores); results do not depend on it.
+    checked : bool, optional
+        The caller has already refused NaN/Inf in ``lpmap`` (``check_map_values``); saves that pass.
 
     Returns
     -------
@@ -281,7 +283,8 @@ def fit_solvent(lpmap: np.ndarray, *, mask: np.ndarray | None = None,
     lpmap = np.asarray(lpmap)
     if lpmap.ndim != 3:
         raise OccupyError(f"expected a 3-D map, got shape {lpmap.shape}")
-    check_map_values(lpmap, "lowpassed map", threads=threads)
+    if not checked:
+        check_map_values(lpmap, "lowpassed map", threads=threads)
     heights, edges, n_sample, where = _sample_histogram(lpmap, mask, threads)
     lo, hi = edges[0], edges[-1]
     x = np.linspace(float(lo), float(hi), N_BINS)
