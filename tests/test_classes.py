@@ -287,7 +287,7 @@ def test_plain_batch_writes_the_summary(project: Path, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("shape", [(31, 40, 17), (64, 64, 64)])
 def test_partial_fraction_counts_exactly(shape) -> None:
-    from occupy.stats import partial_fraction
+    from occupy.regions import partial_fraction
     rng = np.random.default_rng(1)
     lp, scale = (rng.random(shape, dtype=np.float32) for _ in range(2))
     solid = lp > 0.3

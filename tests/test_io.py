@@ -274,7 +274,7 @@ def test_failure_mid_write_leaves_no_file_and_the_old_one_intact(tmp_path, monke
     old = target.read_bytes()
     written = []
 
-    def fail_after_data(mrc, arr):          # runs once the data are set, before the file is closed
+    def fail_after_data(mrc, arr, known=None):   # runs once the data are set, before the file is closed
         written.extend(tmp_path.glob(".out.mrc.*.part"))       # the staged file exists at this point
         raise OSError(28, "No space left on device")
 

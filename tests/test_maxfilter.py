@@ -181,3 +181,21 @@ def test_relative_output_equals_divide_then_clip(shape) -> None:
         assert fused is spare and np.array_equal(fused, expected)
     with pytest.raises(ValueError, match="separate C-contiguous"):
         max_filter(data, fp, 1, out=data)
+
+
+@pytest.mark.parametrize("band", [1, 3, 7])
+@pytest.mark.parametrize("fshape", [(3, 4, 5), (4, 3, 2), (5, 5, 5)])
+def test_blocks_of_rows_give_the_same_result(monkeypatch, band, fshape):
+    """Large boxes are filtered in blocks of rows (a cache-sized ring per thread): same bits."""
+    import occupy.stages.maxfilter as mf
+    monkeypatch.setattr(mf, "RING_BYTES", 1)
+    monkeypatch.setattr(mf, "MIN_BAND", band)
+    rng = np.random.default_rng(band * 100 + sum(fshape))
+    x = rng.standard_normal((11, 23, 9)).astype(np.float32)
+    fp = rng.random(fshape) < 0.5
+    fp.flat[0] = True
+    want = scipy_max(x, fp)
+    for threads in (1, 2, 3):
+        assert_bit_identical(maximum_filter_ball(x, fp, threads=threads), want)
+    ball = ball_footprint(7, 3.5)
+    assert_bit_identical(mf.max_filter(x, ball, 2, divisor=1.5), np.clip(scipy_max(x, ball) / np.float32(1.5), 0, 1))

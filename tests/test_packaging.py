@@ -23,12 +23,15 @@ def test_typed_package_with_stubs() -> None:
     root = Path(occupy.__file__).parent
     assert (root / "py.typed").is_file()
     assert sorted(p.name for p in (root / "_ext").glob("*.pyi")) == [
-        "_confidence.pyi", "_maxfilter.pyi", "_modification.pyi", "_stats.pyi", "_threads.pyi", "_tiles.pyi"]
+        "_confidence.pyi", "_maxfilter.pyi", "_modification.pyi", "_regions.pyi", "_stats.pyi", "_threads.pyi",
+        "_tiles.pyi"]
 
 
 def test_imports_stay_light() -> None:
-    """matplotlib only when plotting; pyFFTW (and SciPy/Dask, which its import pulls in) only for a transform."""
+    """matplotlib only when plotting; pyFFTW (and SciPy/Dask, which its import pulls in) only for a transform;
+    rich and rich-click only for help or a terminal; gemmi only for STAR files."""
     code = ("import sys, occupy, occupy.pipeline, occupy.cli.occupy; "
-            "print(sorted(m for m in ('matplotlib', 'pyfftw', 'scipy', 'dask') if m in sys.modules))")
+            "print(sorted(m for m in ('matplotlib', 'pyfftw', 'scipy', 'dask', 'rich', 'rich_click', 'gemmi') "
+            "if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

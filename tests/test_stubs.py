@@ -39,7 +39,7 @@ def _compiled_functions(module) -> dict[str, list[tuple[str, bool]]]:
 
 
 def test_every_compiled_module_is_found() -> None:
-    assert set(MODULES) == {"_threads", "_maxfilter", "_tiles", "_stats", "_confidence", "_modification"}
+    assert set(MODULES) == {"_threads", "_maxfilter", "_tiles", "_stats", "_regions", "_confidence", "_modification"}
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -22,12 +22,13 @@ from .outputs.names import exclude_name, map_stem, modified_name
 from .outputs.outputset import OutputSet
 from .outputs.writer import RunProducts, stage_outputs
 from .params import derive_parameters, processing_shape
-from .stages.confidence import confidence_curve, voxel_confidence
+from .stages.confidence import curve_from_histogram, voxel_confidence
 from .stages.lowpass import apply_lowpass, fourier_crop, fourier_pad
 from .stages.modification import flatten_solvent, modify
-from .stages.scale import ScaleResult, full_scale, relative_maximum, variability_limit
+from .stages.scale import ScaleResult, full_scale, limit_from_full, relative_maximum
 from .stages.solvent import check_solvent_mask, fit_solvent, flattening_warning
-from .stats import above_mask, partial_fraction
+from .regions import summarize_scale
+from .stats import density_histogram_above
 
 __all__ = ["BAD_MODEL_MESSAGE", "RunResult", "StageClock", "resolve_options", "run"]
 
@@ -255,9 +256,9 @@ def _run_map(m: MapData, opts: RunOptions, clock: StageClock, out_dir: Path) -> 
         lp = apply_lowpass(work.data, work.voxel_size, params.lowpass, opts.threads)
         lp_range = check_map_values(lp, "lowpassed map", threads=opts.threads)   # also the histogram's range
     with clock("solvent model"):
-        solvent, solid = _solvent(m, lp, work.mask, opts, warnings)
+        solvent = _solvent(m, lp, work.mask, opts, warnings)
     with clock("confidence"):
-        curve, conf = _confidence(lp, lp_range, solvent, opts, warnings)
+        curve, conf, solid = _confidence(lp, lp_range, solvent, opts, warnings)
     with clock("scale"):
         scale_input = lp if mode == "occ" else work.data
         spare = None
@@ -265,11 +266,12 @@ def _run_map(m: MapData, opts: RunOptions, clock: StageClock, out_dir: Path) -> 
             spare, lp = lp, None            # not needed any more: the scale is made in its buffer
         est = _scale(scale_input, params, mode, work.voxel_size, opts, spare)
         del spare
-        var_limit = variability_limit(est.scale, scale_input, est.s_full)
-        partial = partial_fraction(None, est.scale, solvent.edge, PARTIAL_SCALE, opts.threads, solid=solid)
+        summary = summarize_scale(est.scale, scale_input, solid, PARTIAL_SCALE, opts.threads)
+        var_limit = limit_from_full(summary.at_full, est.s_full)
+        partial = summary.partial_fraction
     del scale_input, solid
     products = RunProducts(scale=est.scale, confidence=conf, lowpassed=lp if opts.save_all_maps else None,
-                           estimate=est, solvent=solvent, curve=curve)
+                           estimate=est, solvent=solvent, curve=curve, scale_header_stats=summary.header_stats)
     del lp, conf
     factor = work.factor
     del work
@@ -290,22 +292,25 @@ def _run_map(m: MapData, opts: RunOptions, clock: StageClock, out_dir: Path) -> 
 
 
 def _solvent(m: MapData, lp: np.ndarray, mask: np.ndarray | None, opts: RunOptions, warnings: list[str]):
-    """The solvent model, its warning about a flattened input, and where the map is not solvent (packed)."""
+    """The solvent model, and its warning about a flattened input."""
     solvent = fit_solvent(lp, mask=mask, threads=opts.threads, checked=True)
     flattened = flattening_warning(m.data, solvent)
     if flattened:
         warn(flattened, warnings)
-    return solvent, above_mask(lp, solvent.edge, opts.threads)
+    return solvent
 
 
 def _confidence(lp: np.ndarray, lp_range: tuple[float, float], solvent, opts: RunOptions, warnings: list[str]):
-    """The confidence curve, and the per-voxel confidence where something uses it."""
-    curve = confidence_curve(lp, solvent, hedge=opts.hedge_confidence, threads=opts.threads, value_range=lp_range)
+    """The confidence curve, the per-voxel confidence where something uses it, and (from the
+    same pass as the curve's histogram) where the map is not solvent, packed."""
+    lo, hi = (lp.dtype.type(v) for v in lp_range)
+    heights, edges, solid = density_histogram_above(lp, lo, hi, solvent.edge, opts.threads)
+    curve = curve_from_histogram(heights, edges, solvent, opts.hedge_confidence)
     if curve.bad_model:
         warn(BAD_MODEL_MESSAGE, warnings)
     flattening = opts.modifying or opts.exclude_solvent
     need_conf = (flattening and not opts.omit_confidence) or opts.save_all_maps
-    return curve, voxel_confidence(lp, curve, threads=opts.threads) if need_conf else None
+    return curve, voxel_confidence(lp, curve, threads=opts.threads) if need_conf else None, solid
 
 
 def _scale(scale_input: np.ndarray, params, mode: str, voxel_size: float, opts: RunOptions,
@@ -321,6 +326,7 @@ def _to_input_box(products: RunProducts, m: MapData, opts: RunOptions) -> None:
     """Under ``--max-box``, pad the maps back to the input box."""
     if products.scale.shape == m.shape:
         return
+    products.scale_header_stats = None          # they were of the unpadded scale
     products.scale = np.clip(fourier_pad(products.scale, m.shape), 0.0, 1.0).astype(np.float32)
     if products.confidence is not None:
         products.confidence = np.clip(fourier_pad(products.confidence, m.shape), 0.0, 1.0).astype(np.float32)
@@ -376,6 +382,7 @@ def _modify_all(m: MapData, products: RunProducts, opts: RunOptions, gamma: floa
         _stage_modified(out, kind, name, arr, m, products, opts, result)
         if keep_factor:
             products.factor = (kind, factor)
+        del arr, factor                     # on disk now: not alive while the next one is made
     if opts.exclude_solvent and not kinds:
         flat = m.data.copy() if conf is None else flatten_solvent(m.data, conf)
         _stage_modified(out, "exclude_solvent", exclude_name(stem), flat, m, products, opts, result)

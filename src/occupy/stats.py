@@ -16,12 +16,10 @@ from .threads import effective_threads
 __all__ = [
     "density",
     "density_histogram",
+    "density_histogram_above",
     "finite_range",
     "header_statistics",
     "histogram_edges",
-    "above_mask",
-    "partial_fraction",
-    "values_where_equal",
     "rows_density_histogram",
     "rows_value_range",
     "value_range",
@@ -251,6 +249,47 @@ def rows_value_range(vol: np.ndarray, x0: np.ndarray, x1: np.ndarray,
     return np.float32(lo), np.float32(hi), int(n)
 
 
+def density_histogram_above(values: np.ndarray, lo, hi, level: float, threads: int | None = None
+                            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``density_histogram`` and ``occupy.regions.above_mask(values, level)`` in one pass over the map.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        The map (compiled for C-contiguous float32).
+    lo, hi : float
+        The histogram's range (the map's minimum and maximum).
+    level : float
+        The level of the mask.
+    threads : int, optional
+        Thread count; the results do not depend on it.
+
+    Returns
+    -------
+    heights, edges, mask : numpy.ndarray
+        As ``density_histogram`` and ``above_mask`` return them.
+
+    Examples
+    --------
+    >>> from occupy.regions import above_mask
+    >>> v = np.linspace(0, 1, 5000, dtype=np.float32)
+    >>> h, e, mask = density_histogram_above(v, np.float32(0), np.float32(1), 0.5)
+    >>> bool(np.array_equal(mask, above_mask(v, 0.5)))
+    True
+    >>> bool(np.array_equal(h, density_histogram(v, np.float32(0), np.float32(1))[0]))
+    True
+    """
+    arr = np.asarray(values)
+    if not _compiled(arr):
+        from .regions import above_mask
+        return (*density_histogram(arr, lo, hi, threads), above_mask(arr, level, threads))
+    from ._ext import _stats
+    edges = histogram_edges(lo, hi, values_dtype=arr.dtype)
+    counts, mask = _stats.histogram_above(arr.reshape(-1), edges.astype(np.float64), float(level),
+                                          effective_threads(threads))
+    return density(counts, edges), edges, mask
+
+
 def rows_density_histogram(vol: np.ndarray, x0: np.ndarray, x1: np.ndarray, lo, hi,
                            threads: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Return the ``density_histogram`` of the voxels ``vol[z, y, x0[z, y]:x1[z, y]]``.
@@ -321,122 +360,3 @@ def header_statistics(values: np.ndarray, threads: int | None = None
     from ._ext import _stats
     stats = _stats.mean_std(arr.reshape(-1), effective_threads(threads))
     return stats if np.isfinite(stats).all() else None
-
-
-def above_mask(values: np.ndarray, level: float, threads: int | None = None) -> np.ndarray:
-    """Where a map is above a level, packed eight voxels a byte (1/32 of a float32 map).
-
-    Parameters
-    ----------
-    values : numpy.ndarray
-        Any real array (compiled for C-contiguous float32).
-    level : float
-        The level.
-    threads : int, optional
-        Thread count; the result does not depend on it.
-
-    Returns
-    -------
-    numpy.ndarray
-        ``np.packbits(values.ravel() > level, bitorder="little")``.
-
-    Examples
-    --------
-    >>> above_mask(np.array([0.0, 2.0, 3.0], dtype=np.float32), 1.0)
-    array([6], dtype=uint8)
-    """
-    arr = np.asarray(values)
-    if _compiled(arr):
-        from ._ext import _stats
-        return _stats.above_bits(arr.reshape(-1), float(level), effective_threads(threads))
-    return np.packbits(arr.reshape(-1) > level, bitorder="little")
-
-
-def values_where_equal(key: np.ndarray, value: float, values: np.ndarray, threads: int | None = None
-                       ) -> np.ndarray:
-    """``values[key == value]``, in order, without a boolean mask of the whole map.
-
-    Parameters
-    ----------
-    key, values : numpy.ndarray
-        Arrays of the same shape (compiled for C-contiguous float32).
-    value : float
-        The key value selected.
-    threads : int, optional
-        Thread count; the result does not depend on it.
-
-    Returns
-    -------
-    numpy.ndarray
-        1-D, the selected values.
-
-    Examples
-    --------
-    >>> values_where_equal(np.array([1.0, 0.5, 1.0], dtype=np.float32), 1.0,
-    ...                    np.array([3.0, 4.0, 5.0], dtype=np.float32))
-    array([3., 5.], dtype=float32)
-    """
-    k, v = np.asarray(key), np.asarray(values)
-    if k.shape != v.shape:
-        raise ValueError(f"key {k.shape} and values {v.shape} differ in shape")
-    if _compiled(k) and _compiled(v):
-        from ._ext import _stats
-        return _stats.gather_where_equal(k.reshape(-1), float(value), v.reshape(-1), effective_threads(threads))
-    return v[k == value]
-
-
-def partial_fraction(lowpassed: np.ndarray | None, scale: np.ndarray, solvent_edge: float, limit: float = 0.5,
-                     threads: int | None = None, *, solid: np.ndarray | None = None) -> float:
-    """Fraction of the non-solvent voxels whose scale is below ``limit`` (partial occupancy).
-
-    Non-solvent voxels are those where the lowpassed map lies above the solvent model's
-    edge. One compiled pass for float32 maps; the count does not depend on ``threads``.
-
-    Parameters
-    ----------
-    lowpassed : numpy.ndarray
-        The lowpassed map the solvent model was fitted to.
-    scale : numpy.ndarray
-        The local scale, same shape.
-    solvent_edge : float
-        Where the solvent model says solvent ends, in map values.
-    limit : float, optional
-        Scale below which a voxel counts as partial.
-    threads : int, optional
-        Thread count.
-    solid : numpy.ndarray, optional
-        ``above_mask(lowpassed, solvent_edge)``, made earlier, instead of ``lowpassed``.
-
-    Returns
-    -------
-    float
-        The fraction, in [0, 1]; NaN when no voxel lies above ``solvent_edge``.
-
-    Raises
-    ------
-    ValueError
-        If the shapes differ.
-
-    Examples
-    --------
-    >>> lp = np.array([0.0, 1.0, 1.0, 1.0, 1.0], dtype=np.float32)
-    >>> partial_fraction(lp, np.array([0.1, 0.2, 0.9, 0.8, 0.4], dtype=np.float32), 0.5)
-    0.5
-    """
-    b = np.asarray(scale)
-    if solid is not None:
-        from ._ext import _stats
-        n, m = _stats.count_bits_below(solid, np.ascontiguousarray(b, dtype=np.float32).reshape(-1), float(limit),
-                                       effective_threads(threads))
-        return m / n if n else float("nan")
-    a = np.asarray(lowpassed)
-    if a.shape != b.shape:
-        raise ValueError(f"lowpassed map {a.shape} and scale {b.shape} differ in shape")
-    if _compiled(a) and _compiled(b):
-        from ._ext import _stats
-        n, m = _stats.count_above_below(a.reshape(-1), float(solvent_edge), b.reshape(-1), float(limit),
-                                        effective_threads(threads))
-    else:
-        solid = a > solvent_edge
-        n, m = int(np.count_nonzero(solid)), int(np.count_nonzero(solid & (b < limit)))
-    return m / n if n else float("nan")

@@ -17,4 +17,5 @@ def max_filter_runs(
     cx: int,
     n_threads: int,
     divisor: float = 0.0,
+    band: int = 0,
 ) -> None: ...

@@ -96,28 +96,31 @@ cdef void _row_maxima(const floating[:, :, :] src, Py_ssize_t zr, Py_ssize_t yy,
             _max2(dst + li * ny * npad, cur, cur + (L - p2), npad - L + 1)
 
 
-cdef void _fill_rows(const floating[:, :, :] src, Py_ssize_t zr, const int[::1] xidx, int cx,
-                     const int[::1] lengths, int n_levels, floating *levels,
-                     floating *rows, Py_ssize_t ny, Py_ssize_t npad) noexcept nogil:
-    """Sliding maxima for every row of input slice ``zr`` (layout: length, y, padded x)."""
-    cdef Py_ssize_t yy
-    for yy in range(ny):
-        _row_maxima(src, zr, yy, xidx, cx, lengths, n_levels, levels,
-                    rows + yy * npad, ny, npad)
+cdef void _fill_rows(const floating[:, :, :] src, Py_ssize_t zr, const int[::1] xidx,
+                     const int[::1] yidx, int cx, const int[::1] lengths, int n_levels,
+                     floating *levels, floating *rows, Py_ssize_t p0, Py_ssize_t nrows,
+                     Py_ssize_t npad) noexcept nogil:
+    """Sliding maxima of the input rows at padded y positions p0..p0+nrows-1 of slice ``zr``
+    (layout: length, padded y - p0, padded x)."""
+    cdef Py_ssize_t p
+    for p in range(nrows):
+        _row_maxima(src, zr, yidx[p0 + p], xidx, cx, lengths, n_levels, levels,
+                    rows + p * npad, nrows, npad)
 
 
-cdef void _fill_planes(const floating *rows, floating *slot, const int[::1] yidx,
-                       const int[:, ::1] plane_runs, const int[::1] plane_start,
-                       int cy, Py_ssize_t ny, Py_ssize_t nx, Py_ssize_t npad) noexcept nogil:
-    """2-D dilation of one slice by every distinct footprint plane (layout: plane, y, x)."""
+cdef void _fill_planes(const floating *rows, floating *slot, const int[:, ::1] plane_runs,
+                       const int[::1] plane_start, int cy, Py_ssize_t y0, Py_ssize_t nb,
+                       Py_ssize_t nrows, Py_ssize_t nx, Py_ssize_t npad) noexcept nogil:
+    """2-D dilation of output rows y0..y0+nb-1 of one slice by every distinct footprint plane
+    (layout: plane, y - y0, x); ``rows`` starts at padded y position y0."""
     cdef Py_ssize_t p, y, r, n_planes = plane_start.shape[0] - 1
     cdef floating *trow
     cdef const floating *srow
     for p in range(n_planes):
-        for y in range(ny):
-            trow = slot + (p * ny + y) * nx
+        for y in range(nb):
+            trow = slot + (p * nb + y) * nx
             for r in range(plane_start[p], plane_start[p + 1]):
-                srow = (rows + (plane_runs[r, 2] * ny + yidx[y + plane_runs[r, 0] + cy]) * npad
+                srow = (rows + (plane_runs[r, 2] * nrows + y + plane_runs[r, 0] + cy) * npad
                         + plane_runs[r, 1])
                 if r == plane_start[p]:
                     _copy(trow, srow, nx)
@@ -125,22 +128,37 @@ cdef void _fill_planes(const floating *rows, floating *slot, const int[::1] yidx
                     _max_into(trow, srow, nx)
 
 
+cdef void _relative(floating *orow, Py_ssize_t nx, floating divisor) noexcept nogil:
+    """orow = clip(orow / divisor, 0, 1): IEEE division in the array's precision, as NumPy's."""
+    cdef Py_ssize_t x
+    cdef floating v
+    for x in range(nx):
+        v = orow[x] / divisor
+        if v < 0:
+            v = 0
+        elif v > 1:
+            v = 1
+        orow[x] = v
+
+
 cdef void _do_block(const floating[:, :, :] src, floating[:, :, ::1] out,
-                    Py_ssize_t z0, Py_ssize_t z1,
+                    Py_ssize_t z0, Py_ssize_t z1, Py_ssize_t y0, Py_ssize_t y1,
                     const int[::1] zidx, const int[::1] yidx, const int[::1] xidx,
                     const int[:, ::1] plane_runs, const int[::1] plane_start,
                     const int[::1] plane_of, const int[::1] lengths,
                     int cz, int cy, int cx, int n_levels,
                     floating *rows, floating *ring, int *slot_z, floating *levels,
                     floating divisor, bint relative) noexcept nogil:
-    """Output slices z0..z1-1.  Ring slot s holds the plane dilations of one input slice.
+    """Output rows y0..y1-1 of slices z0..z1-1.  Ring slot s holds the plane dilations of
+    those rows of one input slice, so the ring stays cache-sized for any box.
 
     With ``relative``, each output row becomes ``clip(max / divisor, 0, 1)`` while in cache."""
-    cdef Py_ssize_t ny = src.shape[1], nx = src.shape[2], kz = plane_of.shape[0]
+    cdef Py_ssize_t nx = src.shape[2], kz = plane_of.shape[0]
+    cdef Py_ssize_t ky = yidx.shape[0] - src.shape[1] + 1      # footprint rows (yidx is padded by ky - 1)
     cdef Py_ssize_t npad = xidx.shape[0], n_planes = plane_start.shape[0] - 1
-    cdef Py_ssize_t slot_size = n_planes * ny * nx
-    cdef Py_ssize_t z, y, zz, s, fz, x
-    cdef floating v
+    cdef Py_ssize_t nb = y1 - y0, nrows = nb + ky - 1
+    cdef Py_ssize_t slot_size = n_planes * nb * nx
+    cdef Py_ssize_t z, y, zz, s, fz
     cdef bint first
     cdef floating *orow
     cdef const floating *trow
@@ -150,39 +168,33 @@ cdef void _do_block(const floating[:, :, :] src, floating[:, :, ::1] out,
         for zz in range(z - cz, z - cz + kz):
             s = (zz + cz) % kz
             if slot_z[s] != zz:
-                _fill_rows(src, zidx[zz + cz], xidx, cx, lengths, n_levels, levels,
-                           rows, ny, npad)
-                _fill_planes(rows, ring + s * slot_size, yidx, plane_runs, plane_start,
-                             cy, ny, nx, npad)
+                _fill_rows(src, zidx[zz + cz], xidx, yidx, cx, lengths, n_levels, levels,
+                           rows, y0, nrows, npad)
+                _fill_planes(rows, ring + s * slot_size, plane_runs, plane_start,
+                             cy, y0, nb, nrows, nx, npad)
                 slot_z[s] = zz
-        for y in range(ny):
-            orow = &out[z, y, 0]
+        for y in range(nb):
+            orow = &out[z, y0 + y, 0]
             first = True
             for fz in range(kz):
                 if plane_of[fz] < 0:
                     continue
                 s = (z + fz) % kz  # slot of input slice zz = z + fz - cz
-                trow = ring + s * slot_size + (plane_of[fz] * ny + y) * nx
+                trow = ring + s * slot_size + (plane_of[fz] * nb + y) * nx
                 if first:
                     _copy(orow, trow, nx)
                     first = False
                 else:
                     _max_into(orow, trow, nx)
             if relative:
-                for x in range(nx):
-                    v = orow[x] / divisor       # IEEE division in the array's precision, as NumPy's
-                    if v < 0:
-                        v = 0
-                    elif v > 1:
-                        v = 1
-                    orow[x] = v
+                _relative(orow, nx, divisor)
 
 
 def max_filter_runs(const floating[:, :, :] src, floating[:, :, ::1] out,
                     const int[::1] zidx, const int[::1] yidx, const int[::1] xidx,
                     const int[:, ::1] plane_runs, const int[::1] plane_start,
                     const int[::1] plane_of, const int[::1] lengths,
-                    int cz, int cy, int cx, int n_threads, double divisor=0.0):
+                    int cz, int cy, int cx, int n_threads, double divisor=0.0, Py_ssize_t band=0):
     """Local maximum of ``src`` over a run-decomposed footprint, written to ``out``.
 
     With ``divisor > 0`` the output is ``clip(maximum / divisor, 0, 1)`` instead, the
@@ -193,13 +205,17 @@ def max_filter_runs(const floating[:, :, :] src, floating[:, :, ::1] out,
     z-planes are numbered; ``plane_of[fz]`` is the plane of footprint slice fz (-1 if
     empty).  Rows ``plane_start[p]:plane_start[p+1]`` of ``plane_runs`` are the runs of
     plane p in C order: (dy, fx, li) = y offset, first x index, index into ``lengths``.
+
+    The output is made in blocks of ``band`` rows (all rows if 0) by slabs of slices; each
+    thread takes whole blocks. Every output row is the same maximum whatever the blocks.
     """
     cdef Py_ssize_t nz = src.shape[0], ny = src.shape[1], nx = src.shape[2]
     cdef Py_ssize_t npad = xidx.shape[0], n_len = lengths.shape[0]
     cdef Py_ssize_t kz = plane_of.shape[0], n_planes = plane_start.shape[0] - 1
-    cdef int n_levels = 1, max_len = 0, c, n_chunks, failed = 0
+    cdef Py_ssize_t ky = yidx.shape[0] - ny + 1
+    cdef int n_levels = 1, max_len = 0, c, failed = 0
     cdef int *failed_ptr = &failed
-    cdef Py_ssize_t z0, z1
+    cdef Py_ssize_t z0, z1, y0, y1, item, n_items, n_bands, n_zchunks, nb
     cdef floating *rows
     cdef floating *ring
     cdef floating *levels
@@ -210,26 +226,37 @@ def max_filter_runs(const floating[:, :, :] src, floating[:, :, ::1] out,
         raise ValueError("output shape differs from input shape")
     if plane_runs.shape[0] == 0 or n_len == 0 or n_planes < 1:
         raise ValueError("empty footprint")
+    if ky < 1 or zidx.shape[0] < nz + kz - 1:
+        raise ValueError("index tables do not match the input and footprint")
     for c in range(n_len):
         if lengths[c] > max_len:
             max_len = lengths[c]
     while (1 << n_levels) <= max_len:
         n_levels += 1
-    n_chunks = n_threads if n_threads < nz else <int>nz
-    if n_chunks < 1:
-        n_chunks = 1
+    nb = ny if band <= 0 or band > ny else band
+    n_bands = (ny + nb - 1) // nb
+    n_zchunks = (n_threads + n_bands - 1) // n_bands
+    if n_zchunks > nz:
+        n_zchunks = nz
+    if n_zchunks < 1:
+        n_zchunks = 1
+    n_items = n_bands * n_zchunks
     with nogil, parallel(num_threads=n_threads):
-        rows = <floating *> malloc(n_len * ny * npad * sizeof(floating))
-        ring = <floating *> malloc(kz * n_planes * ny * nx * sizeof(floating))
+        rows = <floating *> malloc(n_len * (nb + ky - 1) * npad * sizeof(floating))
+        ring = <floating *> malloc(kz * n_planes * nb * nx * sizeof(floating))
         levels = <floating *> malloc(n_levels * npad * sizeof(floating))
         slot_z = <int *> malloc(kz * sizeof(int))
-        for c in prange(n_chunks, schedule="static", chunksize=1):
+        for item in prange(n_items, schedule="static", chunksize=1):
             if rows == NULL or ring == NULL or levels == NULL or slot_z == NULL:
                 failed_ptr[0] = 1
             else:
-                z0 = (c * nz) // n_chunks
-                z1 = ((c + 1) * nz) // n_chunks
-                _do_block(src, out, z0, z1, zidx, yidx, xidx, plane_runs, plane_start,
+                y0 = (item // n_zchunks) * nb
+                y1 = y0 + nb
+                if y1 > ny:
+                    y1 = ny
+                z0 = ((item % n_zchunks) * nz) // n_zchunks
+                z1 = ((item % n_zchunks + 1) * nz) // n_zchunks
+                _do_block(src, out, z0, z1, y0, y1, zidx, yidx, xidx, plane_runs, plane_start,
                           plane_of, lengths, cz, cy, cx, n_levels, rows, ring, slot_z, levels,
                           div, relative)
         free(rows)

@@ -21,13 +21,14 @@ def rows_histogram(
     edges: npt.NDArray[np.float64],
     n_threads: int,
 ) -> npt.NDArray[np.int64]: ...
-def count_above_below(
-    a: npt.NDArray[np.float32], above: float, b: npt.NDArray[np.float32], below: float, n_threads: int
-) -> tuple[int, int]: ...
-def above_bits(a: npt.NDArray[np.float32], level: float, n_threads: int) -> npt.NDArray[np.uint8]: ...
-def count_bits_below(
-    bits: npt.NDArray[np.uint8], b: npt.NDArray[np.float32], below: float, n_threads: int
-) -> tuple[int, int]: ...
-def gather_where_equal(
-    key: npt.NDArray[np.float32], value: float, src: npt.NDArray[np.float32], n_threads: int
-) -> npt.NDArray[np.float32]: ...
+def histogram_above(
+    values: npt.NDArray[np.float32], edges: npt.NDArray[np.float64], level: float, n_threads: int
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.uint8]]: ...
+
+def merge_block_stats(
+    n: int,
+    bsum: npt.NDArray[np.float64],
+    bm2: npt.NDArray[np.float64],
+    bmin: npt.NDArray[np.float32],
+    bmax: npt.NDArray[np.float32],
+) -> tuple[float, float, float, float]: ...

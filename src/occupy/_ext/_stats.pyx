@@ -132,9 +132,18 @@ def mean_std(const float[::1] values, int n_threads):
         bm2[b] = m2
         bmin[b] = lo
         bmax[b] = hi
+    return merge_block_stats(n, bsum, bm2, bmin, bmax)
+
+
+def merge_block_stats(Py_ssize_t n, const double[::1] bsum, const double[::1] bm2,
+                      const float[::1] bmin, const float[::1] bmax):
+    """``(min, max, mean, std)`` from per-block sums, squared deviations, minima and maxima
+    of ``STAT_BLOCK``-voxel blocks, merged in block order (Chan et al.), as ``mean_std`` does."""
+    cdef Py_ssize_t nb = bsum.shape[0], b, start, stop
     cdef double count = 0.0, mean = 0.0, tot_m2 = 0.0, nbk, mb, delta, merged
-    lo = bmin[0]
-    hi = bmax[0]
+    cdef float lo = bmin[0], hi = bmax[0]
+    if nb != (n + STAT_BLOCK - 1) // STAT_BLOCK or bm2.shape[0] != nb or bmin.shape[0] != nb or bmax.shape[0] != nb:
+        raise ValueError("block statistics do not match the array size")
     for b in range(nb):
         start = b * STAT_BLOCK
         stop = start + STAT_BLOCK
@@ -256,115 +265,32 @@ def rows_histogram(const float[:, :, ::1] vol, const long long[:, ::1] x0,
     return np.asarray(counts).sum(axis=0)
 
 
-def count_above_below(const float[::1] a, float above, const float[::1] b, float below, int n_threads):
-    """``(n, m)``: voxels with ``a > above``, and of those the ones with ``b < below``.
-
-    Integer counts, summed exactly: identical for any thread count.
-    """
-    cdef Py_ssize_t n = a.shape[0]
-    if b.shape[0] != n:
-        raise ValueError("the arrays differ in size")
-    cdef Py_ssize_t nb = (n + STAT_BLOCK - 1) // STAT_BLOCK
-    cdef long long[::1] n_above = np.zeros(nb, dtype=np.int64)
-    cdef long long[::1] n_both = np.zeros(nb, dtype=np.int64)
-    cdef Py_ssize_t blk, i, start, stop
-    cdef long long c_above, c_both
-    for blk in prange(nb, nogil=True, num_threads=n_threads, schedule="static"):
-        start = blk * STAT_BLOCK
-        stop = start + STAT_BLOCK
-        if stop > n:
-            stop = n
-        c_above = 0
-        c_both = 0
-        for i in range(start, stop):
-            if a[i] > above:
-                c_above = c_above + 1
-                if b[i] < below:
-                    c_both = c_both + 1
-        n_above[blk] = c_above
-        n_both[blk] = c_both
-    return int(np.asarray(n_above).sum()), int(np.asarray(n_both).sum())
-
-
-def above_bits(const float[::1] a, float level, int n_threads):
-    """Bit ``i`` (little-endian within each byte) set where ``a[i] > level``, as uint8 bytes."""
-    cdef Py_ssize_t n = a.shape[0]
-    cdef Py_ssize_t nbytes = (n + 7) // 8
-    cdef unsigned char[::1] bits = np.zeros(nbytes, dtype=np.uint8)
-    cdef Py_ssize_t nb = (n + STAT_BLOCK - 1) // STAT_BLOCK
-    cdef Py_ssize_t blk, i, start, stop
+def histogram_above(const float[::1] values, const double[::1] edges, float level, int n_threads):
+    """``histogram(values, edges)`` and, in the same pass, ``above_bits(values, level)``."""
+    cdef Py_ssize_t n = values.shape[0], nbins = edges.shape[0] - 1
+    if nbins < 1 or not edges[nbins] > edges[0]:
+        raise ValueError("need at least one bin of positive width")
+    cdef int nt = max(1, n_threads)
+    cdef long long[:, ::1] counts = np.zeros((nt, nbins), dtype=np.int64)
+    cdef unsigned char[::1] bits = np.zeros((n + 7) // 8, dtype=np.uint8)
+    cdef double lo = edges[0], inv_width = nbins / (edges[nbins] - edges[0])
+    cdef Py_ssize_t t, i, k, start, stop, per = (((n + nt - 1) // nt) + 7) // 8 * 8   # whole bytes per thread
     cdef unsigned char byte
-    for blk in prange(nb, nogil=True, num_threads=n_threads, schedule="static"):
-        start = blk * STAT_BLOCK            # a multiple of 8: blocks own whole bytes
-        stop = start + STAT_BLOCK
+    cdef float v
+    for t in prange(nt, nogil=True, num_threads=nt, schedule="static", chunksize=1):
+        start = t * per
+        stop = start + per
         if stop > n:
             stop = n
         byte = 0
         for i in range(start, stop):
-            if a[i] > level:
+            v = values[i]
+            k = _bin(v, lo, inv_width, edges, nbins)
+            if k >= 0:
+                counts[t, k] += 1
+            if v > level:
                 byte = byte | <unsigned char> (1 << (i & 7))
             if (i & 7) == 7 or i == stop - 1:
                 bits[i >> 3] = byte
                 byte = 0
-    return np.asarray(bits)
-
-
-def count_bits_below(const unsigned char[::1] bits, const float[::1] b, float below, int n_threads):
-    """``(n, m)``: set bits, and of those the voxels with ``b < below`` (exact integer counts)."""
-    cdef Py_ssize_t n = b.shape[0]
-    if bits.shape[0] != (n + 7) // 8:
-        raise ValueError("bit mask and array differ in size")
-    cdef Py_ssize_t nb = (n + STAT_BLOCK - 1) // STAT_BLOCK
-    cdef long long[::1] n_set = np.zeros(nb, dtype=np.int64)
-    cdef long long[::1] n_both = np.zeros(nb, dtype=np.int64)
-    cdef Py_ssize_t blk, i, start, stop
-    cdef long long c_set, c_both
-    for blk in prange(nb, nogil=True, num_threads=n_threads, schedule="static"):
-        start = blk * STAT_BLOCK
-        stop = start + STAT_BLOCK
-        if stop > n:
-            stop = n
-        c_set = 0
-        c_both = 0
-        for i in range(start, stop):
-            if (bits[i >> 3] >> (i & 7)) & 1:
-                c_set = c_set + 1
-                if b[i] < below:
-                    c_both = c_both + 1
-        n_set[blk] = c_set
-        n_both[blk] = c_both
-    return int(np.asarray(n_set).sum()), int(np.asarray(n_both).sum())
-
-
-def gather_where_equal(const float[::1] key, float value, const float[::1] src, int n_threads):
-    """``src[key == value]`` in order, without a boolean mask of the whole array."""
-    cdef Py_ssize_t n = key.shape[0]
-    if src.shape[0] != n:
-        raise ValueError("the arrays differ in size")
-    cdef Py_ssize_t nb = (n + STAT_BLOCK - 1) // STAT_BLOCK
-    cdef long long[::1] counts = np.zeros(nb + 1, dtype=np.int64)
-    cdef Py_ssize_t blk, i, start, stop, j
-    cdef long long c
-    for blk in prange(nb, nogil=True, num_threads=n_threads, schedule="static"):
-        start = blk * STAT_BLOCK
-        stop = start + STAT_BLOCK
-        if stop > n:
-            stop = n
-        c = 0
-        for i in range(start, stop):
-            if key[i] == value:
-                c = c + 1
-        counts[blk + 1] = c
-    cdef long long[::1] offsets = np.cumsum(counts)
-    cdef float[::1] out = np.empty(offsets[nb], dtype=np.float32)
-    for blk in prange(nb, nogil=True, num_threads=n_threads, schedule="static"):
-        start = blk * STAT_BLOCK
-        stop = start + STAT_BLOCK
-        if stop > n:
-            stop = n
-        j = offsets[blk]
-        for i in range(start, stop):
-            if key[i] == value:
-                out[j] = src[i]
-                j = j + 1
-    return np.asarray(out)
+    return np.asarray(counts).sum(axis=0), np.asarray(bits)

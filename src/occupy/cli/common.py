@@ -7,6 +7,7 @@ an exit status and an ``error: ...`` line.
 """
 from __future__ import annotations
 
+import os
 import signal
 import sys
 from typing import Any, Callable, NoReturn
@@ -296,7 +297,8 @@ def report_failure(exc: BaseException, prog: str, verbose: bool = False) -> tupl
     return status, message
 
 
-def run_main(command: Callable[[], click.Command], argv: list[str] | None, prog: str) -> NoReturn:
+def run_main(command: Callable[..., click.Command], argv: list[str] | None, prog: str,
+             exit_fast: bool = False) -> NoReturn:
     """Run a click command as a console script.
 
     Parameters
@@ -308,23 +310,35 @@ def run_main(command: Callable[[], click.Command], argv: list[str] | None, prog:
         The arguments; None for ``sys.argv[1:]``.
     prog : str
         The program's name.
+    exit_fast : bool, optional
+        End the process with ``os._exit`` once the output streams are flushed, skipping
+        the interpreter's teardown (~25 ms of garbage collection and module clean-up after
+        a run, which has nothing left to clean: its files are committed or removed).
+        Only for a whole process (the console script), never when embedded.
 
     Raises
     ------
     SystemExit
-        Always: 0 on success (and ``--help``), else as ``describe_failure`` says,
-        after one ``error: ...`` line.
+        Always (unless ``exit_fast``): 0 on success (and ``--help``), else as
+        ``describe_failure`` says, after one ``error: ...`` line.
     """
     args = list(sys.argv[1:] if argv is None else argv)
+    status = 0
     try:
         with handle_signals():
             command(rich=wants_help(args) or not args).main(args=canonical_args(args, command_options(prog)),
                                                            prog_name=prog, standalone_mode=False)
     except click.exceptions.Exit as e:
-        raise SystemExit(e.exit_code)
+        status = e.exit_code
+    except SystemExit as e:
+        status = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
     except BaseException as exc:  # noqa: BLE001 - every failure leaves as one line and a status
-        if isinstance(exc, SystemExit):
-            raise
         status, _ = report_failure(exc, prog, verbose="-v" in args or "--verbose" in args)
-        raise SystemExit(status) from None
-    raise SystemExit(0)
+    if exit_fast:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+        os._exit(status)
+    raise SystemExit(status)

@@ -264,8 +264,10 @@ def main(argv: list[str] | None = None) -> None:
     ------
     SystemExit
         Always: 0 on success, 2 on usage errors, 1 on any other failure, 130 on Ctrl-C.
+        As the console script (``argv`` None) the process ends with that status at once,
+        without the interpreter's teardown.
     """
-    run_main(build_command, argv, PROGRAM)
+    run_main(build_command, argv, PROGRAM, exit_fast=argv is None)
 
 
 if __name__ == "__main__":  # pragma: no cover

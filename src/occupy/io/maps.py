@@ -316,7 +316,8 @@ def write_map(path: str | os.PathLike, data: np.ndarray, like: MapData | None = 
 
 
 def write_mrc(path: str | os.PathLike, data: np.ndarray, like: MapData | None, label: str | None,
-              voxel_size: float | None = None) -> None:
+              voxel_size: float | None = None, header_stats: tuple[float, float, float, float] | None = None
+              ) -> None:
     """Write an MRC file in place (no atomicity: callers write to a staged path).
 
     Parameters
@@ -331,6 +332,9 @@ def write_mrc(path: str | os.PathLike, data: np.ndarray, like: MapData | None, l
         Header label to append (cut to 80 characters).
     voxel_size : float or tuple of float, optional
         Voxel size in Å (overrides ``like``'s).
+    header_stats : (float, float, float, float), optional
+        ``data``'s header statistics, already made as ``occupy.stats.header_statistics``
+        makes them; used when the file keeps the array's own order (MAPC/MAPR/MAPS 1 2 3).
 
     Raises
     ------
@@ -361,7 +365,7 @@ def write_mrc(path: str | os.PathLike, data: np.ndarray, like: MapData | None, l
             if int(h.nlabl) >= 10:
                 h.nlabl = 9
             mrc.add_label(label[:80])
-        _set_header_stats(mrc, file_arr)
+        _set_header_stats(mrc, file_arr, header_stats if axis_order == (1, 2, 3) else None)
 
 
 def _copy_header_facts(mrc, like: MapData, shape: tuple[int, ...], voxel_size: float | None) -> None:
@@ -383,10 +387,10 @@ def _skip_stats() -> None:
     """Stand-in for mrcfile's update_header_stats while the data are being set."""
 
 
-def _set_header_stats(mrc, arr: np.ndarray) -> None:
+def _set_header_stats(mrc, arr: np.ndarray, known: tuple[float, float, float, float] | None = None) -> None:
     """dmin/dmax/dmean/rms (rms = standard deviation, as mrcfile defines it) in one parallel
     pass, identical for any thread count; mrcfile's own for data the kernel does not take."""
-    stats = header_statistics(arr)
+    stats = known or header_statistics(arr)
     if stats is None:
         mrc.update_header_stats()
         return

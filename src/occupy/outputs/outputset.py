@@ -99,7 +99,7 @@ class OutputSet:
         return tmp
 
     def write_map(self, name: str, data: np.ndarray, like: MapData | None = None,
-                  label: str | None = None) -> Path:
+                  label: str | None = None, header_stats: tuple[float, float, float, float] | None = None) -> Path:
         """Stage a map as a float32 MRC file.
 
         Parameters
@@ -112,6 +112,9 @@ class OutputSet:
             Map whose header facts (voxel size, origin, start, axis order, cell) are copied.
         label : str, optional
             Header label saying what made the map.
+        header_stats : (float, float, float, float), optional
+            ``data``'s min, max, mean and standard deviation if already computed exactly
+            as ``occupy.stats.header_statistics`` would (saves that pass).
 
         Returns
         -------
@@ -127,7 +130,7 @@ class OutputSet:
         """
         tmp = self.stage(name)
         try:
-            write_mrc(tmp, data, like, label)
+            write_mrc(tmp, data, like, label, header_stats=header_stats)
         except OSError as exc:
             raise OccupyError(f"cannot write {self.directory / name}: {exc.strerror or exc}") from exc
         return self.directory / name

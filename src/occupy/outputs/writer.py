@@ -47,6 +47,8 @@ class RunProducts:
         -> output file name and map (None once staged, unless the run keeps its arrays).
     factor : (str, numpy.ndarray) or None
         The first modification's kind and factor map, when ``--save-all-maps`` asks for it.
+    scale_header_stats : (float, float, float, float) or None
+        The scale map's header statistics, when already made (``occupy.regions.summarize_scale``).
     """
 
     scale: np.ndarray
@@ -57,6 +59,7 @@ class RunProducts:
     curve: "ConfidenceCurve"
     modified: dict[str, tuple[str, np.ndarray]] = field(default_factory=dict)
     factor: tuple[str, np.ndarray] | None = None
+    scale_header_stats: tuple[float, float, float, float] | None = None
 
 
 def stage_outputs(out: OutputSet, products: RunProducts, m: "MapData", opts: "RunOptions", result: "RunResult",
@@ -89,7 +92,8 @@ def stage_outputs(out: OutputSet, products: RunProducts, m: "MapData", opts: "Ru
     names = aux_names(stem)
     paths = result.output_paths
     paths["scale"] = out.write_map(scale_name(stem, result.scale_mode, opts.s0), products.scale, like=m,
-                                   label=f"occupy {version}: local scale ({result.scale_mode})")
+                                   label=f"occupy {version}: local scale ({result.scale_mode})",
+                                   header_stats=products.scale_header_stats)
     if opts.save_all_maps:
         _write_extra_maps(out, names, products, m, paths, f"occupy {version}")
     if opts.plot:

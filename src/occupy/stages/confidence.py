@@ -14,7 +14,8 @@ from ..threads import effective_threads
 from .gaussian import gaussian
 from .solvent import SolventModel
 
-__all__ = ["ConfidenceCurve", "confidence", "confidence_curve", "monotone_confidence", "voxel_confidence"]
+__all__ = ["ConfidenceCurve", "confidence", "confidence_curve", "curve_from_histogram", "monotone_confidence",
+           "voxel_confidence"]
 
 
 @dataclass
@@ -202,6 +203,28 @@ def confidence_curve(lpmap: np.ndarray, solvent: SolventModel, hedge: float | No
     """
     check_option("hedge_confidence", hedge)
     heights, edges = _map_histogram(np.asarray(lpmap), threads, value_range)
+    return curve_from_histogram(heights, edges, solvent, hedge)
+
+
+def curve_from_histogram(heights: np.ndarray, edges: np.ndarray, solvent: SolventModel,
+                         hedge: float | None = None) -> ConfidenceCurve:
+    """Confidence per bin from a map's density histogram (the rest of ``confidence_curve``).
+
+    Parameters
+    ----------
+    heights, edges : numpy.ndarray
+        The whole map's 1000-bin density histogram over its [min, max]
+        (``occupy.stats.density_histogram``).
+    solvent : SolventModel
+        The map's solvent model.
+    hedge : float, optional
+        ``--hedge-confidence`` P (>= 1), already checked.
+
+    Returns
+    -------
+    ConfidenceCurve
+        The per-bin curves.
+    """
     model = solvent(edges[:-1])
     raw = (heights + CONTENT_FLOOR - model) / (heights + CONTENT_FLOOR)
     mono = monotone_confidence(raw)

@@ -127,6 +127,13 @@ def maximum_filter_ball(
     return max_filter(arr, _as_footprint(footprint_or_radius), effective_threads(threads))
 
 
+# Scratch ring per thread: about a quarter of a typical L3 cache. Measured on a 32 MiB L3,
+# 512^3 with k=9 on 2 threads: 0.76 s in one block of rows per slab of slices, 0.45 s in
+# blocks of 45 rows (a 4 MiB ring), 0.47 s (22 rows, 2 MiB), 0.49 s (91 rows, 8 MiB).
+RING_BYTES = 4 << 20
+MIN_BAND = 16
+
+
 def max_filter(arr: np.ndarray, fp: np.ndarray, n_threads: int, divisor: float | None = None,
                out: np.ndarray | None = None) -> np.ndarray:
     """``maximum_filter_ball`` without the checks, for stages whose input is already checked.
@@ -149,5 +156,12 @@ def max_filter(arr: np.ndarray, fp: np.ndarray, n_threads: int, divisor: float |
     _maxfilter.max_filter_runs(
         arr, out, zidx, yidx, xidx, plane_runs, plane_start, plane_of, lengths,
         kz // 2, ky // 2, kx // 2, n_threads, float(np.float32(divisor)) if divisor else 0.0,
+        _band_rows(kz * (len(plane_start) - 1), nx, arr.itemsize),
     )
     return out
+
+
+def _band_rows(planes_per_row: int, nx: int, itemsize: int) -> int:
+    """Output rows per block: the ring of plane dilations (``planes_per_row`` rows of ``nx``
+    per output row) of one thread stays within ``RING_BYTES``; at least ``MIN_BAND`` rows."""
+    return max(MIN_BAND, RING_BYTES // max(1, planes_per_row * nx * itemsize))

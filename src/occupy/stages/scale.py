@@ -8,13 +8,13 @@ import numpy as np
 from ..arrays import check_map_values, require_real
 from ..errors import OccupyError
 from ..params import Parameters, derive_parameters
-from ..stats import values_where_equal
+from ..regions import values_where_equal
 from ..threads import effective_threads
 from .lowpass import apply_lowpass
 from .maxfilter import max_filter
 from .tiles import TileResult, search_tiles
 
-__all__ = ["ScaleResult", "estimate_scale", "full_scale", "relative_maximum", "variability_limit"]
+__all__ = ["ScaleResult", "estimate_scale", "full_scale", "limit_from_full", "relative_maximum", "variability_limit"]
 
 
 @dataclass
@@ -245,7 +245,24 @@ def variability_limit(scale: np.ndarray, scale_input: np.ndarray, s_full: float)
     >>> variability_limit(np.array([1.0, 1.0, 0.5]), np.array([3.0, 5.0, 1.0]), 2.0)
     2.0
     """
-    at_full = values_where_equal(scale, 1.0, scale_input)
+    return limit_from_full(values_where_equal(scale, 1.0, scale_input), s_full)
+
+
+def limit_from_full(at_full: np.ndarray, s_full: float) -> float:
+    """The variability limit from the input's values where the scale is 1 (in map order).
+
+    Parameters
+    ----------
+    at_full : numpy.ndarray
+        ``scale_input[scale == 1]``.
+    s_full : float
+        Full-scale reference.
+
+    Returns
+    -------
+    float
+        Their mean (summed in float64, pairwise as ``np.sum``) over ``s_full``; 1.0 if none.
+    """
     if at_full.size == 0:
         return 1.0
     total = float(np.sum(at_full, dtype=np.float64))

@@ -1,0 +1,218 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, initializedcheck=False, cdivision=True
+"""Regions of float32 maps: packed masks of the voxels above a level, counts within them,
+and the values selected by a key map, without full-size boolean arrays.
+
+Counts are integers, summed exactly, and gathered values keep their order: results never
+depend on the thread count. Work is split in blocks of ``BLOCK`` voxels (a multiple of 8,
+so every block owns whole bytes of a packed mask).
+"""
+import numpy as np
+from cython.parallel cimport prange
+
+cdef enum:
+    STAT_BLOCK = 65536   # voxels per block (fixed: independent of threads)
+
+
+def count_above_below(const float[::1] a, float above, const float[::1] b, float below, int n_threads):
+    """``(n, m)``: voxels with ``a > above``, and of those the ones with ``b < below``.
+
+    Integer counts, summed exactly: identical for any thread count.
+    """
+    cdef Py_ssize_t n = a.shape[0]
+    if b.shape[0] != n:
+        raise ValueError("the arrays differ in size")
+    cdef Py_ssize_t nb = (n + STAT_BLOCK - 1) // STAT_BLOCK
+    cdef long long[::1] n_above = np.zeros(nb, dtype=np.int64)
+    cdef long long[::1] n_both = np.zeros(nb, dtype=np.int64)
+    cdef Py_ssize_t blk, i, start, stop
+    cdef long long c_above, c_both
+    for blk in prange(nb, nogil=True, num_threads=n_threads, schedule="static"):
+        start = blk * STAT_BLOCK
+        stop = start + STAT_BLOCK
+        if stop > n:
+            stop = n
+        c_above = 0
+        c_both = 0
+        for i in range(start, stop):
+            if a[i] > above:
+                c_above = c_above + 1
+                if b[i] < below:
+                    c_both = c_both + 1
+        n_above[blk] = c_above
+        n_both[blk] = c_both
+    return int(np.asarray(n_above).sum()), int(np.asarray(n_both).sum())
+
+
+def above_bits(const float[::1] a, float level, int n_threads):
+    """Bit ``i`` (little-endian within each byte) set where ``a[i] > level``, as uint8 bytes."""
+    cdef Py_ssize_t n = a.shape[0]
+    cdef Py_ssize_t nbytes = (n + 7) // 8
+    cdef unsigned char[::1] bits = np.zeros(nbytes, dtype=np.uint8)
+    cdef Py_ssize_t nb = (n + STAT_BLOCK - 1) // STAT_BLOCK
+    cdef Py_ssize_t blk, i, start, stop
+    cdef unsigned char byte
+    for blk in prange(nb, nogil=True, num_threads=n_threads, schedule="static"):
+        start = blk * STAT_BLOCK            # a multiple of 8: blocks own whole bytes
+        stop = start + STAT_BLOCK
+        if stop > n:
+            stop = n
+        byte = 0
+        for i in range(start, stop):
+            if a[i] > level:
+                byte = byte | <unsigned char> (1 << (i & 7))
+            if (i & 7) == 7 or i == stop - 1:
+                bits[i >> 3] = byte
+                byte = 0
+    return np.asarray(bits)
+
+
+def count_bits_below(const unsigned char[::1] bits, const float[::1] b, float below, int n_threads):
+    """``(n, m)``: set bits, and of those the voxels with ``b < below`` (exact integer counts)."""
+    cdef Py_ssize_t n = b.shape[0]
+    if bits.shape[0] != (n + 7) // 8:
+        raise ValueError("bit mask and array differ in size")
+    cdef Py_ssize_t nb = (n + STAT_BLOCK - 1) // STAT_BLOCK
+    cdef long long[::1] n_set = np.zeros(nb, dtype=np.int64)
+    cdef long long[::1] n_both = np.zeros(nb, dtype=np.int64)
+    cdef Py_ssize_t blk, i, start, stop
+    cdef long long c_set, c_both
+    for blk in prange(nb, nogil=True, num_threads=n_threads, schedule="static"):
+        start = blk * STAT_BLOCK
+        stop = start + STAT_BLOCK
+        if stop > n:
+            stop = n
+        c_set = 0
+        c_both = 0
+        for i in range(start, stop):
+            if (bits[i >> 3] >> (i & 7)) & 1:
+                c_set = c_set + 1
+                if b[i] < below:
+                    c_both = c_both + 1
+        n_set[blk] = c_set
+        n_both[blk] = c_both
+    return int(np.asarray(n_set).sum()), int(np.asarray(n_both).sum())
+
+
+def gather_where_equal(const float[::1] key, float value, const float[::1] src, int n_threads):
+    """``src[key == value]`` in order, without a boolean mask of the whole array."""
+    cdef Py_ssize_t n = key.shape[0]
+    if src.shape[0] != n:
+        raise ValueError("the arrays differ in size")
+    cdef Py_ssize_t nb = (n + STAT_BLOCK - 1) // STAT_BLOCK
+    cdef long long[::1] counts = np.zeros(nb + 1, dtype=np.int64)
+    cdef Py_ssize_t blk, i, start, stop, j
+    cdef long long c
+    for blk in prange(nb, nogil=True, num_threads=n_threads, schedule="static"):
+        start = blk * STAT_BLOCK
+        stop = start + STAT_BLOCK
+        if stop > n:
+            stop = n
+        c = 0
+        for i in range(start, stop):
+            if key[i] == value:
+                c = c + 1
+        counts[blk + 1] = c
+    cdef long long[::1] offsets = np.cumsum(counts)
+    cdef float[::1] out = np.empty(offsets[nb], dtype=np.float32)
+    for blk in prange(nb, nogil=True, num_threads=n_threads, schedule="static"):
+        start = blk * STAT_BLOCK
+        stop = start + STAT_BLOCK
+        if stop > n:
+            stop = n
+        j = offsets[blk]
+        for i in range(start, stop):
+            if key[i] == value:
+                out[j] = src[i]
+                j = j + 1
+    return np.asarray(out)
+
+
+def summarize_scale(const float[::1] scale, const unsigned char[::1] solid, float below, int n_threads):
+    """One pass over a scale map for everything a run reports about it.
+
+    Returns ``(block_stats, n_full_per_block, n_solid, n_partial)``: per block of
+    ``STAT_BLOCK`` voxels its sum, sum of squared deviations from its mean, minimum and
+    maximum (exactly as ``_stats.mean_std`` makes them, to be merged by
+    ``merge_block_stats``), how many voxels are exactly 1, and over the whole map the set
+    bits of ``solid`` and those with ``scale < below``.
+    """
+    cdef Py_ssize_t n = scale.shape[0]
+    if n == 0:
+        raise ValueError("summary of an empty array")
+    if solid.shape[0] != (n + 7) // 8:
+        raise ValueError("bit mask and array differ in size")
+    cdef Py_ssize_t nb = (n + STAT_BLOCK - 1) // STAT_BLOCK
+    cdef double[::1] bsum = np.empty(nb, dtype=np.float64)
+    cdef double[::1] bm2 = np.empty(nb, dtype=np.float64)
+    cdef float[::1] bmin = np.empty(nb, dtype=np.float32)
+    cdef float[::1] bmax = np.empty(nb, dtype=np.float32)
+    cdef long long[::1] bfull = np.zeros(nb, dtype=np.int64)
+    cdef long long[::1] bset = np.zeros(nb, dtype=np.int64)
+    cdef long long[::1] bpart = np.zeros(nb, dtype=np.int64)
+    cdef Py_ssize_t b, i, start, stop
+    cdef double s, m2, d, bmean
+    cdef float lo, hi, v
+    cdef long long c_full, c_set, c_part
+    for b in prange(nb, nogil=True, num_threads=n_threads, schedule="static"):
+        start = b * STAT_BLOCK
+        stop = start + STAT_BLOCK
+        if stop > n:
+            stop = n
+        s = 0.0
+        lo = scale[start]
+        hi = scale[start]
+        c_full = 0
+        c_set = 0
+        c_part = 0
+        for i in range(start, stop):
+            v = scale[i]
+            s = s + v
+            if v < lo:
+                lo = v
+            if v > hi:
+                hi = v
+            if v == 1:
+                c_full = c_full + 1
+            if (solid[i >> 3] >> (i & 7)) & 1:
+                c_set = c_set + 1
+                if v < below:
+                    c_part = c_part + 1
+        bmean = s / (stop - start)
+        m2 = 0.0
+        for i in range(start, stop):          # the block is still in cache
+            d = scale[i] - bmean
+            m2 = m2 + d * d
+        bsum[b] = s
+        bm2[b] = m2
+        bmin[b] = lo
+        bmax[b] = hi
+        bfull[b] = c_full
+        bset[b] = c_set
+        bpart[b] = c_part
+    stats = (np.asarray(bsum), np.asarray(bm2), np.asarray(bmin), np.asarray(bmax))
+    return stats, np.asarray(bfull), int(np.asarray(bset).sum()), int(np.asarray(bpart).sum())
+
+
+def gather_full_blocks(const float[::1] key, float value, const float[::1] src,
+                       const long long[::1] per_block, int n_threads):
+    """``src[key == value]`` in order, visiting only the blocks whose count ``per_block`` is not 0."""
+    cdef Py_ssize_t n = key.shape[0]
+    cdef Py_ssize_t nb = (n + STAT_BLOCK - 1) // STAT_BLOCK
+    if src.shape[0] != n or per_block.shape[0] != nb:
+        raise ValueError("the arrays differ in size")
+    cdef long long[::1] offsets = np.concatenate(([0], np.cumsum(per_block))).astype(np.int64)
+    cdef float[::1] out = np.empty(offsets[nb], dtype=np.float32)
+    cdef Py_ssize_t blk, i, start, stop, j
+    for blk in prange(nb, nogil=True, num_threads=n_threads, schedule="dynamic"):
+        if per_block[blk] == 0:
+            continue
+        start = blk * STAT_BLOCK
+        stop = start + STAT_BLOCK
+        if stop > n:
+            stop = n
+        j = offsets[blk]
+        for i in range(start, stop):
+            if key[i] == value:
+                out[j] = src[i]
+                j = j + 1
+    return np.asarray(out)

@@ -1,0 +1,54 @@
+"""Packed masks, counts within them and gathered values: equal to NumPy for any size and thread count."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from occupy.regions import above_mask, partial_fraction, values_where_equal
+from occupy.stats import density_histogram, density_histogram_above
+
+SIZES = [1, 7, 8, 9, 65536 * 3 + 5, 1_000_003]
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_mask_counts_and_gather_equal_numpy(n) -> None:
+    rng = np.random.default_rng(n)
+    a, b = rng.random(n, dtype=np.float32), rng.random(n, dtype=np.float32)
+    b[::7] = 1.0
+    for threads in (1, 2, 3):
+        mask = above_mask(a, 0.3, threads)
+        assert np.array_equal(mask, np.packbits(a > 0.3, bitorder="little"))
+        solid = a > 0.3
+        expected = np.count_nonzero(solid & (b < 0.5)) / np.count_nonzero(solid)
+        assert partial_fraction(None, b, 0.3, 0.5, threads, solid=mask) == expected
+        assert np.array_equal(values_where_equal(b, 1.0, a, threads), a[b == 1.0])
+    a64 = a.astype(np.float64)            # not compiled: NumPy, comparing in float64
+    assert np.array_equal(above_mask(a64, 0.3), np.packbits(a64 > 0.3, bitorder="little"))
+
+
+@pytest.mark.parametrize("n", SIZES[3:])
+def test_histogram_and_mask_in_one_pass(n) -> None:
+    v = np.random.default_rng(n + 1).standard_normal(n).astype(np.float32)
+    lo, hi = v.min(), v.max()
+    heights, edges = density_histogram(v, lo, hi)
+    for threads in (1, 2, 3):
+        h, e, mask = density_histogram_above(v, lo, hi, 0.25, threads)
+        assert np.array_equal(h, heights) and np.array_equal(e, edges)
+        assert np.array_equal(mask, np.packbits(v > 0.25, bitorder="little"))
+    np.testing.assert_array_equal(heights, np.histogram(v, bins=1000, range=(lo, hi), density=True)[0])
+
+
+@pytest.mark.parametrize("shape", [(3, 5, 7), (64, 64, 64), (70, 33, 91)])
+def test_scale_summary_equals_the_separate_passes(shape) -> None:
+    """One pass gives the header statistics, full-scale values and partial fraction of three."""
+    from occupy.regions import summarize_scale
+    from occupy.stats import header_statistics
+    rng = np.random.default_rng(sum(shape))
+    scale = np.clip(rng.random(shape, dtype=np.float32) * 1.3, 0, 1).astype(np.float32)
+    data, lp = (rng.standard_normal(shape).astype(np.float32) for _ in range(2))
+    solid = above_mask(lp, 0.2)
+    for threads in (1, 2, 3):
+        r = summarize_scale(scale, data, solid, 0.5, threads)
+        assert r.header_stats == header_statistics(scale)
+        assert np.array_equal(r.at_full, data[scale == 1])
+        assert r.partial_fraction == partial_fraction(lp, scale, 0.2, 0.5)
