@@ -6,7 +6,12 @@ Measures, on seeded synthetic maps (128^3, 256^3, 384^3; 512^3 with ``--big``; 1
              ``occupy -i MAP --amplify --attenuate --gamma 4 -o OUTDIR``     (modify)
 * original:  ``ref_occupy -i MAP``  and  ``ref_occupy -i MAP --amplify 4 --attenuate 4``
              (OccuPy 0.1.13, run in a scratch cwd; it downsamples boxes > 256 to 256)
+* baseline: ``--baseline EXE`` times another install's ``occupy`` the same way, side by
+             side (e.g. the release before a change, in its own venv)
 * ``import occupy`` time (in-process, and the whole ``python -c "import occupy"``).
+
+Boxes above 512 are 256^3 tiles of the synthetic map (``make_map``). Peak RSS of the
+estimate runs is also given per voxel, as a multiple of the map's bytes (the memory curve).
 
 Each number is the best of ``--repeat`` runs (default 3), each run a fresh process, timed
 from process start to exit; peak RSS comes from ``/usr/bin/time -v`` when present, else
@@ -23,6 +28,7 @@ Run (from the repository root, in the venv where ``occupy`` is installed)::
     python bench/pipeline.py --big           # also 512^3
     python bench/pipeline.py --no-reference  # ours only
     python bench/pipeline.py --no-ours       # the original only
+    python bench/pipeline.py --no-reference --sizes 128,256,512,768,1024 --baseline /path/to/venv/bin/occupy
 
 Results are printed as a table and written to ``bench/results/pipeline.json``.
 """
@@ -88,6 +94,16 @@ def write_map(path: Path, data: np.ndarray) -> None:
         mrc.voxel_size = 1.0
 
 
+def make_map(path: Path, n: int) -> None:
+    """Write the n^3 test map: ``synthetic_map(n)`` up to 512, above that 256^3 tiles of it
+    (making a 1024^3 map directly would take ~20 GB), periodic like the map itself."""
+    if n <= 512 or n % 256:
+        write_map(path, synthetic_map(n))
+        return
+    k = n // 256
+    write_map(path, np.tile(synthetic_map(256), (k, k, k)))
+
+
 def measure(cmd: list[str], cwd: Path, env: dict | None = None) -> dict:
     """Run ``cmd`` once in ``cwd``; wall seconds (start to exit), peak RSS in MB, exit code."""
     if GNU_TIME.exists():
@@ -111,21 +127,27 @@ def measure(cmd: list[str], cwd: Path, env: dict | None = None) -> dict:
     return result
 
 
-def best_of(cmd: list[str], repeat: int, env: dict | None = None) -> dict:
-    """Best wall time (and the peak RSS of that run) over ``repeat`` fresh runs."""
-    runs = []
+def best_of_sides(cmds: dict[str, list[str]], repeat: int) -> dict[str, dict]:
+    """``best_of`` for several commands, their runs alternating (round r of each, then r + 1),
+    so that a slow spell of a shared machine does not favour one side."""
+    runs: dict[str, list[dict]] = {side: [] for side in cmds}
     for _ in range(repeat):
-        with tempfile.TemporaryDirectory(prefix="occupy_bench_") as cwd:
-            full = [c.replace("{OUT}", str(Path(cwd, "out"))) for c in cmd]
-            runs.append(measure(full, Path(cwd), env))
-        if runs[-1]["rc"] != 0:
-            break
-    ok = [r for r in runs if r["rc"] == 0]
-    if not ok:
-        return {"wall_s": None, "rss_mb": None, "error": runs[-1].get("error"), "runs": runs}
-    best = min(ok, key=lambda r: r["wall_s"])
-    return {"wall_s": best["wall_s"], "rss_mb": max(r["rss_mb"] or 0 for r in ok),
-            "walls": [r["wall_s"] for r in ok]}
+        for side, cmd in cmds.items():
+            if runs[side] and runs[side][-1]["rc"] != 0:
+                continue
+            with tempfile.TemporaryDirectory(prefix="occupy_bench_") as cwd:
+                runs[side].append(measure([c.replace("{OUT}", str(Path(cwd, "out"))) for c in cmd], Path(cwd)))
+    out = {}
+    for side, cmd in cmds.items():
+        ok = [r for r in runs[side] if r["rc"] == 0]
+        name = " ".join(Path(cmd[0]).name if i == 0 else c for i, c in enumerate(cmd))
+        if not ok:
+            out[side] = {"wall_s": None, "rss_mb": None, "error": runs[side][-1].get("error"), "cmd": name}
+            continue
+        best = min(ok, key=lambda r: r["wall_s"])
+        out[side] = {"wall_s": best["wall_s"], "rss_mb": max(r["rss_mb"] or 0 for r in ok),
+                     "walls": [r["wall_s"] for r in ok], "cmd": name}
+    return out
 
 
 def import_time(repeat: int) -> dict:
@@ -146,14 +168,17 @@ def import_time(repeat: int) -> dict:
     return {"import_s": min(inproc), "process_s": min(proc), "bare_python_s": min(bare)}
 
 
-def cases(map_path: Path, ours: Path | None, reference: bool, threads: int | None) -> dict:
-    """The commands to time for one map: {case: {"ours": cmd, "reference": cmd}}."""
+def cases(map_path: Path, ours: Path | None, reference: bool, threads: int | None,
+          baseline: Path | None = None) -> dict:
+    """The commands to time for one map: {case: {"ours": cmd, "baseline": cmd, "reference": cmd}}."""
     extra = ["--threads", str(threads)] if threads else []
     out: dict = {"estimate": {}, "modify": {}}
-    if ours is not None:
-        out["estimate"]["ours"] = [str(ours), "-i", str(map_path), "-o", "{OUT}", *extra]
-        out["modify"]["ours"] = [str(ours), "-i", str(map_path), "--amplify", "--attenuate",
-                                 "--gamma", "4", "-o", "{OUT}", *extra]
+    for side, exe in (("ours", ours), ("baseline", baseline)):
+        if exe is None:
+            continue
+        out["estimate"][side] = [str(exe), "-i", str(map_path), "-o", "{OUT}", *extra]
+        out["modify"][side] = [str(exe), "-i", str(map_path), "--amplify", "--attenuate",
+                               "--gamma", "4", "-o", "{OUT}", *extra]
     if reference:
         out["estimate"]["reference"] = [str(REF_LAUNCHER), "-i", str(map_path)]
         out["modify"]["reference"] = [str(REF_LAUNCHER), "-i", str(map_path),
@@ -166,22 +191,38 @@ def _fmt(v: float | None, spec: str) -> str:
     return "-".rjust(width) if v is None else format(v, spec)
 
 
-def print_table(rows: list[dict]) -> None:
-    """Side-by-side table with ratios original/ours (> 1 means ours is faster/smaller)."""
-    head = (f"{'box':>5} {'case':9} {'ours s':>8} {'ours MB':>8} {'orig s':>8} {'orig MB':>8}"
+def print_table(rows: list[dict], other: str = "reference") -> None:
+    """Side-by-side table with ratios other/ours (> 1 means ours is faster/smaller);
+    ``other`` is "reference" (the original program) or "baseline" (another install of ours)."""
+    tag = "orig" if other == "reference" else "base"
+    head = (f"{'box':>5} {'case':9} {'ours s':>8} {'ours MB':>8} {tag + ' s':>8} {tag + ' MB':>8}"
             f" {'speedup':>8} {'mem x':>6}")
     print(head)
     print("-" * len(head))
     for r in rows:
-        o, f = r.get("ours", {}), r.get("reference", {})
+        o, f = r.get("ours", {}), r.get(other, {})
         sp = (f["wall_s"] / o["wall_s"]) if o.get("wall_s") and f.get("wall_s") else None
         mx = (f["rss_mb"] / o["rss_mb"]) if o.get("rss_mb") and f.get("rss_mb") else None
         print(f"{r['box']:>5} {r['case']:9} {_fmt(o.get('wall_s'), '8.2f')} "
               f"{_fmt(o.get('rss_mb'), '8.0f')} {_fmt(f.get('wall_s'), '8.2f')} "
               f"{_fmt(f.get('rss_mb'), '8.0f')} {_fmt(sp, '8.1f')} {_fmt(mx, '6.1f')}")
-        for side in ("ours", "reference"):
+        for side in ("ours", other):
             if r.get(side, {}).get("error"):
                 print(f"      {side} failed: {r[side]['error']}")
+
+
+def print_memory_curve(rows: list[dict]) -> None:
+    """Peak RSS of the estimate runs against the map's size (MiB, and as a multiple of it)."""
+    print("\nmemory curve (estimate): box, map MiB, ours peak MiB, x map"
+          + (", baseline peak MiB, x map" if any("baseline" in r for r in rows) else ""))
+    for r in rows:
+        if r["case"] != "estimate" or not r.get("ours", {}).get("rss_mb"):
+            continue
+        map_mb = r["box"] ** 3 * 4 / 2 ** 20
+        line = f"{r['box']:>5} {map_mb:8.0f} {r['ours']['rss_mb']:8.0f} {r['ours']['rss_mb'] / map_mb:6.2f}"
+        if r.get("baseline", {}).get("rss_mb"):
+            line += f" {r['baseline']['rss_mb']:8.0f} {r['baseline']['rss_mb'] / map_mb:6.2f}"
+        print(line)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -194,6 +235,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-reference", action="store_true", help="skip the original program")
     ap.add_argument("--no-ours", action="store_true", help="skip our CLI (reference only)")
     ap.add_argument("--threads", type=int, default=None, help="pass --threads N to ours")
+    ap.add_argument("--baseline", type=Path, default=None,
+                    help="another install's occupy executable, timed side by side with ours")
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help="JSON results file")
     ns = ap.parse_args(argv)
 
@@ -225,17 +268,16 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="occupy_bench_maps_") as tmp:
         for n in sizes:
             path = Path(tmp, f"synthetic_{n}.mrc")
-            write_map(path, synthetic_map(n))
-            for case, cmds in cases(path, ours, reference, ns.threads).items():
-                row = {"box": n, "case": case}
-                for side, cmd in cmds.items():
-                    print(f"{n}^3 {case} {side} ...", file=sys.stderr, flush=True)
-                    row[side] = best_of(cmd, ns.repeat)
-                    row[side]["cmd"] = " ".join(Path(cmd[0]).name if i == 0 else c
-                                                for i, c in enumerate(cmd))
+            make_map(path, n)
+            for case, cmds in cases(path, ours, reference, ns.threads, ns.baseline).items():
+                print(f"{n}^3 {case} {', '.join(cmds)} ...", file=sys.stderr, flush=True)
+                row = {"box": n, "case": case, **best_of_sides(cmds, ns.repeat)}
                 results["rows"].append(row)
             path.unlink()
-    print_table(results["rows"])
+    print_table(results["rows"], "baseline" if ns.baseline else "reference")
+    if ns.baseline and reference:
+        print_table(results["rows"], "reference")
+    print_memory_curve(results["rows"])
     ns.out.parent.mkdir(parents=True, exist_ok=True)
     ns.out.write_text(json.dumps(results, indent=1) + "\n")
     print(f"wrote {ns.out}")

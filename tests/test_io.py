@@ -284,3 +284,18 @@ def test_failure_mid_write_leaves_no_file_and_the_old_one_intact(tmp_path, monke
     assert len(written) == 1, "the failure was not injected while the staged file existed"
     assert target.read_bytes() == old
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.mrc"]
+
+
+def test_values_checked_chunk_by_chunk_while_read(tmp_path, monkeypatch):
+    """The read checks each chunk as it arrives: NaN/Inf anywhere are found, the range is the map's."""
+    from occupy.io import maps
+    monkeypatch.setattr(maps, "READ_CHUNK", 4096)           # many chunks, the last one short
+    data = np.random.default_rng(5).normal(size=(17, 19, 23)).astype(np.float32)
+    write_map(tmp_path / "ok.mrc", data, voxel_size=1.0)
+    m = read_map(tmp_path / "ok.mrc")
+    assert m.value_range == (float(data.min()), float(data.max())) and np.array_equal(m.data, data)
+    data.reshape(-1)[-3] = np.inf
+    data.reshape(-1)[5000] = np.nan
+    write_map(tmp_path / "bad.mrc", data, voxel_size=1.0)
+    with pytest.raises(OccupyError, match=r"map contains 2 NaN/Inf values"):
+        read_map(tmp_path / "bad.mrc")

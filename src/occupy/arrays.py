@@ -76,7 +76,8 @@ def as_float_volume(data: np.ndarray, what: str = "the map") -> np.ndarray:
 
 
 def check_map_values(data: np.ndarray, what: str = "map", *, allow_constant: bool = False,
-                     threads: int | None = None) -> tuple[float, float]:
+                     threads: int | None = None, known: tuple[float, float, int] | None = None
+                     ) -> tuple[float, float]:
     """Refuse NaN/Inf values and (unless ``allow_constant``) a constant map, in one pass.
 
     Parameters
@@ -89,6 +90,9 @@ def check_map_values(data: np.ndarray, what: str = "map", *, allow_constant: boo
         Accept a map whose voxels are all equal (masks).
     threads : int, optional
         Thread count of the compiled pass.
+    known : (float, float, int), optional
+        ``occupy.stats.finite_range(data)``, already found (as ``read_map`` does while
+        reading): the checks use it instead of a pass over the map.
 
     Returns
     -------
@@ -115,7 +119,7 @@ def check_map_values(data: np.ndarray, what: str = "map", *, allow_constant: boo
     require_real(arr, what)
     if arr.size == 0:
         raise OccupyError(f"{what} is empty (shape {arr.shape})")
-    lo, hi, n_bad = finite_range(arr, threads)
+    lo, hi, n_bad = known if known is not None else finite_range(arr, threads)
     if n_bad:
         raise OccupyError(f"{what} contains {n_bad} NaN/Inf values")
     if not allow_constant and lo == hi:
