@@ -62,6 +62,7 @@ def best(fn, repeat: int) -> float:
 
 _FLOOR_CODE = r"""
 import os, sys, time
+import numpy as np
 path, kind, threads, tmp = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 n_bytes = os.path.getsize(path) - 1024
 n = round((n_bytes // 4) ** (1 / 3))
