@@ -299,3 +299,46 @@ def test_values_checked_chunk_by_chunk_while_read(tmp_path, monkeypatch):
     write_map(tmp_path / "bad.mrc", data, voxel_size=1.0)
     with pytest.raises(OccupyError, match=r"map contains 2 NaN/Inf values"):
         read_map(tmp_path / "bad.mrc")
+
+
+def _reader_threads() -> list:
+    import threading
+    return [t for t in threading.enumerate() if t.name == "occupy-read"]
+
+
+def test_read_error_in_the_reading_thread_is_raised_and_it_stops(tmp_path, monkeypatch):
+    """Chunks are read in a helper thread: its failure reaches the caller as one OccupyError."""
+    from occupy.io import maps
+    monkeypatch.setattr(maps, "READ_CHUNK", 4096)
+    write_map(tmp_path / "m.mrc", np.ones((17, 19, 23), dtype=np.float32), voxel_size=1.0)
+    real_fill, calls = maps._fill, []
+
+    def failing_fill(p, fh, buf, start, stop):
+        calls.append(start)
+        if len(calls) == 3:
+            raise OSError(5, "Input/output error")
+        real_fill(p, fh, buf, start, stop)
+
+    monkeypatch.setattr(maps, "_fill", failing_fill)
+    with pytest.raises(OccupyError, match="Input/output error"):
+        read_map(tmp_path / "m.mrc")
+    assert len(calls) == 3 and not _reader_threads()
+
+
+def test_interrupted_check_stops_the_reading_thread(tmp_path, monkeypatch):
+    """A signal while chunks are checked (here KeyboardInterrupt) leaves no reading thread behind."""
+    from occupy.io import maps
+    monkeypatch.setattr(maps, "READ_CHUNK", 4096)
+    write_map(tmp_path / "m.mrc", np.ones((40, 40, 40), dtype=np.float32), voxel_size=1.0)
+    real_range, checked = maps._chunk_range, []
+
+    def interrupted(buf, start, stop, threads=None):
+        checked.append(start)
+        if len(checked) == 2:
+            raise KeyboardInterrupt
+        return real_range(buf, start, stop, threads)
+
+    monkeypatch.setattr(maps, "_chunk_range", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        read_map(tmp_path / "m.mrc")
+    assert checked == [0, 4096] and not _reader_threads()

@@ -82,6 +82,23 @@ class MapData:
         """
         return tuple(self.data.shape)
 
+    def release_data(self) -> None:
+        """Free the map's memory, keeping its shape and header facts.
+
+        For an owner that from now on needs the map only as ``like`` for writing outputs:
+        ``data`` becomes a read-only zero-stride array of zeros of the same shape. Free
+        memory matters when writing: the kernel throttles a process's writes to disk
+        speed once its unwritten pages pass a fraction of the memory still available.
+
+        Examples
+        --------
+        >>> m = MapData(np.ones((2, 3, 4), dtype=np.float32), voxel_size=1.0)
+        >>> m.release_data()
+        >>> m.shape, m.data.strides, m.data.flags.writeable
+        ((2, 3, 4), (0, 0, 0), False)
+        """
+        self.data = np.broadcast_to(np.zeros((), dtype=self.data.dtype), self.data.shape)
+
 
 def _file_to_zyx(axis_order: tuple[int, int, int]) -> tuple[int, int, int]:
     """Transpose taking file-order array (sections, rows, cols) to [z, y, x]."""
@@ -180,28 +197,77 @@ def _read_data(p: Path, dtype: np.dtype, shape: tuple[int, ...], offset: int, ms
     others (``occupy.stats.finite_range``), found chunk by chunk as each is read, while it
     is in cache; None otherwise.
     """
-    from ..stats import finite_range
     arr = np.empty(shape, dtype=dtype.newbyteorder("="))
     buf = arr.reshape(-1).view(np.uint8)
     extra = p.stat().st_size - offset - buf.nbytes
     if extra > 0:
         msgs.append(f"{p.name}: MRC file is {extra} bytes larger than expected")
     check = dtype == np.float32 and dtype.isnative
-    parts: list[tuple[float, float, int]] = []
+    chunks = [(start, min(buf.nbytes, start + READ_CHUNK)) for start in range(0, buf.nbytes, READ_CHUNK)]
     with open(p, "rb", buffering=0) as fh:
         fh.seek(offset)
-        for start in range(0, buf.nbytes, READ_CHUNK):
-            stop, done = min(buf.nbytes, start + READ_CHUNK), start
-            while done < stop:
-                n = fh.readinto(buf[done:stop])
-                if not n:
-                    raise OccupyError(f"{p}: truncated map (data block ends after {done} of {buf.nbytes} bytes)")
-                done += n
-            if check:
-                parts.append(finite_range(buf[start:stop].view(np.float32)))
+        if check and len(chunks) > 1:
+            parts = _read_checking_behind(p, fh, buf, chunks)
+        else:
+            for start, stop in chunks:
+                _fill(p, fh, buf, start, stop)
+            parts = [_chunk_range(buf, 0, buf.nbytes)] if check and chunks else []
     if not dtype.isnative:
         arr.byteswap(inplace=True)
-    return arr, _merge_ranges(parts) if check and parts else None
+    return arr, _merge_ranges(parts) if parts else None
+
+
+def _fill(p: Path, fh, buf: np.ndarray, start: int, stop: int) -> None:
+    """Read ``buf[start:stop]`` from where ``fh`` stands; OccupyError if the file ends first."""
+    done = start
+    while done < stop:
+        n = fh.readinto(buf[done:stop])
+        if not n:
+            raise OccupyError(f"{p}: truncated map (data block ends after {done} of {buf.nbytes} bytes)")
+        done += n
+
+
+def _chunk_range(buf: np.ndarray, start: int, stop: int, threads: int | None = None) -> tuple[float, float, int]:
+    from ..stats import finite_range
+    return finite_range(buf[start:stop].view(np.float32), threads)
+
+
+def _read_checking_behind(p: Path, fh, buf: np.ndarray, chunks: list[tuple[int, int]]
+                          ) -> list[tuple[float, float, int]]:
+    """Read ``chunks`` in a helper thread while this one checks each chunk read so far.
+
+    Reading (a copy from the page cache, GIL released) and the check overlap, so the read
+    costs about what reading alone does. The helper stops within one chunk when this
+    thread leaves early (an error, a signal); its errors are raised here.
+    """
+    import queue
+    import threading
+    ready: queue.SimpleQueue = queue.SimpleQueue()
+    stop_reading = threading.Event()
+
+    def read_all() -> None:
+        try:
+            for start, stop in chunks:
+                if stop_reading.is_set():
+                    return
+                _fill(p, fh, buf, start, stop)
+                ready.put((start, stop))
+        except BaseException as exc:        # handed to the checking thread, which raises it
+            ready.put(exc)
+
+    reader = threading.Thread(target=read_all, name="occupy-read", daemon=True)
+    reader.start()
+    parts = []
+    try:
+        for _ in chunks:
+            item = ready.get()
+            if isinstance(item, BaseException):
+                raise item
+            parts.append(_chunk_range(buf, *item, threads=1))   # the reading has the other core
+    finally:
+        stop_reading.set()
+        reader.join()
+    return parts
 
 
 def _merge_ranges(parts: list[tuple[float, float, int]]) -> tuple[float, float, int]:
