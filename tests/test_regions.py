@@ -52,3 +52,31 @@ def test_scale_summary_equals_the_separate_passes(shape) -> None:
         assert r.header_stats == header_statistics(scale)
         assert np.array_equal(r.at_full, data[scale == 1])
         assert r.partial_fraction == partial_fraction(lp, scale, 0.2, 0.5)
+
+
+@pytest.mark.parametrize("n", [5, 13, 4099, 300_001])
+def test_histograms_count_runs_of_one_value_and_skip_outsiders(n) -> None:
+    """Counts go through four lanes: runs in one bin (flat solvent), odd lengths, and values
+    outside the range or NaN (never counted) give NumPy's counts for any thread count."""
+    from occupy._ext import _stats
+    rng = np.random.default_rng(n)
+    v = rng.standard_normal(n).astype(np.float32)
+    v[n // 3: n // 3 + n // 4] = 0.125                      # a run in one bin
+    v[::11] = np.float32(9.0)                                # above the range
+    v[1::13] = np.nan
+    edges = np.linspace(-2.5, 2.5, 1001)
+    finite = v[np.isfinite(v)]
+    expected = np.histogram(finite, bins=edges)[0]
+    vol = v[: n - n % 4].reshape(1, -1, 4) if n >= 4 else v.reshape(1, 1, -1)
+    x0 = np.zeros(vol.shape[:2], dtype=np.int64)
+    x1 = np.full(vol.shape[:2], vol.shape[2], dtype=np.int64)
+    x1[0, ::3] = 1                                           # rows of every length 1..4
+    rows = np.concatenate([vol[0, y, x0[0, y]:x1[0, y]] for y in range(vol.shape[1])])
+    for threads in (1, 2, 3):
+        assert np.array_equal(_stats.histogram(v, edges, threads), expected)
+        counts, bits = _stats.histogram_above(v, edges, np.float32(0.1), threads)
+        assert np.array_equal(counts, expected)
+        assert np.array_equal(bits, np.packbits(v > np.float32(0.1), bitorder="little"))
+        assert np.array_equal(_stats.rows_histogram(vol, x0, x1, edges, threads),
+                              np.histogram(rows[np.isfinite(rows)], bins=edges)[0])
+    assert expected.sum() < n and expected.max() >= n // 5     # the run and the outsiders are there

@@ -163,26 +163,71 @@ def merge_block_stats(Py_ssize_t n, const double[::1] bsum, const double[::1] bm
     return float(lo), float(hi), mean, sqrt(tot_m2 / count)
 
 
-cdef inline Py_ssize_t _bin(float v, double lo, double inv_width, const double[::1] edges,
+cdef inline Py_ssize_t _bin(float v, double lo, double inv_width, const double* edges,
                             Py_ssize_t nbins) noexcept nogil:
-    """Bin of ``v`` with ``edges[k] <= v < edges[k+1]`` (last bin closed); -1 if outside.
+    """Bin of ``v`` with ``edges[k] <= v < edges[k+1]`` (last bin closed); ``nbins`` (a
+    bin that is never reported) if ``v`` is outside the edges or NaN.
 
     The first guess may be off by rounding; comparing with the edges makes it exact.
     """
     cdef double x = v
     cdef Py_ssize_t k
     if not (x >= edges[0] and x <= edges[nbins]):
-        return -1
+        return nbins
     k = <Py_ssize_t>((x - lo) * inv_width)
     if k < 0:
         k = 0
     elif k > nbins - 1:
         k = nbins - 1
-    while k > 0 and x < edges[k]:
+    if x < edges[k]:
         k = k - 1
-    while k < nbins - 1 and x >= edges[k + 1]:
+        while k > 0 and x < edges[k]:
+            k = k - 1
+    elif k < nbins - 1 and x >= edges[k + 1]:
         k = k + 1
+        while k < nbins - 1 and x >= edges[k + 1]:
+            k = k + 1
     return k
+
+
+# Histograms count through four lanes of uint32 counts (value j of a run into lane j % 4),
+# so that a run of values in one bin (solvent) does not wait on its own last increment:
+# 26% faster than one count array at 512^3. A thread adds its lanes into its int64 counts
+# at least every FLUSH_VOXELS voxels, before a lane could overflow.
+cdef enum:
+    LANES = 4
+    FLUSH_VOXELS = 1 << 30
+
+
+cdef inline void _count_run(const float* v, Py_ssize_t m, unsigned int* lanes, Py_ssize_t stride,
+                            double lo, double inv_width, const double* edges, Py_ssize_t nbins) noexcept nogil:
+    cdef Py_ssize_t j = 0
+    while j + 4 <= m:
+        lanes[_bin(v[j], lo, inv_width, edges, nbins)] += 1
+        lanes[stride + _bin(v[j + 1], lo, inv_width, edges, nbins)] += 1
+        lanes[2 * stride + _bin(v[j + 2], lo, inv_width, edges, nbins)] += 1
+        lanes[3 * stride + _bin(v[j + 3], lo, inv_width, edges, nbins)] += 1
+        j = j + 4
+    while j < m:
+        lanes[_bin(v[j], lo, inv_width, edges, nbins)] += 1
+        j = j + 1
+
+
+cdef inline void _flush(unsigned int* lanes, Py_ssize_t stride, long long* counts, Py_ssize_t nbins) noexcept nogil:
+    cdef Py_ssize_t k, lane
+    for k in range(nbins):
+        for lane in range(LANES):
+            counts[k] += lanes[lane * stride + k]
+    for k in range(LANES * stride):
+        lanes[k] = 0
+
+
+cdef (double, double) _bin_scale(const double[::1] edges) except *:
+    """``(lo, 1/width)`` of equal-width ``edges``; ValueError unless there is a bin of positive width."""
+    cdef Py_ssize_t nbins = edges.shape[0] - 1
+    if nbins < 1 or not edges[nbins] > edges[0]:
+        raise ValueError("need at least one bin of positive width")
+    return edges[0], nbins / (edges[nbins] - edges[0])
 
 
 def histogram(const float[::1] values, const double[::1] edges, int n_threads):
@@ -191,22 +236,21 @@ def histogram(const float[::1] values, const double[::1] edges, int n_threads):
     A value lands in bin ``k`` when ``edges[k] <= v < edges[k+1]`` (the last bin includes
     its right edge); values outside ``[edges[0], edges[-1]]`` are not counted.
     """
-    cdef Py_ssize_t n = values.shape[0], nbins = edges.shape[0] - 1
-    if nbins < 1 or not edges[nbins] > edges[0]:
-        raise ValueError("need at least one bin of positive width")
+    cdef Py_ssize_t n = values.shape[0], nbins = edges.shape[0] - 1, stride = nbins + 1
+    cdef double lo, inv_width
+    lo, inv_width = _bin_scale(edges)
     cdef int nt = max(1, n_threads)
     cdef long long[:, ::1] counts = np.zeros((nt, nbins), dtype=np.int64)
-    cdef double lo = edges[0], inv_width = nbins / (edges[nbins] - edges[0])
-    cdef Py_ssize_t t, i, k, start, stop, per = (n + nt - 1) // nt
+    cdef unsigned int[:, ::1] lanes = np.zeros((nt, LANES * stride), dtype=np.uint32)
+    cdef Py_ssize_t t, a, b, stop, per = (n + nt - 1) // nt
     for t in prange(nt, nogil=True, num_threads=nt, schedule="static", chunksize=1):
-        start = t * per
-        stop = start + per
-        if stop > n:
-            stop = n
-        for i in range(start, stop):
-            k = _bin(values[i], lo, inv_width, edges, nbins)
-            if k >= 0:
-                counts[t, k] += 1
+        a = t * per
+        stop = min(a + per, n)
+        while a < stop:
+            b = min(a + FLUSH_VOXELS, stop)
+            _count_run(&values[a], b - a, &lanes[t, 0], stride, lo, inv_width, &edges[0], nbins)
+            _flush(&lanes[t, 0], stride, &counts[t, 0], nbins)
+            a = b
     return np.asarray(counts).sum(axis=0)
 
 
@@ -247,50 +291,57 @@ def rows_minmax(const float[:, :, ::1] vol, const long long[:, ::1] x0,
 def rows_histogram(const float[:, :, ::1] vol, const long long[:, ::1] x0,
                    const long long[:, ::1] x1, const double[::1] edges, int n_threads):
     """Like :func:`histogram`, over the voxels ``vol[z, y, x0[z, y]:x1[z, y]]``."""
-    cdef Py_ssize_t nz = vol.shape[0], ny = vol.shape[1], nbins = edges.shape[0] - 1
-    if nbins < 1 or not edges[nbins] > edges[0]:
-        raise ValueError("need at least one bin of positive width")
+    cdef Py_ssize_t nz = vol.shape[0], ny = vol.shape[1], nx = vol.shape[2]
+    cdef Py_ssize_t nbins = edges.shape[0] - 1, stride = nbins + 1
+    cdef double lo, inv_width
+    lo, inv_width = _bin_scale(edges)
     cdef int nt = max(1, n_threads)
     cdef long long[:, ::1] counts = np.zeros((nt, nbins), dtype=np.int64)
-    cdef double lo = edges[0], inv_width = nbins / (edges[nbins] - edges[0])
-    cdef Py_ssize_t t, z, zi, y, x, k
+    cdef unsigned int[:, ::1] lanes = np.zeros((nt, LANES * stride), dtype=np.uint32)
+    cdef Py_ssize_t t, z, zi, y, pending
     for t in prange(nt, nogil=True, num_threads=nt, schedule="static", chunksize=1):
+        pending = 0
         for zi in range((nz - t + nt - 1) // nt):
             z = t + zi * nt
+            if pending > FLUSH_VOXELS - ny * nx:       # this plane could reach the limit
+                _flush(&lanes[t, 0], stride, &counts[t, 0], nbins)
+                pending = 0
             for y in range(ny):
-                for x in range(x0[z, y], x1[z, y]):
-                    k = _bin(vol[z, y, x], lo, inv_width, edges, nbins)
-                    if k >= 0:
-                        counts[t, k] += 1
+                if x1[z, y] > x0[z, y]:
+                    _count_run(&vol[z, y, x0[z, y]], x1[z, y] - x0[z, y], &lanes[t, 0], stride, lo,
+                               inv_width, &edges[0], nbins)
+                    pending = pending + x1[z, y] - x0[z, y]
+        _flush(&lanes[t, 0], stride, &counts[t, 0], nbins)
     return np.asarray(counts).sum(axis=0)
 
 
 def histogram_above(const float[::1] values, const double[::1] edges, float level, int n_threads):
     """``histogram(values, edges)`` and, in the same pass, ``above_bits(values, level)``."""
-    cdef Py_ssize_t n = values.shape[0], nbins = edges.shape[0] - 1
-    if nbins < 1 or not edges[nbins] > edges[0]:
-        raise ValueError("need at least one bin of positive width")
+    cdef Py_ssize_t n = values.shape[0], nbins = edges.shape[0] - 1, stride = nbins + 1
+    cdef double lo, inv_width
+    lo, inv_width = _bin_scale(edges)
     cdef int nt = max(1, n_threads)
     cdef long long[:, ::1] counts = np.zeros((nt, nbins), dtype=np.int64)
+    cdef unsigned int[:, ::1] lanes = np.zeros((nt, LANES * stride), dtype=np.uint32)
     cdef unsigned char[::1] bits = np.zeros((n + 7) // 8, dtype=np.uint8)
-    cdef double lo = edges[0], inv_width = nbins / (edges[nbins] - edges[0])
-    cdef Py_ssize_t t, i, k, start, stop, per = (((n + nt - 1) // nt) + 7) // 8 * 8   # whole bytes per thread
+    cdef Py_ssize_t t, i, j, m, stop, pending, per = (((n + nt - 1) // nt) + 7) // 8 * 8   # whole bytes
     cdef unsigned char byte
-    cdef float v
     for t in prange(nt, nogil=True, num_threads=nt, schedule="static", chunksize=1):
-        start = t * per
-        stop = start + per
-        if stop > n:
-            stop = n
-        byte = 0
-        for i in range(start, stop):
-            v = values[i]
-            k = _bin(v, lo, inv_width, edges, nbins)
-            if k >= 0:
-                counts[t, k] += 1
-            if v > level:
-                byte = byte | <unsigned char> (1 << (i & 7))
-            if (i & 7) == 7 or i == stop - 1:
-                bits[i >> 3] = byte
-                byte = 0
+        i = t * per
+        stop = min(i + per, n)
+        pending = 0
+        while i < stop:                              # one byte of the mask (8 voxels) at a time
+            m = min(8, stop - i)
+            _count_run(&values[i], m, &lanes[t, 0], stride, lo, inv_width, &edges[0], nbins)
+            byte = 0
+            for j in range(m):
+                if values[i + j] > level:
+                    byte = byte | <unsigned char> (1 << j)
+            bits[i >> 3] = byte
+            pending = pending + m
+            if pending >= FLUSH_VOXELS:
+                _flush(&lanes[t, 0], stride, &counts[t, 0], nbins)
+                pending = 0
+            i = i + m
+        _flush(&lanes[t, 0], stride, &counts[t, 0], nbins)
     return np.asarray(counts).sum(axis=0), np.asarray(bits)
