@@ -267,7 +267,7 @@ def test_non_zero_origin_survives_a_run(tmp_path):
 def test_failure_mid_write_leaves_no_file_and_the_old_one_intact(tmp_path, monkeypatch):
     """write_map writes to a temporary name: a failure after data went to disk removes it,
     and a file already at the final name keeps its bytes."""
-    from occupy.io import maps
+    from occupy.io import mrcdata
     data = np.random.default_rng(9).random((8, 9, 10), dtype=np.float32)
     target = tmp_path / "out.mrc"
     write_map(target, data)
@@ -278,7 +278,7 @@ def test_failure_mid_write_leaves_no_file_and_the_old_one_intact(tmp_path, monke
         written.extend(tmp_path.glob(".out.mrc.*.part"))       # the staged file exists at this point
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(maps, "_set_header_stats", fail_after_data)
+    monkeypatch.setattr(mrcdata, "_set_header_stats", fail_after_data)
     with pytest.raises(OccupyError, match="cannot write .*out.mrc: No space left on device"):
         write_map(target, data * 3)
     assert len(written) == 1, "the failure was not injected while the staged file existed"
@@ -288,8 +288,8 @@ def test_failure_mid_write_leaves_no_file_and_the_old_one_intact(tmp_path, monke
 
 def test_values_checked_chunk_by_chunk_while_read(tmp_path, monkeypatch):
     """The read checks each chunk as it arrives: NaN/Inf anywhere are found, the range is the map's."""
-    from occupy.io import maps
-    monkeypatch.setattr(maps, "READ_CHUNK", 4096)           # many chunks, the last one short
+    from occupy.io import mrcdata
+    monkeypatch.setattr(mrcdata, "READ_CHUNK", 4096)           # many chunks, the last one short
     data = np.random.default_rng(5).normal(size=(17, 19, 23)).astype(np.float32)
     write_map(tmp_path / "ok.mrc", data, voxel_size=1.0)
     m = read_map(tmp_path / "ok.mrc")
@@ -308,10 +308,10 @@ def _reader_threads() -> list:
 
 def test_read_error_in_the_reading_thread_is_raised_and_it_stops(tmp_path, monkeypatch):
     """Chunks are read in a helper thread: its failure reaches the caller as one OccupyError."""
-    from occupy.io import maps
-    monkeypatch.setattr(maps, "READ_CHUNK", 4096)
+    from occupy.io import mrcdata
+    monkeypatch.setattr(mrcdata, "READ_CHUNK", 4096)
     write_map(tmp_path / "m.mrc", np.ones((17, 19, 23), dtype=np.float32), voxel_size=1.0)
-    real_fill, calls = maps._fill, []
+    real_fill, calls = mrcdata._fill, []
 
     def failing_fill(p, fh, buf, start, stop):
         calls.append(start)
@@ -319,7 +319,7 @@ def test_read_error_in_the_reading_thread_is_raised_and_it_stops(tmp_path, monke
             raise OSError(5, "Input/output error")
         real_fill(p, fh, buf, start, stop)
 
-    monkeypatch.setattr(maps, "_fill", failing_fill)
+    monkeypatch.setattr(mrcdata, "_fill", failing_fill)
     with pytest.raises(OccupyError, match="Input/output error"):
         read_map(tmp_path / "m.mrc")
     assert len(calls) == 3 and not _reader_threads()
@@ -327,10 +327,10 @@ def test_read_error_in_the_reading_thread_is_raised_and_it_stops(tmp_path, monke
 
 def test_interrupted_check_stops_the_reading_thread(tmp_path, monkeypatch):
     """A signal while chunks are checked (here KeyboardInterrupt) leaves no reading thread behind."""
-    from occupy.io import maps
-    monkeypatch.setattr(maps, "READ_CHUNK", 4096)
+    from occupy.io import mrcdata
+    monkeypatch.setattr(mrcdata, "READ_CHUNK", 4096)
     write_map(tmp_path / "m.mrc", np.ones((40, 40, 40), dtype=np.float32), voxel_size=1.0)
-    real_range, checked = maps._chunk_range, []
+    real_range, checked = mrcdata._chunk_range, []
 
     def interrupted(buf, start, stop, threads=None):
         checked.append(start)
@@ -338,7 +338,7 @@ def test_interrupted_check_stops_the_reading_thread(tmp_path, monkeypatch):
             raise KeyboardInterrupt
         return real_range(buf, start, stop, threads)
 
-    monkeypatch.setattr(maps, "_chunk_range", interrupted)
+    monkeypatch.setattr(mrcdata, "_chunk_range", interrupted)
     with pytest.raises(KeyboardInterrupt):
         read_map(tmp_path / "m.mrc")
     assert checked == [0, 4096] and not _reader_threads()

@@ -3,23 +3,20 @@ from __future__ import annotations
 
 import os
 import warnings
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 import mrcfile
 import numpy as np
-from mrcfile.mrcinterpreter import MrcInterpreter
 
 from ..arrays import check_map_values
 from ..errors import OccupyError, warn
 from ..options import check_option
-from ..stats import header_statistics
 from .files import atomic_path
 from .header import ACCEPTED_MODES, check_map_file
+from .mrcdata import file_to_zyx, read_data_block, write_mrc
 
-__all__ = ["MapData", "read_map", "write_map", "write_mrc"]
+__all__ = ["MapData", "read_map", "write_map"]
 
 
 
@@ -100,22 +97,6 @@ class MapData:
         self.data = np.broadcast_to(np.zeros((), dtype=self.data.dtype), self.data.shape)
 
 
-def _file_to_zyx(axis_order: tuple[int, int, int]) -> tuple[int, int, int]:
-    """Transpose taking file-order array (sections, rows, cols) to [z, y, x]."""
-    mapc, mapr, maps = axis_order
-    # file axis 2 (columns) is crystal axis mapc, axis 1 is mapr, axis 0 is maps.
-    file_axis_of = {maps: 0, mapr: 1, mapc: 2}  # crystal axis (1=x,2=y,3=z) -> file axis
-    return (file_axis_of[3], file_axis_of[2], file_axis_of[1])
-
-
-def _zyx_to_file(axis_order: tuple[int, int, int]) -> tuple[int, int, int]:
-    fwd = _file_to_zyx(axis_order)
-    inv = [0, 0, 0]
-    for i, a in enumerate(fwd):
-        inv[a] = i
-    return (inv[0], inv[1], inv[2])
-
-
 _CLASSIFICATION_HINT = (" (every 3-D class of a RELION classification, given as its job directory or "
                         "model.star, runs with occupy-batch or occupy-relion)")
 
@@ -134,7 +115,7 @@ def _check_path(p: Path) -> None:
 def _open(p: Path, msgs: list[str]):
     """The header of an mrcfile object: strict first, then permissive (with a warning) for odd headers.
 
-    Only the header is read here (the data are read by ``_read_data``, in one copy)."""
+    Only the header is read here (the data are read by ``read_data_block``, in one copy)."""
     try:
         return mrcfile.open(p, mode="r", permissive=False, header_only=True)
     except (ValueError, OSError) as strict_error:
@@ -166,7 +147,7 @@ def _header_facts(p: Path, mrc, msgs: list[str]) -> dict:
 
 
 def _read_file(p: Path, msgs: list[str]) -> tuple[np.ndarray, dict]:
-    """The raw (file-order) data and the header facts (with ``value_range`` as ``_read_data``
+    """The raw (file-order) data and the header facts (with ``value_range`` as ``read_data_block``
     gives it); every failure is an OccupyError."""
     try:
         with warnings.catch_warnings(record=True) as caught:
@@ -177,106 +158,13 @@ def _read_file(p: Path, msgs: list[str]) -> tuple[np.ndarray, dict]:
                           mrcfile.utils.data_shape_from_header(mrc.header),
                           mrc.header.nbytes + mrc.extended_header.nbytes)
         msgs.extend(f"{p.name}: {w.message}" for w in caught)
-        raw, value_range = _read_data(p, *layout, msgs)
+        raw, value_range = read_data_block(p, *layout, msgs)
     except OccupyError:
         raise
     except (ValueError, OSError, EOFError) as exc:
         _raise_not_map(p, exc)
     facts["value_range"] = value_range
     return raw, facts
-
-
-READ_CHUNK = 8 << 20          # bytes read at a time: checked while in cache
-
-
-def _read_data(p: Path, dtype: np.dtype, shape: tuple[int, ...], offset: int, msgs: list[str]
-               ) -> tuple[np.ndarray, tuple[float, float, int] | None]:
-    """The data block as a native-order array, read straight into it (one copy from the file).
-
-    For native float32 data, also the range of the finite values and the count of the
-    others (``occupy.stats.finite_range``), found chunk by chunk as each is read, while it
-    is in cache; None otherwise.
-    """
-    arr = np.empty(shape, dtype=dtype.newbyteorder("="))
-    buf = arr.reshape(-1).view(np.uint8)
-    extra = p.stat().st_size - offset - buf.nbytes
-    if extra > 0:
-        msgs.append(f"{p.name}: MRC file is {extra} bytes larger than expected")
-    check = dtype == np.float32 and dtype.isnative
-    chunks = [(start, min(buf.nbytes, start + READ_CHUNK)) for start in range(0, buf.nbytes, READ_CHUNK)]
-    with open(p, "rb", buffering=0) as fh:
-        fh.seek(offset)
-        if check and len(chunks) > 1:
-            parts = _read_checking_behind(p, fh, buf, chunks)
-        else:
-            for start, stop in chunks:
-                _fill(p, fh, buf, start, stop)
-            parts = [_chunk_range(buf, 0, buf.nbytes)] if check and chunks else []
-    if not dtype.isnative:
-        arr.byteswap(inplace=True)
-    return arr, _merge_ranges(parts) if parts else None
-
-
-def _fill(p: Path, fh, buf: np.ndarray, start: int, stop: int) -> None:
-    """Read ``buf[start:stop]`` from where ``fh`` stands; OccupyError if the file ends first."""
-    done = start
-    while done < stop:
-        n = fh.readinto(buf[done:stop])
-        if not n:
-            raise OccupyError(f"{p}: truncated map (data block ends after {done} of {buf.nbytes} bytes)")
-        done += n
-
-
-def _chunk_range(buf: np.ndarray, start: int, stop: int, threads: int | None = None) -> tuple[float, float, int]:
-    from ..stats import finite_range
-    return finite_range(buf[start:stop].view(np.float32), threads)
-
-
-def _read_checking_behind(p: Path, fh, buf: np.ndarray, chunks: list[tuple[int, int]]
-                          ) -> list[tuple[float, float, int]]:
-    """Read ``chunks`` in a helper thread while this one checks each chunk read so far.
-
-    Reading (a copy from the page cache, GIL released) and the check overlap, so the read
-    costs about what reading alone does. The helper stops within one chunk when this
-    thread leaves early (an error, a signal); its errors are raised here.
-    """
-    import queue
-    import threading
-    ready: queue.SimpleQueue = queue.SimpleQueue()
-    stop_reading = threading.Event()
-
-    def read_all() -> None:
-        try:
-            for start, stop in chunks:
-                if stop_reading.is_set():
-                    return
-                _fill(p, fh, buf, start, stop)
-                ready.put((start, stop))
-        except BaseException as exc:        # handed to the checking thread, which raises it
-            ready.put(exc)
-
-    reader = threading.Thread(target=read_all, name="occupy-read", daemon=True)
-    reader.start()
-    parts = []
-    try:
-        for _ in chunks:
-            item = ready.get()
-            if isinstance(item, BaseException):
-                raise item
-            parts.append(_chunk_range(buf, *item, threads=1))   # the reading has the other core
-    finally:
-        stop_reading.set()
-        reader.join()
-    return parts
-
-
-def _merge_ranges(parts: list[tuple[float, float, int]]) -> tuple[float, float, int]:
-    """One ``finite_range`` from those of consecutive pieces."""
-    finite = [(lo, hi) for lo, hi, _ in parts if lo == lo]
-    bad = sum(n for _, _, n in parts)
-    if not finite:
-        return float("nan"), float("nan"), bad
-    return min(lo for lo, _ in finite), max(hi for _, hi in finite), bad
 
 
 def _voxel_size(p: Path, facts: dict, pixel_size: float | None, msgs: list[str]) -> float:
@@ -339,7 +227,7 @@ def read_map(path: str | os.PathLike, pixel_size: float | None = None, *,
     check_map_file(p)           # header against file size: nothing is allocated for a lying header
     msgs: list[str] = []
     raw, facts = _read_file(p, msgs)
-    data = np.ascontiguousarray(raw.transpose(_file_to_zyx(facts["axis_order"])), dtype=np.float32)
+    data = np.ascontiguousarray(raw.transpose(file_to_zyx(facts["axis_order"])), dtype=np.float32)
     value_range = check_map_values(data, f"{p}: map", allow_constant=allow_constant,
                                    known=facts.pop("value_range"))
     voxel = _voxel_size(p, facts, pixel_size, msgs)
@@ -409,104 +297,3 @@ def write_map(path: str | os.PathLike, data: np.ndarray, like: MapData | None = 
     with atomic_path(p) as tmp:
         write_mrc(tmp, data, like, label, voxel_size)
     return p
-
-
-def write_mrc(path: str | os.PathLike, data: np.ndarray, like: MapData | None, label: str | None,
-              voxel_size: float | None = None, header_stats: tuple[float, float, float, float] | None = None
-              ) -> None:
-    """Write an MRC file in place (no atomicity: callers write to a staged path).
-
-    Parameters
-    ----------
-    path : str or path-like
-        The file to write (overwritten if it exists).
-    data : numpy.ndarray
-        A 3-D ``[z, y, x]`` array (converted to float32).
-    like : MapData or None
-        Header facts to copy, as for ``write_map``.
-    label : str or None
-        Header label to append (cut to 80 characters).
-    voxel_size : float or tuple of float, optional
-        Voxel size in Å (overrides ``like``'s).
-    header_stats : (float, float, float, float), optional
-        ``data``'s header statistics, already made as ``occupy.stats.header_statistics``
-        makes them; used when the file keeps the array's own order (MAPC/MAPR/MAPS 1 2 3).
-
-    Raises
-    ------
-    ValueError
-        If ``data`` is not 3-D.
-    """
-    arr = np.asarray(data, dtype=np.float32)
-    if arr.ndim != 3:
-        raise ValueError(f"write_map needs a 3-D array, got shape {arr.shape}")
-    axis_order = like.axis_order if like is not None else (1, 2, 3)
-    file_arr = np.ascontiguousarray(arr.transpose(_zyx_to_file(axis_order)))
-    with _new_mrc(path) as mrc:
-        # set_data would also compute numpy header statistics (slow, single-threaded);
-        # skip them there and set ours at the end (_set_header_stats).
-        mrc.update_header_stats = _skip_stats
-        try:
-            mrc.set_data(file_arr)
-        finally:
-            del mrc.update_header_stats
-        h = mrc.header
-        h.label[:] = b""  # drop mrcfile's timestamp label: same input -> same output bytes
-        h.nlabl = 0
-        if like is not None:
-            _copy_header_facts(mrc, like, arr.shape, voxel_size)
-        elif voxel_size is not None:
-            mrc.voxel_size = voxel_size
-        if label:
-            if int(h.nlabl) >= 10:
-                h.nlabl = 9
-            mrc.add_label(label[:80])
-        _set_header_stats(mrc, file_arr, header_stats if axis_order == (1, 2, 3) else None)
-
-
-@contextmanager
-def _new_mrc(path: str | os.PathLike) -> Iterator:
-    """An mrcfile object writing a new MRC file into ``path`` (created if missing), flushed on success.
-
-    The file is opened without truncating it (mrcfile cuts it to size after writing): on
-    ext4, truncating an empty staged file at open makes its close start writing it back
-    (auto_da_alloc), ~20 ms for a 256^3 map. This is mrcfile's documented way to write to
-    a stream: an MrcInterpreter with default attributes and the stream set.
-    """
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    with os.fdopen(fd, "r+b") as fh:
-        mrc = MrcInterpreter()
-        mrc._create_default_attributes()
-        mrc._iostream = fh
-        yield mrc
-        mrc.flush()
-
-
-def _copy_header_facts(mrc, like: MapData, shape: tuple[int, ...], voxel_size: float | None) -> None:
-    h = mrc.header
-    h.mapc, h.mapr, h.maps = like.axis_order
-    if voxel_size is None and like.cell is not None and like.sampling is not None and shape == like.shape:
-        h.mx, h.my, h.mz = like.sampling  # set_data reset them to NX, NY, NZ (file order)
-        h.cella = like.cell
-    else:
-        mrc.voxel_size = voxel_size if voxel_size is not None else like.voxel_size_xyz
-    h.origin = like.origin
-    h.nxstart, h.nystart, h.nzstart = like.nstart
-    for lab in like.labels[:8]:
-        if lab:
-            mrc.add_label(lab[:80])
-
-
-def _skip_stats() -> None:
-    """Stand-in for mrcfile's update_header_stats while the data are being set."""
-
-
-def _set_header_stats(mrc, arr: np.ndarray, known: tuple[float, float, float, float] | None = None) -> None:
-    """dmin/dmax/dmean/rms (rms = standard deviation, as mrcfile defines it) in one parallel
-    pass, identical for any thread count; mrcfile's own for data the kernel does not take."""
-    stats = known or header_statistics(arr)
-    if stats is None:
-        mrc.update_header_stats()
-        return
-    h = mrc.header
-    h.dmin, h.dmax, h.dmean, h.rms = (np.float32(v) for v in stats)
