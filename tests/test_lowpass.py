@@ -120,7 +120,7 @@ def test_thread_count_does_not_change_bits():
 
 def test_slabs_side_by_side_give_the_same_bits():
     """Maps of several x-transform slabs (here 43 + 27 planes) run them on threads: same bits."""
-    from occupy.stages.lowpass import _slab_bounds
+    from occupy.stages.spectral import _slab_bounds
     data = np.random.default_rng(8).standard_normal((70, 160, 150)).astype(np.float32)
     assert len(_slab_bounds(70, (160, 150))) == 2
     one = lowpass_filter(data, 1.0, 5.0, threads=1)
