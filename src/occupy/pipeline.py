@@ -2,11 +2,9 @@
 from __future__ import annotations
 
 import os
-import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -28,6 +26,7 @@ from .stages.modification import flatten_solvent, modify
 from .stages.scale import ScaleResult, full_scale, limit_from_full, relative_maximum
 from .stages.solvent import check_solvent_mask, fit_solvent, flattening_warning
 from .regions import summarize_scale
+from .stageclock import StageClock
 from .stats import density_histogram_above
 
 __all__ = ["BAD_MODEL_MESSAGE", "RunResult", "StageClock", "resolve_options", "run"]
@@ -107,54 +106,6 @@ class RunResult:
     warnings: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     arrays: dict[str, Any] = field(default_factory=dict)
-
-
-class StageClock:
-    """Wall time per stage, the progress callback and the abort check between stages.
-
-    Parameters
-    ----------
-    progress : callable, optional
-        Called with a stage's name as it starts.
-    check_abort : callable, optional
-        Called before each stage; raising from it stops the run.
-    """
-
-    def __init__(self, progress: Callable[[str], None] | None = None,
-                 check_abort: Callable[[], None] | None = None):
-        self.progress = progress
-        self.check_abort = check_abort
-        self.timings: dict[str, float] = {}
-        self._running: tuple[str, float] | None = None
-
-    @contextmanager
-    def __call__(self, name: str) -> Iterator[None]:
-        """Time the block as stage ``name`` (times of repeated names add up)."""
-        if self.check_abort is not None:
-            self.check_abort()
-        if self.progress is not None:
-            self.progress(name)
-        started = time.perf_counter()
-        self._running = (name, started)
-        try:
-            yield
-        finally:
-            self._running = None
-            self.timings[name] = self.timings.get(name, 0.0) + time.perf_counter() - started
-
-    def snapshot(self) -> dict[str, float]:
-        """Give the wall times so far, the running stage's included.
-
-        Returns
-        -------
-        dict of str to float
-            Stage name -> seconds, in the order the stages started.
-        """
-        timings = dict(self.timings)
-        if self._running is not None:
-            name, started = self._running
-            timings[name] = timings.get(name, 0.0) + time.perf_counter() - started
-        return timings
 
 
 def run(input_path: str | os.PathLike, **options: Any) -> RunResult:
