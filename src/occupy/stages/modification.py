@@ -135,9 +135,8 @@ def modify(data: np.ndarray, scale: np.ndarray, conf: np.ndarray | None, solvent
            mode: str, gamma: float | None = None, sigmoid: float | None = None,
            pivot: float | None = None, scale_limit: float = SCALE_LIMIT, exclude_solvent: bool = False,
            lowpass_output: float | None = None, voxel_size: float | None = None,
-           hist_match: bool = False, seed: int = 0, threads: int | None = None,
-           return_factor: bool = True, value_range: tuple[float, float] | None = None
-           ) -> tuple[np.ndarray, np.ndarray | None]:
+           hist_match: bool = False, seed: int = 0, threads: int | None = None, return_factor: bool = True,
+           value_range: tuple[float, float] | None = None) -> tuple[np.ndarray, np.ndarray | None]:
     """Modify ``data`` by its local ``scale`` (SPEC 2.7); returns float32 ``(modified, factor)``.
 
     ``m = data*factor`` plus (attenuate, sigmoid) seeded solvent noise weighted by ``1 - factor``;
@@ -162,10 +161,9 @@ def modify(data: np.ndarray, scale: np.ndarray, conf: np.ndarray | None, solvent
     seed, threads : int, optional
         Seed of the synthetic solvent and thread count; neither changes the bits for a seed.
     return_factor : bool
-        Return the factor map (``False``: ``None``, saving a full-size array).
+        Return the factor map (``False``: ``None``, one full-size array less).
     value_range : (float, float), optional
-        ``data``'s minimum and maximum, when the caller has them from its own check
-        (``occupy.arrays.check_map_values``, as ``read_map`` does); saves a pass over the map.
+        ``data``'s minimum and maximum if the caller has them (as ``read_map`` does): one pass less.
 
     Returns
     -------
@@ -188,12 +186,10 @@ def modify(data: np.ndarray, scale: np.ndarray, conf: np.ndarray | None, solvent
     synthetic = mode in ("attenuate", "sigmoid") and not exclude_solvent
     data, scale, conf = _checked_inputs(data, scale, conf, mode, synthetic and solvent is None,
                                         lowpass_output is not None and voxel_size is None)
-    n_threads = effective_threads(threads)
-    lo, hi = value_range or check_map_values(data, threads=n_threads)   # one pass: range, and no NaN/Inf
-    clip_here = lowpass_output is None and not hist_match
+    lo, hi = value_range or check_map_values(data, threads=threads)   # one pass: range, and no NaN/Inf
+    clip = (lo, hi) if lowpass_output is None and not hist_match else None
     out, factor = _modify_blocks(data, scale, conf, return_factor, (_MODE_CODE[mode], g, mu, scale_limit),
-                                 _Noise(solvent, seed) if synthetic else None, keep_input=not exclude_solvent,
-                                 clip=(lo, hi) if clip_here else None, n_threads=n_threads)
+                                 _Noise(solvent, seed) if synthetic else None, not exclude_solvent, clip, threads)
     return _finish(out, data, (lo, hi), lowpass_output, voxel_size, hist_match, threads), factor
 
 
@@ -238,12 +234,13 @@ class _Noise:
 
 
 def _modify_blocks(data: np.ndarray, scale: np.ndarray, conf: np.ndarray | None, return_factor: bool,
-                   curve: tuple, noise: _Noise | None, *, keep_input: bool, clip: tuple[float, float] | None,
-                   n_threads: int) -> tuple[np.ndarray, np.ndarray | None]:
+                   curve: tuple, noise: _Noise | None, keep_input: bool, clip: tuple[float, float] | None,
+                   threads: int | None) -> tuple[np.ndarray, np.ndarray | None]:
     """Run the two fused kernels block by block (``curve`` = mode code, g, mu, scale limit).
 
     Returns the modified map and (``return_factor``) the factor map; temporaries stay block-sized.
     """
+    n_threads = effective_threads(threads)
     out = np.empty(data.shape, dtype=np.float32)
     factor = np.empty(data.shape, dtype=np.float32) if return_factor else None
     d_flat, s_flat, o_flat = data.reshape(-1), scale.reshape(-1), out.reshape(-1)

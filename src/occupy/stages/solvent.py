@@ -243,9 +243,8 @@ def fit_solvent(lpmap: np.ndarray, *, mask: np.ndarray | None = None,
                 threads: int | None = None, checked: bool = False) -> SolventModel:
     """Fit the solvent model of a lowpassed map (SPEC 2.5).
 
-    The sample is the inscribed sphere of the box, or with ``mask`` the mask's inside or
-    outside within that sphere, whichever varies less. One Gaussian is fitted to its
-    1000-bin density histogram.
+    One Gaussian is fitted to the 1000-bin density histogram of the box's inscribed sphere,
+    or with ``mask`` of the mask's inside or outside in that sphere, whichever varies less.
 
     Parameters
     ----------
@@ -266,8 +265,7 @@ def fit_solvent(lpmap: np.ndarray, *, mask: np.ndarray | None = None,
     Raises
     ------
     OccupyError
-        If ``lpmap`` is not 3-D, the mask does not fit or is empty, the sample has fewer than
-        10 voxels or is constant or not finite, or the fit fails.
+        Not 3-D; the mask misfits or is empty; under 10, constant or non-finite samples; no fit.
 
     Examples
     --------
