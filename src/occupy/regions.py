@@ -184,8 +184,8 @@ def summarize_scale(scale: np.ndarray, scale_input: np.ndarray, solid: np.ndarra
     >>> s = np.array([1.0, 0.25, 1.0, 0.75], dtype=np.float32)
     >>> m = np.array([5.0, 1.0, 3.0, 2.0], dtype=np.float32)
     >>> r = summarize_scale(s, m, above_mask(m, 1.5))
-    >>> r.header_stats, r.at_full.tolist(), r.partial_fraction
-    ((0.25, 1.0, 0.75, 0.3061862178478973), [5.0, 3.0], 0.0)
+    >>> [round(v, 6) for v in r.header_stats], r.at_full.tolist(), r.partial_fraction
+    ([0.25, 1.0, 0.75, 0.306186], [5.0, 3.0], 0.0)
     """
     from ._ext import _regions, _stats
     for arr, what in ((scale, "scale"), (scale_input, "scale input")):
