@@ -98,6 +98,22 @@ def test_original_spellings_are_accepted(gro) -> None:
     assert not (gro / "clash").exists()
 
 
+@pytest.mark.parametrize("args, message", [
+    (["--amplify", "4", "--gamma", "3"], "--amplify 4 and --gamma 3 disagree"),
+    (["--gamma", "3", "--amplify", "4"], "--amplify 4 and --gamma 3 disagree"),
+    (["--amplify", "4", "--attenuate", "3"], "--attenuate 3 and --gamma 4 disagree"),
+])
+def test_relion_refuses_flag_values_that_disagree_like_the_cli(args, message) -> None:
+    """occupy-relion takes --amplify 4 as the CLI does, and refuses a different --gamma in either order."""
+    from occupy.errors import OptionError
+    from occupy.relion import parse_relion_args
+    with pytest.raises(OptionError, match=message):
+        parse_relion_args(["--o", "job/", "--in_3dref", "m.mrc", *args])
+    agreed = parse_relion_args(["--o", "job/", "--in_3dref", "m.mrc", "--gamma", "4", "--amplify", "4",
+                                "--attenuate", "yes"])[2]
+    assert agreed["gamma"] == 4.0 and agreed["amplify"] is True and agreed["attenuate"] is True
+
+
 def test_emdb_id_spelling_reuses_the_download(tmp_path, test_data) -> None:
     shutil.copy(test_data / "emd_1997.map", tmp_path / "emd_1997.map")
     r = occupy_cli("--emdb-id", "EMD-1997", "-q", cwd=tmp_path, env={"OCCUPY_EMDB_URL": "http://127.0.0.1:9/none"})

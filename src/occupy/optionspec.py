@@ -13,7 +13,7 @@ from typing import Any
 
 from .errors import OptionError
 
-__all__ = ["FRONT_ENDS", "PANELS", "Option", "Switch", "check_value", "resolve_switches"]
+__all__ = ["FRONT_ENDS", "PANELS", "Option", "Switch", "check_value", "resolve_switches", "set_flag_value"]
 
 PANELS = ("Input", "Modification", "Estimation", "Output", "Run")
 FRONT_ENDS = frozenset({"occupy", "occupy-batch", "occupy-relion"})
@@ -270,3 +270,28 @@ def resolve_switches(opt: Option, given: dict[Any, bool]) -> Any:
     if len({s.value for s in chosen}) > 1:
         raise OptionError(" and ".join("/".join(s.flags) for s in chosen) + " contradict each other")
     return chosen[0].value if chosen else opt.default
+
+
+def set_flag_value(opt: Option, value: float, options: dict[str, Any]) -> None:
+    """Set the value that a flag given with one (``--amplify 4``) sets for ``opt.value_sets``.
+
+    Parameters
+    ----------
+    opt : Option
+        An option with ``Option.value_sets`` (``amplify`` sets ``gamma``).
+    value : float
+        The value given after its flag.
+    options : dict
+        The options so far (name -> value); gets ``opt.value_sets``.
+
+    Raises
+    ------
+    OptionError
+        When ``options`` already holds a different value for it (``--amplify 4 --gamma 3``,
+        or ``--amplify 4 --attenuate 3``).
+    """
+    given = options.get(opt.value_sets)
+    if given is not None and given != value:
+        raise OptionError(f"{opt.flag} {value:g} and --{opt.value_sets.replace('_', '-')} {given:g} disagree; "
+                          "give the value once")
+    options[opt.value_sets] = value

@@ -16,7 +16,7 @@ import click
 
 from ..errors import OccupyError, OptionError
 from ..options import option_table
-from ..optionspec import FRONT_ENDS, PANELS, Option, resolve_switches
+from ..optionspec import FRONT_ENDS, PANELS, Option, resolve_switches, set_flag_value
 from ..termination import Terminated, handle_signals
 from .spellings import canonical_args
 from .ui import wants_help
@@ -220,11 +220,7 @@ def _flag_with_value(opt: Option, value: Any, out: dict[str, Any]) -> None:
     out[opt.name] = value is not None and value is not False
     if value is None or value is False or value is True or value == FLAG_ONLY:
         return
-    given = out.get(opt.value_sets)
-    if given is not None and given != value:
-        raise OptionError(f"{opt.flag} {value:g} and --{opt.value_sets.replace('_', '-')} {given:g} disagree; "
-                          "give the value once")
-    out[opt.value_sets] = value
+    set_flag_value(opt, value, out)
 
 
 def describe_failure(exc: BaseException, prog: str, verbose: bool = False,

@@ -10,7 +10,7 @@ from typing import Any
 
 from ..errors import OptionError
 from ..options import option_table
-from ..optionspec import Option, resolve_switches
+from ..optionspec import Option, resolve_switches, set_flag_value
 
 __all__ = ["PROGRAM", "parse_relion_args"]
 
@@ -115,8 +115,11 @@ def parse_relion_args(argv: list[str]) -> tuple[Path, Path, dict[str, Any]]:
     own: dict[str, str] = {}
     options: dict[str, Any] = {}
     switches: dict[str, dict[Any, bool]] = {}
+    flag_values: list[tuple[Option, float]] = []      # --amplify 4: checked against --gamma once all are read
     for key, value in _split(argv):
-        _assign(key, value, table, own, options, switches)
+        _assign(key, value, table, own, options, switches, flag_values)
+    for opt, value in flag_values:
+        set_flag_value(opt, value, options)
     if "o" not in own:
         raise OptionError("missing --o JOBDIR (RELION passes the job directory)")
     if "in_3dref" not in own:
@@ -128,7 +131,8 @@ def parse_relion_args(argv: list[str]) -> tuple[Path, Path, dict[str, Any]]:
     return Path(own["o"]), Path(own["in_3dref"]), options
 
 
-def _assign(key: str, value: str, table: dict, own: dict, options: dict, switches: dict) -> None:
+def _assign(key: str, value: str, table: dict, own: dict, options: dict, switches: dict,
+            flag_values: list) -> None:
     """Put one ``--key value`` where it belongs: RELION's own, an occupy option, or a switch."""
     ukey = key.replace("-", "_")
     if value is None and ukey in ("o", "in_3dref", "in_mask", "j"):
@@ -151,7 +155,7 @@ def _assign(key: str, value: str, table: dict, own: dict, options: dict, switche
         value = "true" if value is None else value
         if opt.value_sets and sets is None and value.strip().lower() not in _TRUE | _FALSE:
             try:      # --amplify 4: the original program's form of --amplify --gamma 4
-                options[opt.value_sets] = float(value)
+                flag_values.append((opt, float(value)))
             except ValueError:
                 raise OptionError(f"parameter --{key}: expected true/false/yes/no or a number (its "
                                   f"--{opt.value_sets}), got {value!r}") from None
