@@ -128,3 +128,13 @@ def test_slabs_side_by_side_give_the_same_bits():
         np.testing.assert_array_equal(lowpass_filter(data, 1.0, 5.0, threads=t), one)
     np.testing.assert_array_equal(fourier_pad(data, (80, 170, 160), threads=1),
                                   fourier_pad(data, (80, 170, 160), threads=2))
+
+
+@pytest.mark.parametrize("voxel_size", [0.0, -1.0, float("nan"), float("inf")])
+def test_lowpass_refuses_a_voxel_size_that_is_not_positive_and_finite(voxel_size) -> None:
+    from occupy.errors import OccupyError
+    data = np.random.default_rng(0).random((8, 8, 8), dtype=np.float32)
+    with pytest.raises(OccupyError, match="voxel size must be a positive finite number of Å"):
+        lowpass_filter(data, voxel_size, 8.0)
+    with pytest.raises(OccupyError, match="lowpass must be a positive finite number of Å, got inf"):
+        lowpass_filter(data, 1.0, float("inf"))

@@ -204,3 +204,18 @@ def test_factor_power_within_an_ulp_of_numpy():
         got = modification_factor(s, mode=mode, gamma=g)
         np.testing.assert_allclose(got, exact, rtol=1.2e-7)
         np.testing.assert_allclose(got, np.power(s, e), rtol=2.5e-7)
+
+
+@pytest.mark.parametrize("settings, message", [
+    (dict(mode="amplify", gamma=2, scale_limit=-1.0), r"--scale-limit must be in \[0, 1\), got -1"),
+    (dict(mode="amplify", gamma=2, scale_limit=float("nan")), "--scale-limit must be a finite number"),
+    (dict(mode="sigmoid", sigmoid=2.0, pivot=5.0), r"--pivot must be in \(0, 1\), got 5"),
+])
+def test_modification_settings_are_checked_as_their_options_are(settings, message) -> None:
+    """The API's modify and modification_factor refuse what the CLI refuses, with its words."""
+    from occupy.errors import OptionError
+    scale = np.full((4, 4, 4), 0.5, np.float32)
+    with pytest.raises(OptionError, match=message):
+        modification_factor(scale, **settings)
+    with pytest.raises(OptionError, match=message):
+        modify(scale.copy(), scale, None, **settings)

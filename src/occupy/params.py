@@ -15,7 +15,7 @@ from .constants import DEFAULT_KERNEL_MAX, DEFAULT_KERNEL_MIN, LOWPASS_FLOOR_A, 
 from .errors import OccupyError, warn
 from .options import check_option
 
-__all__ = ["Parameters", "ball_footprint", "default_lowpass", "derive_parameters", "processing_shape",
+__all__ = ["Parameters", "ball_footprint", "check_voxel_size", "default_lowpass", "derive_parameters", "processing_shape",
            "tau_from_nv", "tau_root"]
 
 _log = logging.getLogger("occupy")
@@ -255,6 +255,33 @@ def _kernel_advice(k: int, rk: float, n_v: int, sink: list[str]) -> None:
              "the solvent model is likely to be poor; raise --kernel-radius, or leave it out", sink)
 
 
+def check_voxel_size(voxel_size: float) -> float:
+    """Refuse a voxel size that is not a positive finite number of Å.
+
+    Parameters
+    ----------
+    voxel_size : float
+        Voxel size in Å.
+
+    Returns
+    -------
+    float
+        ``voxel_size`` as a float.
+
+    Raises
+    ------
+    OccupyError
+        If it is not positive and finite.
+    """
+    try:
+        pix = float(voxel_size)
+    except (TypeError, ValueError):
+        pix = math.nan
+    if not (math.isfinite(pix) and pix > 0):
+        raise OccupyError(f"voxel size must be a positive finite number of Å, got {voxel_size!r}")
+    return pix
+
+
 def derive_parameters(shape: tuple[int, ...], voxel_size: float, *,
                       lowpass: float | None = None, resolution: float | None = None,
                       kernel_size: int | None = None, kernel_radius: float | None = None,
@@ -299,9 +326,7 @@ def derive_parameters(shape: tuple[int, ...], voxel_size: float, *,
     """
     if len(shape) != 3:
         raise OccupyError(f"expected a 3-D box, got shape {tuple(shape)}")
-    pix = float(voxel_size)
-    if not (math.isfinite(pix) and pix > 0):
-        raise OccupyError(f"voxel size must be positive, got {voxel_size!r}")
+    pix = check_voxel_size(voxel_size)
     sink: list[str] = []
     lp = _choose_lowpass(pix, lowpass, resolution, sink)
     k, rk = _choose_kernel(lp, pix, kernel_size, kernel_radius)

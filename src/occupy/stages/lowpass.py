@@ -12,6 +12,7 @@ import numpy as np
 
 from ..arrays import check_map_values
 from ..errors import OccupyError
+from ..params import check_voxel_size
 from ..threads import effective_threads
 from .spectral import spectral_map
 
@@ -96,8 +97,9 @@ def lowpass_filter(data: np.ndarray, voxel_size: float, lowpass_A: float,
 
 def apply_lowpass(data: np.ndarray, voxel_size: float, lowpass_A: float, threads: int | None) -> np.ndarray:
     """``lowpass_filter`` of a checked 3-D map (no value checks)."""
-    if not lowpass_A > 0:
-        raise OccupyError(f"lowpass must be positive, got {lowpass_A!r}")
+    check_voxel_size(voxel_size)
+    if not (lowpass_A > 0 and math.isfinite(lowpass_A)):
+        raise OccupyError(f"lowpass must be a positive finite number of Å, got {lowpass_A!r}")
     if lowpass_A <= 2 * voxel_size:
         return np.array(data, dtype=np.float32, copy=True)
     shape = tuple(int(n) for n in data.shape)

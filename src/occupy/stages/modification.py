@@ -65,13 +65,14 @@ def sigmoid_mu(power: float, pivot: float) -> float:
 
 
 def _check_mode(mode: str, gamma: float | None, sigmoid: float | None,
-                pivot: float | None) -> tuple[float, float]:
-    """Validate; return (exponent parameter, sigmoid mu or nan)."""
+                pivot: float | None, scale_limit: float) -> tuple[float, float]:
+    """Validate (with the options' own rules and messages); return (exponent parameter, sigmoid mu or nan)."""
     if mode not in MODES:
         raise OccupyError(f"modification mode must be one of {', '.join(MODES)}, got {mode!r}")
+    check_option("scale_limit", scale_limit)
     if mode == "sigmoid":
-        power = sigmoid if sigmoid is not None else gamma
-        if power is None or pivot is None:
+        power = check_option("sigmoid", sigmoid) if sigmoid is not None else check_option("gamma", gamma)
+        if power is None or check_option("pivot", pivot) is None:
             raise OptionError("the sigmoid modification needs --sigmoid G and --pivot P")
         return float(power), sigmoid_mu(float(power), float(pivot))
     if check_option("gamma", gamma) is None:
@@ -122,7 +123,7 @@ def modification_factor(scale: np.ndarray, *, mode: str, gamma: float | None = N
     >>> modification_factor(scale, mode="attenuate", gamma=2)
     array([1.  , 0.25, 1.  ], dtype=float32)
     """
-    g, mu = _check_mode(mode, gamma, sigmoid, pivot)
+    g, mu = _check_mode(mode, gamma, sigmoid, pivot, scale_limit)
     scale = np.ascontiguousarray(scale, dtype=np.float32)
     out = np.empty(scale.shape, dtype=np.float32)
     none = np.empty(0, np.float32)
@@ -182,7 +183,7 @@ def modify(data: np.ndarray, scale: np.ndarray, conf: np.ndarray | None, solvent
     >>> modify(data, scale, np.full_like(data, 0.5), mode="amplify", gamma=2)[0]   # half of 0.2*2, half of 0.2
     array([[[0.1, 0.3, 0.4]]], dtype=float32)
     """
-    g, mu = _check_mode(mode, gamma, sigmoid, pivot)
+    g, mu = _check_mode(mode, gamma, sigmoid, pivot, scale_limit)
     synthetic = mode in ("attenuate", "sigmoid") and not exclude_solvent
     data, scale, conf = _checked_inputs(data, scale, conf, mode, synthetic and solvent is None,
                                         lowpass_output is not None and voxel_size is None)
