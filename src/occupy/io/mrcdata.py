@@ -14,7 +14,7 @@ import numpy as np
 from mrcfile.mrcinterpreter import MrcInterpreter
 
 from ..errors import OccupyError
-from ..stats import header_statistics
+from ..stats import finite_range, header_statistics
 
 if TYPE_CHECKING:
     from .maps import MapData
@@ -71,7 +71,7 @@ READ_CHUNK = 8 << 20          # bytes read at a time: checked while in cache
 
 
 def read_data_block(p: Path, dtype: np.dtype, shape: tuple[int, ...], offset: int, msgs: list[str]
-               ) -> tuple[np.ndarray, tuple[float, float, int] | None]:
+                    ) -> tuple[np.ndarray, tuple[float, float, int] | None]:
     """The data block as a native-order array, read straight into it (one copy from the file).
 
     For native float32 data, the range of the finite values and the count of the others
@@ -134,7 +134,6 @@ def _fill(p: Path, fh, buf: np.ndarray, start: int, stop: int) -> None:
 
 
 def _chunk_range(buf: np.ndarray, start: int, stop: int, threads: int | None = None) -> tuple[float, float, int]:
-    from ..stats import finite_range
     return finite_range(buf[start:stop].view(np.float32), threads)
 
 
@@ -142,8 +141,9 @@ def _read_checking_behind(p: Path, fh, buf: np.ndarray, chunks: list[tuple[int, 
                           ) -> list[tuple[float, float, int]]:
     """Read ``chunks`` in a helper thread while this one checks each chunk read so far.
 
-    Reading (a copy from the page cache, GIL released) and the check overlap, so the read
-    costs about what reading alone does. The helper stops within one chunk when this
+    Reading (a copy from the page cache, GIL released) and the check (on one thread: the
+    reading has the other core) overlap: 0.11 s for a 512^3 map against 0.18 s checking each
+    chunk after reading it, and 0.08 s for reading alone (bench/floors.py). The helper stops within one chunk when this
     thread leaves early (an error, a signal); its errors are raised here.
     """
     import queue
