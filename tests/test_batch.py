@@ -9,7 +9,9 @@ import numpy as np
 import pytest
 
 import occupy
-from occupy.batch import BatchReport, expand_inputs, run_batch
+from occupy.batch import run_batch
+from occupy.inputs import expand_inputs
+from occupy.results import BatchReport
 from occupy.errors import OccupyError
 from occupy.io import MapData
 

@@ -13,11 +13,11 @@ import numpy as np
 import pytest
 
 import occupy
-from occupy.classes import plan_threads
-from occupy.classification import find_model_star, read_classification
+from occupy.class_runs import plan_threads
+from occupy.io.classification import find_model_star, read_classification
 from occupy.demo import write_demo_classification
 from occupy.errors import OccupyError
-from occupy.summary import SUMMARY_FIELDS
+from occupy.outputs.summary_table import SUMMARY_FIELDS
 
 BIN = Path(sys.executable).parent
 BOX = 48

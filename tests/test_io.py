@@ -274,11 +274,11 @@ def test_failure_mid_write_leaves_no_file_and_the_old_one_intact(tmp_path, monke
     old = target.read_bytes()
     written = []
 
-    def fail_after_data(mrc, arr, known=None):   # runs once the data are set, before the file is closed
+    def fail_after_data(mrc):   # runs once the data are set, before the file is closed
         written.extend(tmp_path.glob(".out.mrc.*.part"))       # the staged file exists at this point
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(mrcdata, "_set_header_stats", fail_after_data)
+    monkeypatch.setattr(mrcdata._StreamWriter, "update_header_stats", fail_after_data)
     with pytest.raises(OccupyError, match="cannot write .*out.mrc: No space left on device"):
         write_map(target, data * 3)
     assert len(written) == 1, "the failure was not injected while the staged file existed"

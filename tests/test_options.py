@@ -13,6 +13,7 @@ from occupy.errors import OptionError
 from occupy.options import RunOptions, check_option, option_table
 from occupy.optionspec import FRONT_ENDS, PANELS, check_value, resolve_switches
 from occupy.relion import parse_relion_args
+from occupy.resolve import resolve_options
 
 EMBEDDING_ONLY = {"command_line", "keep_arrays", "progress", "check_abort", "output_set"}
 
@@ -163,7 +164,7 @@ def test_combinations() -> None:
 def test_resolve_reports_ignored_options_and_default_gamma() -> None:
     warnings: list[str] = []
     with pytest.warns(UserWarning):
-        mode, gamma = RunOptions(amplify=True, pivot=0.5, hist_match=False).resolve(warnings)
+        mode, gamma = resolve_options(RunOptions(amplify=True, pivot=0.5, hist_match=False), warnings)
     assert (mode, gamma) == ("occ", 2.0)
     assert any("using --gamma 2" in w for w in warnings) and any("--pivot has no effect" in w for w in warnings)
-    assert RunOptions(scale_mode="res", amplify=True, gamma=3).resolve([]) == ("res", 3)
+    assert resolve_options(RunOptions(scale_mode="res", amplify=True, gamma=3), []) == ("res", 3)

@@ -41,14 +41,14 @@ def test_histogram_and_mask_in_one_pass(n) -> None:
 @pytest.mark.parametrize("shape", [(3, 5, 7), (64, 64, 64), (70, 33, 91)])
 def test_scale_summary_equals_the_separate_passes(shape) -> None:
     """One pass gives the header statistics, full-scale values and partial fraction of three."""
-    from occupy.regions import summarize_scale
+    from occupy.regions import scale_statistics
     from occupy.stats import header_statistics
     rng = np.random.default_rng(sum(shape))
     scale = np.clip(rng.random(shape, dtype=np.float32) * 1.3, 0, 1).astype(np.float32)
     data, lp = (rng.standard_normal(shape).astype(np.float32) for _ in range(2))
     solid = above_mask(lp, 0.2)
     for threads in (1, 2, 3):
-        r = summarize_scale(scale, data, solid, 0.5, threads)
+        r = scale_statistics(scale, data, solid, 0.5, threads)
         assert r.header_stats == header_statistics(scale)
         assert np.array_equal(r.at_full, data[scale == 1])
         assert r.partial_fraction == partial_fraction(lp, scale, 0.2, 0.5)

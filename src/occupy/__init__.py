@@ -18,14 +18,14 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
-from . import _ext  # noqa: F401 - puts OMP_NUM_THREADS in order before any OpenMP runtime loads
+from . import threads  # noqa: F401 - first: puts OMP_NUM_THREADS in order before any OpenMP runtime loads
 from ._version import __version__  # not importlib.metadata: importing that alone takes ~40 ms
 from .errors import OccupyError, OccupyWarning, OptionError
 from .options import RunOptions
 
 _LAZY = {
-    "MapData": "io.maps", "read_map": "io.maps", "write_map": "io.maps",
-    "run": "pipeline", "RunResult": "pipeline",
+    "MapData": "io.mrcdata", "read_map": "io.maps", "write_map": "io.maps",
+    "run": "pipeline", "RunResult": "results",
     "estimate_scale": "stages.scale", "ScaleResult": "stages.scale",
     "fit_solvent": "stages.solvent", "SolventModel": "stages.solvent",
     "confidence": "stages.confidence", "confidence_curve": "stages.confidence",
@@ -35,9 +35,10 @@ _LAZY = {
     "ball_footprint": "params", "derive_parameters": "params",
     "lowpass_filter": "stages.lowpass",
     "run_batch": "batch",
-    "run_classes": "classes", "ClassesReport": "classes",
-    "read_classification": "classification", "Classification": "classification", "ClassMap": "classification",
-    "MapOutcome": "summary",
+    "run_classes": "class_runs", "ClassesReport": "results",
+    "read_classification": "io.classification", "Classification": "io.classification",
+    "ClassMap": "io.classification",
+    "MapOutcome": "results", "BatchReport": "results",
     "make_demo_map": "demo",
 }
 

@@ -11,73 +11,22 @@ import os
 import signal
 import time
 import warnings
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 from .errors import OccupyError, OccupyWarning
 from .inputs import check_stems, classification_input, expand_inputs
 from .io.files import output_directory
-from .summary import MapOutcome, outcome_from_result
+from .outputs.outputset import OutputSet
+from .outputs.summary_table import stage_summary
+from .pipeline import run_outcome
+from .results import BatchReport, MapOutcome
+from .threads import effective_threads
 from .termination import SIGNALS, SignalGuard, Terminated
 
-__all__ = ["BatchReport", "MapOutcome", "check_stems", "expand_inputs", "run_batch", "run_one"]
+__all__ = ["run_batch", "run_one"]
 
 STOP_GRACE_S = 4.0     # seconds workers get to clean up after a signal before they are killed
-
-
-@dataclass
-class BatchReport:
-    """Outcomes in input order, and the wall time of the whole batch.
-
-    Made by ``run_batch``; the fields are the constructor's parameters.
-
-    Parameters
-    ----------
-    outcomes : list of MapOutcome
-        One per map, in input order.
-    seconds : float
-        Wall time of the whole batch.
-    jobs : int
-        Maps run at once.
-    threads_per_job : int, optional
-        Threads given to each map (None: each worker's default).
-    backend : str
-        ``"local"`` (processes on this machine), ``"dask"``, or ``"threads"`` (in this
-        process, for a classification).
-    output_paths : dict of str to pathlib.Path
-        The batch's own files, role -> path: ``summary_star``, ``summary_csv`` (and
-        ``chimerax`` for a classification).
-    """
-
-    outcomes: list[MapOutcome]
-    seconds: float
-    jobs: int = 1
-    threads_per_job: int | None = None
-    backend: str = "local"
-    output_paths: dict[str, Path] = field(default_factory=dict)
-
-    @property
-    def failed(self) -> list[MapOutcome]:
-        """The outcomes of the maps that failed.
-
-        Returns
-        -------
-        list of MapOutcome
-            In input order; empty if every map succeeded.
-        """
-        return [o for o in self.outcomes if not o.ok]
-
-    @property
-    def succeeded(self) -> list[MapOutcome]:
-        """The outcomes of the maps that succeeded.
-
-        Returns
-        -------
-        list of MapOutcome
-            In input order.
-        """
-        return [o for o in self.outcomes if o.ok]
 
 
 def run_one(path: str | os.PathLike, options: dict[str, Any]) -> MapOutcome:
@@ -98,16 +47,9 @@ def run_one(path: str | os.PathLike, options: dict[str, Any]) -> MapOutcome:
     MapOutcome
         ``ok=False`` with a one-line ``error`` if the run raised any ``Exception``.
     """
-    from .pipeline import run
-    t0 = time.perf_counter()
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", OccupyWarning)
-            r = run(path, **options)
-    except Exception as exc:  # noqa: BLE001 - the batch goes on; the error is reported
-        msg = str(exc) if isinstance(exc, OccupyError) else f"unexpected {type(exc).__name__}: {exc}"
-        return MapOutcome(Path(path), ok=False, seconds=time.perf_counter() - t0, error=msg)
-    return outcome_from_result(path, r, time.perf_counter() - t0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", OccupyWarning)
+        return run_outcome(path, **options)
 
 
 def _init_worker(threads: int) -> None:
@@ -236,7 +178,7 @@ def run_batch(inputs: list[str | os.PathLike], *, jobs: int | None = None, threa
         Map paths, globs and ``.txt`` lists (see ``expand_inputs``), or one classification.
     jobs : int, optional
         Maps run at once, each in its own process (forkserver/spawn, never fork); default 1.
-        For a classification: classes at once, in threads (default: ``occupy.classes.plan_threads``).
+        For a classification: classes at once, in threads (default: ``occupy.class_runs.plan_threads``).
     threads_per_job : int, optional
         Threads per map; default ``threads`` (else all usable cores) divided by ``jobs``.
         With Dask: ``threads``, else the worker's ``OMP_NUM_THREADS`` or cores.
@@ -271,7 +213,7 @@ def run_batch(inputs: list[str | os.PathLike], *, jobs: int | None = None, threa
     RunOptions.from_kwargs(**options).validate()  # fail fast, before any process starts
     source = classification_input(inputs, dask_scheduler, threads_per_job)
     if source is not None:
-        from .classes import run_classes
+        from .class_runs import run_classes  # noqa: PLC0415 - loaded only for a classification
         return run_classes(source, jobs=jobs, keep_going=True, on_done=on_done, **options)
     paths = expand_inputs(inputs)
     if not paths:
@@ -282,10 +224,6 @@ def run_batch(inputs: list[str | os.PathLike], *, jobs: int | None = None, threa
 
 def _run_maps(paths: list[Path], jobs: int, threads_per_job: int | None, dask_scheduler: str | None,
               done: Callable[[MapOutcome], None], options: dict[str, Any]) -> BatchReport:
-    from . import __version__
-    from .outputs.outputset import OutputSet
-    from .summary import stage_summary
-    from .threads import effective_threads
     total = options.pop("threads", None)
     if dask_scheduler:
         per_job = threads_per_job or total
@@ -300,6 +238,6 @@ def _run_maps(paths: list[Path], jobs: int, threads_per_job: int | None, dask_sc
         else:
             outcomes = _run_local(paths, run_options, jobs, per_job or 1, done)
         with OutputSet(out_dir) as out:
-            written = stage_summary(out, outcomes, __version__)
+            written = stage_summary(out, outcomes)
     return BatchReport(outcomes, time.perf_counter() - t0, jobs=jobs, threads_per_job=per_job,
                        backend="dask" if dask_scheduler else "local", output_paths=written)

@@ -18,6 +18,7 @@ from http.client import HTTPException
 from pathlib import Path
 from typing import BinaryIO, Callable
 
+from ._version import __version__
 from .errors import OccupyError, OptionError, warn
 from .io.files import atomic_path, output_directory
 from .io.header import check_map_file
@@ -178,7 +179,6 @@ def download_timeout() -> float:
 
 
 def _download(url: str, entry_id: str, sink: BinaryIO, *, progress: bool, timeout: float) -> None:
-    from . import __version__
 
     name = url.rsplit("/", 1)[-1]
     try:

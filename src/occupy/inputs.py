@@ -117,7 +117,7 @@ def classification_input(inputs: list[str | os.PathLike], dask_scheduler: str | 
     OccupyError
         For a classification given with other inputs, with Dask or with ``threads_per_job``.
     """
-    from .classification import is_classification
+    from .io.classification import is_classification
     found = [i for i in inputs if is_classification(i)]
     if not found:
         return None

@@ -91,7 +91,8 @@ class RunOptions:
     save_all_maps : bool
         Also write the lowpassed, confidence and modification-factor maps.
     json : str, optional
-        Also write the run's summary row as JSON to this path (``-``: print it).
+        Also write the run's summary row as JSON to this path. ``-`` writes no file: the
+        ``occupy`` command prints the row (``occupy.outputs.summary_table.result_json``).
     threads : int, optional
         Thread count (default: ``OMP_NUM_THREADS`` or all cores).
     command_line : str, optional
@@ -327,22 +328,6 @@ class RunOptions:
             check_option(opt.name, getattr(self, opt.name))
         if self.sigmoid is not None and self.pivot is None:
             raise OptionError("--sigmoid G needs --pivot P (the scale it leaves unchanged, 0 < P < 1)")
-
-    def resolve(self, warnings: list[str]) -> tuple[str, float | None]:
-        """Decide the scale mode and gamma this run uses.
-
-        Parameters
-        ----------
-        warnings : list of str
-            Advice (default gamma, options ignored) is appended here and warned.
-
-        Returns
-        -------
-        tuple of (str, float or None)
-            ``occ``/``res`` (``auto``: occ when modifying) and gamma (2 if amplifying/attenuating without it).
-        """
-        from .pipeline import resolve_options
-        return resolve_options(self, warnings)
 
 
 def option_table() -> tuple[Option, ...]:

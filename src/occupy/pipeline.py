@@ -2,110 +2,43 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from . import __version__
-from .constants import GAMMA_DEFAULT, PARTIAL_SCALE
+from ._version import __version__
+from .constants import PARTIAL_SCALE
 from .arrays import check_map_values
-from .errors import warn
+from .errors import OccupyError, warn
 from .io.files import output_directory
-from .io.maps import MapData, read_map
+from .io.maps import read_map
+from .io.mrcdata import MapData
 from .options import RunOptions
+from .resolve import resolve_options
+from .io.classification import ClassMap
+from .results import MapOutcome, RunResult, outcome_from_result
 from .outputs.chimerax import check_script_name
 from .outputs.names import exclude_name, map_stem, modified_name
 from .outputs.outputset import OutputSet
 from .outputs.writer import RunProducts, stage_outputs
 from .params import derive_parameters, processing_shape
 from .stages.confidence import curve_from_histogram, voxel_confidence
-from .stages.lowpass import apply_lowpass, fourier_crop, fourier_pad
+from .stages.lowpass import lowpass_filter_unchecked, fourier_crop, fourier_pad
 from .stages.modification import flatten_solvent, modify
-from .stages.scale import ScaleResult, full_scale, limit_from_full, relative_maximum
-from .stages.solvent import check_solvent_mask, fit_solvent, flattening_warning
-from .regions import summarize_scale
+from .stages.scale import limit_from_full, scale_from_input
+from .stages.solvent import check_solvent_mask, fit_solvent_unchecked, flattening_warning
+from .regions import scale_statistics
 from .stageclock import StageClock
 from .stats import density_histogram_above
 
-__all__ = ["BAD_MODEL_MESSAGE", "RunResult", "StageClock", "resolve_options", "run"]
+__all__ = ["BAD_MODEL_MESSAGE", "run", "run_outcome"]
 
 BAD_MODEL_MESSAGE = ("the solvent model looks poor (most of the histogram has low confidence): "
                      "modification may be weak or noisy; inspect it with --plot, give a mask with "
                      "--solvent-def, or hedge with --hedge-confidence")
-
-
-@dataclass
-class RunResult:
-    """What a run produced: output paths, the numbers that matter, warnings and timings.
-
-    Made by ``run``; the fields are its constructor's parameters.
-
-    Parameters
-    ----------
-    input_path : pathlib.Path
-        The map that was processed.
-    output_paths : dict of str to pathlib.Path
-        Role -> file: ``scale``, ``amplify``, ``attenuate``, ``sigmoid``,
-        ``exclude_solvent``, ``lowpass``, ``confidence``, ``modification``, ``chimerax``,
-        ``json``, ``log``, ``plot_solvent``, ``plot_modification``, ``plot_slices``.
-    scale_mode : str
-        ``"occ"`` or ``"res"``.
-    kernel_size : int
-        Kernel box size (voxels).
-    kernel_radius : float
-        Kernel radius (voxels).
-    n_v : int
-        Number of voxels in the kernel.
-    tau : float
-        Percentile of the full-scale tile used.
-    lowpass : float
-        Lowpass (Å).
-    gamma : float or None
-        The gamma used (2 when amplifying or attenuating without ``gamma``).
-    s_full : float
-        The full-scale reference.
-    tile_center_A : tuple of float or None
-        Centre (x, y, z, Å) of the tile that gave ``s_full``; None with ``s0``.
-    solvent_mean, solvent_width, solvent_edge : float
-        The solvent model: mean, width (sigma) and where solvent ends.
-    partial_fraction : float
-        Fraction of the non-solvent voxels (lowpassed map above ``solvent_edge``) with
-        scale below 0.5: how much of the molecule is partially occupied (NaN if none).
-    map_threshold, scale_threshold : float
-        Suggested display levels of the map and of the scale.
-    bad_solvent_model : bool
-        More than half of the confidence curve's bins are at or below 0.5.
-    warnings : list of str
-        Every warning of the run (also issued as ``OccupyWarning``).
-    timings : dict of str to float
-        Wall time per stage, seconds.
-    arrays : dict of str to numpy.ndarray
-        With ``keep_arrays=True``: ``scale``, ``confidence`` and each modified map.
-    """
-
-    input_path: Path
-    output_paths: dict[str, Path] = field(default_factory=dict)
-    scale_mode: str = "res"
-    kernel_size: int = 0
-    kernel_radius: float = 0.0
-    n_v: int = 0
-    tau: float = 0.0
-    lowpass: float = 0.0
-    gamma: float | None = None
-    s_full: float = 0.0
-    tile_center_A: tuple[float, float, float] | None = None
-    solvent_mean: float = 0.0
-    solvent_width: float = 0.0
-    solvent_edge: float = 0.0
-    partial_fraction: float = float("nan")
-    map_threshold: float = 0.0
-    scale_threshold: float = 0.0
-    bad_solvent_model: bool = False
-    warnings: list[str] = field(default_factory=list)
-    timings: dict[str, float] = field(default_factory=dict)
-    arrays: dict[str, Any] = field(default_factory=dict)
 
 
 def run(input_path: str | os.PathLike, **options: Any) -> RunResult:
@@ -159,11 +92,35 @@ def run(input_path: str | os.PathLike, **options: Any) -> RunResult:
         m = read_map(input_path, pixel_size=opts.pixel_size)
     with output_directory(opts.output_dir) as out_dir:
         result = _run_map(m, opts, clock, out_dir)
-    if opts.json == "-":
-        from .summary import outcome_from_result, summary_json
-        print(summary_json(outcome_from_result(result.input_path, result, sum(result.timings.values()))), end="",
-              flush=True)
     return result
+
+
+def run_outcome(input_path: str | os.PathLike, class_map: ClassMap | None = None, **options: Any) -> MapOutcome:
+    """``run``, its failure reported in the outcome instead of raised: one map of many.
+
+    Parameters
+    ----------
+    input_path : str or os.PathLike
+        The map.
+    class_map : ClassMap, optional
+        The class it is, in a classification.
+    **options : Any
+        As for ``run``.
+
+    Returns
+    -------
+    MapOutcome
+        ``ok=False`` with a one-line ``error`` if the run raised any ``Exception`` (an
+        ``OccupyError`` in its own words, anything else as unexpected).
+    """
+    t0 = time.perf_counter()
+    try:
+        result = run(input_path, **options)
+    except Exception as exc:  # noqa: BLE001 - the other maps go on; the error is reported
+        msg = str(exc) if isinstance(exc, OccupyError) else f"unexpected {type(exc).__name__}: {exc}"
+        return MapOutcome(Path(input_path), ok=False, seconds=time.perf_counter() - t0, error=msg,
+                          class_map=class_map)
+    return outcome_from_result(input_path, result, time.perf_counter() - t0, class_map=class_map)
 
 
 @dataclass
@@ -204,7 +161,7 @@ def _run_map(m: MapData, opts: RunOptions, clock: StageClock, out_dir: Path) -> 
                                    kernel_radius=opts.kernel_radius, tau=opts.tau)
     warnings.extend(params.warnings)  # already issued by derive_parameters
     with clock("lowpass"):
-        lp = apply_lowpass(work.data, work.voxel_size, params.lowpass, opts.threads)
+        lp = lowpass_filter_unchecked(work.data, work.voxel_size, params.lowpass, opts.threads)
         lp_range = check_map_values(lp, "lowpassed map", threads=opts.threads)   # also the histogram's range
     with clock("solvent model"):
         solvent = _solvent(m, lp, work.mask, opts, warnings)
@@ -215,20 +172,20 @@ def _run_map(m: MapData, opts: RunOptions, clock: StageClock, out_dir: Path) -> 
         spare = None
         if mode == "res" and not opts.save_all_maps:
             spare, lp = lp, None            # not needed any more: the scale is made in its buffer
-        est = _scale(scale_input, params, mode, work.voxel_size, opts, spare)
+        est = scale_from_input(scale_input, params, mode, work.voxel_size, s0=opts.s0, tile_size=opts.tile_size,
+                       threads=opts.threads, out=spare)
         del spare
-        summary = summarize_scale(est.scale, scale_input, solid, PARTIAL_SCALE, opts.threads)
-        var_limit = limit_from_full(summary.at_full, est.s_full)
-        partial = summary.partial_fraction
+        scale_stats = scale_statistics(est.scale, scale_input, solid, PARTIAL_SCALE, opts.threads)
+        var_limit = limit_from_full(scale_stats.at_full, est.s_full)
+        partial = scale_stats.partial_fraction
     del scale_input, solid
     products = RunProducts(scale=est.scale, confidence=conf, lowpassed=lp if opts.save_all_maps else None,
-                           estimate=est, solvent=solvent, curve=curve, scale_header_stats=summary.header_stats)
+                           estimate=est, solvent=solvent, curve=curve, scale_header_stats=scale_stats.header_stats)
     del lp, conf
     factor = work.factor
     del work
     _to_input_box(products, m, opts)
-    result = _result(m, mode, gamma, products, var_limit, warnings, factor)
-    result.partial_fraction = partial
+    result = _result(m, mode, gamma, products, (var_limit, partial), warnings, factor)
     with OutputSet(out_dir, before_commit=opts.check_abort, parent=opts.output_set) as out:
         result.output_paths["scale"] = None         # staged with the others; the first output all the same
         with clock("modification"):
@@ -236,7 +193,7 @@ def _run_map(m: MapData, opts: RunOptions, clock: StageClock, out_dir: Path) -> 
         if not opts.plot:
             m.release_data()    # only its header from here: 4 GiB more free memory at 1024^3 makes writing 6x faster
         with clock("write outputs"):
-            stage_outputs(out, products, m, opts, result, clock.snapshot, __version__)
+            stage_outputs(out, products, m, opts, result, clock.snapshot)
     result.timings = dict(clock.timings)
     if opts.keep_arrays:
         result.arrays = {"scale": products.scale, "confidence": products.confidence,
@@ -246,7 +203,7 @@ def _run_map(m: MapData, opts: RunOptions, clock: StageClock, out_dir: Path) -> 
 
 def _solvent(m: MapData, lp: np.ndarray, mask: np.ndarray | None, opts: RunOptions, warnings: list[str]):
     """The solvent model, and its warning about a flattened input."""
-    solvent = fit_solvent(lp, mask=mask, threads=opts.threads, checked=True)
+    solvent = fit_solvent_unchecked(lp, mask, opts.threads)
     flattened = flattening_warning(m.data, solvent)
     if flattened:
         warn(flattened, warnings)
@@ -266,15 +223,6 @@ def _confidence(lp: np.ndarray, lp_range: tuple[float, float], solvent, opts: Ru
     return curve, voxel_confidence(lp, curve, threads=opts.threads) if need_conf else None, solid
 
 
-def _scale(scale_input: np.ndarray, params, mode: str, voxel_size: float, opts: RunOptions,
-           spare: np.ndarray | None) -> ScaleResult:
-    """The full-scale reference and the scale (SPEC 2.4), made in ``spare`` if given."""
-    tile, s_full = full_scale(scale_input, params.tau, opts.s0, opts.tile_size, opts.threads)
-    scale = relative_maximum(scale_input, params.footprint, s_full, opts.threads, out=spare)
-    return ScaleResult(scale=scale, s_full=s_full, tau=params.tau, params=params, tile=tile, lowpassed=None,
-                       scale_input=None, mode=mode, voxel_size=float(voxel_size))
-
-
 def _to_input_box(products: RunProducts, m: MapData, opts: RunOptions) -> None:
     """Under ``--max-box``, pad the maps back to the input box."""
     if products.scale.shape == m.shape:
@@ -287,14 +235,17 @@ def _to_input_box(products: RunProducts, m: MapData, opts: RunOptions) -> None:
         products.lowpassed = fourier_pad(products.lowpassed, m.shape)
 
 
-def _result(m: MapData, mode: str, gamma: float | None, products: RunProducts, var_limit: float,
+def _result(m: MapData, mode: str, gamma: float | None, products: RunProducts, scale_numbers: tuple[float, float],
             warnings: list[str], factor: tuple[float, float, float]) -> RunResult:
+    """The run's numbers; ``scale_numbers`` = (variability limit, partial fraction). Output paths
+    and timings are added as the outputs are staged."""
+    var_limit, partial = scale_numbers
     est, solvent, p = products.estimate, products.solvent, products.estimate.params
     result = RunResult(input_path=Path(m.path or "map"), scale_mode=mode, kernel_size=p.kernel_size,
                        kernel_radius=p.kernel_radius, n_v=p.n_v, tau=est.tau, lowpass=p.lowpass, gamma=gamma,
                        s_full=est.s_full, solvent_mean=solvent.mean, solvent_width=solvent.sigma,
                        solvent_edge=solvent.edge, map_threshold=(est.s_full + solvent.edge) / 2.0,
-                       scale_threshold=var_limit, bad_solvent_model=bool(products.curve.bad_model),
+                       scale_threshold=var_limit, partial_fraction=partial, bad_solvent_model=bool(products.curve.bad_model),
                        warnings=warnings)
     if est.tile is not None:
         result.tile_center_A = _tile_center_A(m, est.tile.tile_center, factor)
@@ -345,47 +296,3 @@ def _stage_modified(out: OutputSet, kind: str, name: str, arr: np.ndarray, m: Ma
                     opts: RunOptions, result: RunResult) -> None:
     result.output_paths[kind] = out.write_map(name, arr, like=m, label=f"occupy {__version__}: {kind}")
     products.modified[kind] = (name, arr if opts.keep_arrays else None)
-
-
-def resolve_options(opts: RunOptions, warnings: list[str]) -> tuple[str, float | None]:
-    """Decide the scale mode and gamma a run uses (``RunOptions.resolve``).
-
-    Parameters
-    ----------
-    opts : RunOptions
-        The run's options.
-    warnings : list of str
-        Advice (default gamma, options ignored, thread counts) is appended here and warned.
-
-    Returns
-    -------
-    tuple of (str, float or None)
-        ``occ``/``res`` (``auto``: occ when modifying) and gamma (2 if amplifying/attenuating without it).
-    """
-    from .threads import thread_advice
-    gamma = opts.gamma
-    if (opts.amplify or opts.attenuate) and gamma is None:
-        gamma = GAMMA_DEFAULT
-        warn(f"no --gamma given with --amplify/--attenuate: using --gamma {GAMMA_DEFAULT:g}", warnings)
-    for name, suffix in _ignored_options(opts):
-        warn(f"{name} has no effect without a modification (--amplify/--attenuate/--sigmoid{suffix}); "
-             "ignored", warnings)
-    advice = thread_advice(opts.threads)
-    if advice:
-        warn(advice, warnings)
-    mode = opts.scale_mode
-    if mode == "auto":
-        mode = "occ" if opts.modifying else "res"
-    return mode, gamma
-
-
-def _ignored_options(opts: RunOptions) -> list[tuple[str, str]]:
-    """Options given that nothing in this run uses: (flag, what else would use it)."""
-    flatten = opts.modifying or opts.exclude_solvent
-    return [(name, suffix) for name, used, needed, suffix in (
-        ("--gamma", opts.gamma is not None, opts.amplify or opts.attenuate, ""),
-        ("--pivot", opts.pivot is not None, opts.sigmoid is not None, ""),
-        ("--lowpass-output", opts.lowpass_output is not None, opts.modifying, ""),
-        ("--hist-match", opts.hist_match, opts.modifying, ""),
-        ("--hedge-confidence", opts.hedge_confidence is not None, flatten, "/--exclude-solvent"),
-    ) if used and not needed]

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .stats import _compiled
+from .stats import kernel_ready, merge_block_stats
 from .threads import effective_threads
 
-__all__ = ["ScaleSummary", "above_mask", "partial_fraction", "summarize_scale", "values_where_equal"]
+__all__ = ["ScaleStatistics", "above_mask", "partial_fraction", "scale_statistics", "values_where_equal"]
 
 
 def above_mask(values: np.ndarray, level: float, threads: int | None = None) -> np.ndarray:
@@ -35,7 +35,7 @@ def above_mask(values: np.ndarray, level: float, threads: int | None = None) -> 
     array([6], dtype=uint8)
     """
     arr = np.asarray(values)
-    if _compiled(arr):
+    if kernel_ready(arr):
         from ._ext import _regions
         return _regions.above_bits(arr.reshape(-1), float(level), effective_threads(threads))
     return np.packbits(arr.reshape(-1) > level, bitorder="little")
@@ -68,7 +68,7 @@ def values_where_equal(key: np.ndarray, value: float, values: np.ndarray, thread
     k, v = np.asarray(key), np.asarray(values)
     if k.shape != v.shape:
         raise ValueError(f"key {k.shape} and values {v.shape} differ in shape")
-    if _compiled(k) and _compiled(v):
+    if kernel_ready(k) and kernel_ready(v):
         from ._ext import _regions
         return _regions.gather_where_equal(k.reshape(-1), float(value), v.reshape(-1), effective_threads(threads))
     return v[k == value]
@@ -121,7 +121,7 @@ def partial_fraction(lowpassed: np.ndarray | None, scale: np.ndarray, solvent_ed
     a = np.asarray(lowpassed)
     if a.shape != b.shape:
         raise ValueError(f"lowpassed map {a.shape} and scale {b.shape} differ in shape")
-    if _compiled(a) and _compiled(b):
+    if kernel_ready(a) and kernel_ready(b):
         from ._ext import _regions
         n, m = _regions.count_above_below(a.reshape(-1), float(solvent_edge), b.reshape(-1), float(limit),
                                         effective_threads(threads))
@@ -132,8 +132,8 @@ def partial_fraction(lowpassed: np.ndarray | None, scale: np.ndarray, solvent_ed
 
 
 @dataclass
-class ScaleSummary:
-    """What a run reports about its scale map, from one pass over it (``summarize_scale``).
+class ScaleStatistics:
+    """What a run reports about its scale map, from one pass over it (``scale_statistics``).
 
     Parameters
     ----------
@@ -151,8 +151,8 @@ class ScaleSummary:
     partial_fraction: float
 
 
-def summarize_scale(scale: np.ndarray, scale_input: np.ndarray, solid: np.ndarray, limit: float = 0.5,
-                    threads: int | None = None) -> ScaleSummary:
+def scale_statistics(scale: np.ndarray, scale_input: np.ndarray, solid: np.ndarray, limit: float = 0.5,
+                    threads: int | None = None) -> ScaleStatistics:
     """Summarise a float32 scale map in one pass: header statistics, full-scale values, partial fraction.
 
     Parameters
@@ -170,7 +170,7 @@ def summarize_scale(scale: np.ndarray, scale_input: np.ndarray, solid: np.ndarra
 
     Returns
     -------
-    ScaleSummary
+    ScaleStatistics
         The same numbers as ``header_statistics(scale)``, ``values_where_equal(scale, 1,
         scale_input)`` and ``partial_fraction(None, scale, ..., solid=solid)``.
 
@@ -183,18 +183,18 @@ def summarize_scale(scale: np.ndarray, scale_input: np.ndarray, solid: np.ndarra
     --------
     >>> s = np.array([1.0, 0.25, 1.0, 0.75], dtype=np.float32)
     >>> m = np.array([5.0, 1.0, 3.0, 2.0], dtype=np.float32)
-    >>> r = summarize_scale(s, m, above_mask(m, 1.5))
+    >>> r = scale_statistics(s, m, above_mask(m, 1.5))
     >>> [round(v, 6) for v in r.header_stats], r.at_full.tolist(), r.partial_fraction
     ([0.25, 1.0, 0.75, 0.306186], [5.0, 3.0], 0.0)
     """
-    from ._ext import _regions, _stats
+    from ._ext import _regions
     for arr, what in ((scale, "scale"), (scale_input, "scale input")):
-        if not (_compiled(np.asarray(arr)) and arr.size == scale.size):
+        if not (kernel_ready(np.asarray(arr)) and arr.size == scale.size):
             raise ValueError(f"{what} must be C-contiguous float32 of the scale's size")
     n_threads = effective_threads(threads)
     flat = scale.reshape(-1)
     blocks, per_block, n_solid, n_partial = _regions.summarize_scale(flat, solid, float(limit), n_threads)
-    stats = _stats.merge_block_stats(flat.size, *blocks)
+    stats = merge_block_stats(flat.size, *blocks)
     at_full = _regions.gather_full_blocks(flat, 1.0, scale_input.reshape(-1), per_block, n_threads)
-    return ScaleSummary(header_stats=stats if np.isfinite(stats).all() else None, at_full=at_full,
+    return ScaleStatistics(header_stats=stats if np.isfinite(stats).all() else None, at_full=at_full,
                         partial_fraction=n_partial / n_solid if n_solid else float("nan"))

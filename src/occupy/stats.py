@@ -20,13 +20,27 @@ __all__ = [
     "finite_range",
     "header_statistics",
     "histogram_edges",
+    "kernel_ready",
+    "merge_block_stats",
     "rows_density_histogram",
     "rows_value_range",
     "value_range",
 ]
 
 
-def _compiled(arr: np.ndarray) -> bool:
+def kernel_ready(arr: np.ndarray) -> bool:
+    """Say whether the compiled kernels take ``arr`` as it is (non-empty C-contiguous float32).
+
+    Parameters
+    ----------
+    arr : numpy.ndarray
+        Any array.
+
+    Returns
+    -------
+    bool
+        True if a kernel can read it in place; otherwise callers use NumPy, with the same results.
+    """
     return arr.dtype == np.float32 and arr.flags.c_contiguous and arr.size > 0
 
 
@@ -121,7 +135,7 @@ def value_range(values: np.ndarray, threads: int | None = None):
     (-1.0, 5.0, dtype('float32'))
     """
     arr = np.asarray(values)
-    if _compiled(arr):
+    if kernel_ready(arr):
         from ._ext import _stats
         lo, hi = _stats.minmax(arr.reshape(-1), effective_threads(threads))
         return np.float32(lo), np.float32(hi)
@@ -152,7 +166,7 @@ def finite_range(values: np.ndarray, threads: int | None = None) -> tuple[float,
     (-2.0, 1.0, 2)
     """
     arr = np.asarray(values)
-    if _compiled(arr):
+    if kernel_ready(arr):
         from ._ext import _stats
         lo, hi, bad = _stats.finite_minmax(arr.reshape(-1), effective_threads(threads))
         return float(lo), float(hi), int(bad)
@@ -199,7 +213,7 @@ def density_histogram(values: np.ndarray, lo, hi, threads: int | None = None
     ((1000,), (1001,), 1.0)
     """
     arr = np.asarray(values)
-    if not _compiled(arr):
+    if not kernel_ready(arr):
         return np.histogram(arr, bins=N_BINS, range=(lo, hi), density=True)
     from ._ext import _stats
     edges = histogram_edges(lo, hi, values_dtype=arr.dtype)
@@ -280,9 +294,8 @@ def density_histogram_above(values: np.ndarray, lo, hi, level: float, threads: i
     True
     """
     arr = np.asarray(values)
-    if not _compiled(arr):
-        from .regions import above_mask
-        return (*density_histogram(arr, lo, hi, threads), above_mask(arr, level, threads))
+    if not kernel_ready(arr):
+        return (*density_histogram(arr, lo, hi, threads), np.packbits(arr.reshape(-1) > level, bitorder="little"))
     from ._ext import _stats
     edges = histogram_edges(lo, hi, values_dtype=arr.dtype)
     counts, mask = _stats.histogram_above(arr.reshape(-1), edges.astype(np.float64), float(level),
@@ -327,6 +340,28 @@ def rows_density_histogram(vol: np.ndarray, x0: np.ndarray, x1: np.ndarray, lo, 
     return density(counts, edges), edges
 
 
+def merge_block_stats(size: int, sums: np.ndarray, squares: np.ndarray, minima: np.ndarray,
+                      maxima: np.ndarray) -> tuple[float, float, float, float]:
+    """Merge per-block statistics, made by a kernel in blocks of the stats kernels' size, in block order.
+
+    Parameters
+    ----------
+    size : int
+        Voxels in the whole array.
+    sums, squares : numpy.ndarray
+        Per block: the sum and the sum of squared deviations from the block's mean (float64).
+    minima, maxima : numpy.ndarray
+        Per block: the minimum and maximum (float32).
+
+    Returns
+    -------
+    (float, float, float, float)
+        Minimum, maximum, mean and standard deviation, as ``header_statistics`` gives them.
+    """
+    from ._ext import _stats
+    return _stats.merge_block_stats(size, sums, squares, minima, maxima)
+
+
 def header_statistics(values: np.ndarray, threads: int | None = None
                       ) -> tuple[float, float, float, float] | None:
     """Return ``(min, max, mean, std)`` of a float32 map for an MRC header.
@@ -355,7 +390,7 @@ def header_statistics(values: np.ndarray, threads: int | None = None
     True
     """
     arr = np.asarray(values)
-    if not _compiled(arr):
+    if not kernel_ready(arr):
         return None
     from ._ext import _stats
     stats = _stats.mean_std(arr.reshape(-1), effective_threads(threads))

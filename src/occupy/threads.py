@@ -2,16 +2,23 @@
 
 Also the only caller of the compiled ``_ext/_threads`` module, which says whether the
 build has OpenMP and can prove that threads run together.
+
+``OMP_NUM_THREADS`` is put in order when this module is first imported (``import occupy``
+imports it before anything can load an OpenMP runtime, ours or pyFFTW's, which read the
+variable once): see ``tidy_omp_num_threads``. ``OMP_NUM_THREADS_GIVEN`` keeps the user's
+value when it was changed, so that a run can say so once (``thread_advice``). This is
+the only change the package makes to the process environment on import.
 """
 from __future__ import annotations
 
 import numbers
 import os
+from typing import MutableMapping
 
 from .constants import THREADS_PER_CPU_CAP
 
-__all__ = ["effective_threads", "has_openmp", "parallel_probe", "requested_threads", "thread_advice", "thread_cap",
-           "usable_cpus"]
+__all__ = ["OMP_NUM_THREADS_GIVEN", "effective_threads", "has_openmp", "parallel_probe", "requested_threads",
+           "thread_advice", "thread_cap", "tidy_omp_num_threads", "usable_cpus"]
 
 
 def usable_cpus() -> int:
@@ -46,6 +53,45 @@ def thread_cap() -> int:
         and tens of thousands exhaust memory in the kernels' per-thread buffers).
     """
     return THREADS_PER_CPU_CAP * usable_cpus()
+
+
+def tidy_omp_num_threads(environ: MutableMapping[str, str]) -> str | None:
+    """Put ``OMP_NUM_THREADS`` in ``environ`` in order for an OpenMP runtime about to load.
+
+    A value that is not a comma-separated list of positive integers is removed (the
+    runtime would print its own complaints); a first entry above ``thread_cap()`` is
+    lowered to it (tens of thousands of threads exhaust memory, and crash pyFFTW).
+
+    Parameters
+    ----------
+    environ : mutable mapping of str to str
+        The environment to change in place (``os.environ`` on import of this module).
+
+    Returns
+    -------
+    str or None
+        The value as it was, if it was changed; None if it was absent or fine.
+
+    Examples
+    --------
+    >>> env = {"OMP_NUM_THREADS": "two"}
+    >>> tidy_omp_num_threads(env), env
+    ('two', {})
+    >>> env = {"OMP_NUM_THREADS": "1,1"}
+    >>> tidy_omp_num_threads(env), env
+    (None, {'OMP_NUM_THREADS': '1,1'})
+    """
+    value = environ.get("OMP_NUM_THREADS")
+    if value is None:
+        return None
+    parts = [part.strip() for part in value.split(",")]
+    if not all(part.isdigit() and int(part) > 0 for part in parts):
+        del environ["OMP_NUM_THREADS"]
+        return value
+    if int(parts[0]) > thread_cap():
+        environ["OMP_NUM_THREADS"] = ",".join([str(thread_cap()), *parts[1:]])
+        return value
+    return None
 
 
 def requested_threads(threads: int | None = None) -> tuple[int | None, str]:
@@ -170,7 +216,7 @@ def thread_advice(threads: int | None) -> str | None:
         A warning when ``threads`` (or ``OMP_NUM_THREADS``) is above ``thread_cap`` or
         ``OMP_NUM_THREADS`` is not a positive integer; None otherwise.
     """
-    from ._ext import OMP_NUM_THREADS_GIVEN as given
+    given = OMP_NUM_THREADS_GIVEN
     cap = f"{thread_cap()} ({thread_cap() // usable_cpus()} per usable CPU, {usable_cpus()} CPUs)"
     requested, source = requested_threads(threads)
     if requested is not None and requested > thread_cap():
@@ -181,3 +227,6 @@ def thread_advice(threads: int | None) -> str | None:
             return f"OMP_NUM_THREADS={given} is more than {cap}: using {thread_cap()}"
         return f"OMP_NUM_THREADS={given!r} is not a positive integer: ignored"
     return None
+
+
+OMP_NUM_THREADS_GIVEN: str | None = tidy_omp_num_threads(os.environ)

@@ -68,8 +68,10 @@ def execute(**kw: Any) -> None:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from ..batch import MapOutcome, expand_inputs, run_batch
-    from ..classification import is_classification
+    from ..batch import run_batch
+    from ..inputs import expand_inputs
+    from ..io.classification import is_classification
+    from ..results import MapOutcome
     options = run_options(kw)
     options["command_line"] = "occupy-batch " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     err = Console(stderr=True, highlight=False, soft_wrap=True, quiet=kw["quiet"])

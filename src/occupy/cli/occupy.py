@@ -66,7 +66,7 @@ def _help_all(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
 def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
     if not value or ctx.resilient_parsing:
         return
-    from .. import __version__
+    from .._version import __version__
     click.echo(f"occupy {__version__}")
     if ctx.params.get("verbose") or "-v" in sys.argv or "--verbose" in sys.argv:
         from ..threads import effective_threads, has_openmp
@@ -137,6 +137,10 @@ def execute(**kw: Any) -> None:
                 err.print(f"  stage: {stage}")
 
         result = run(input_path, progress=progress, **options)
+    if options.get("json") == "-":
+        from ..outputs.summary_table import result_json
+        sys.stdout.write(result_json(result))
+        sys.stdout.flush()
     _print_warnings(result.warnings, err)
     if verbose:
         err.print(result.output_paths["log"].read_text(), markup=False)

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import os
 import warnings
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import mrcfile
@@ -14,87 +13,10 @@ from ..errors import OccupyError, warn
 from ..options import check_option
 from .files import atomic_path
 from .header import ACCEPTED_MODES, check_map_file
-from .mrcdata import file_to_zyx, read_data_block, write_mrc
+from .mrcdata import MapData, file_to_zyx, read_data_block, write_mrc
 
-__all__ = ["MapData", "read_map", "write_map"]
+__all__ = ["read_map", "write_map"]
 
-
-
-@dataclass
-class MapData:
-    """A map and the header facts that outputs must preserve.
-
-    Made by ``read_map``; pass it as ``like`` to ``write_map`` so that an output
-    lines up with its input. The fields are the constructor's parameters.
-
-    Parameters
-    ----------
-    data : numpy.ndarray
-        The map: float32, ``[z, y, x]`` (sections along Z) whatever the file's axis order.
-    voxel_size : float
-        Voxel size in Å used for the calculation (the X size, or ``--pixel-size``).
-    voxel_size_xyz : tuple of float
-        Voxel size per axis (x, y, z) in Å.
-    origin : tuple of float
-        Header origin (x, y, z) in Å.
-    nstart : tuple of int
-        ``nxstart``, ``nystart``, ``nzstart`` (voxels).
-    axis_order : tuple of int
-        The file's (MAPC, MAPR, MAPS); outputs are written back in the same order.
-    cell : tuple of float, optional
-        Cell dimensions (x, y, z) in Å.
-    sampling : tuple of int, optional
-        MX, MY, MZ of the header.
-    labels : list of str
-        Header labels.
-    path : str, optional
-        Where the map was read from.
-    warnings : list of str
-        What was odd about the file (also issued as ``OccupyWarning``).
-    value_range : (float, float), optional
-        The data's minimum and maximum, from ``read_map``'s check (None if not known).
-    """
-
-    data: np.ndarray
-    voxel_size: float
-    voxel_size_xyz: tuple[float, float, float] = (1.0, 1.0, 1.0)
-    origin: tuple[float, float, float] = (0.0, 0.0, 0.0)
-    nstart: tuple[int, int, int] = (0, 0, 0)
-    axis_order: tuple[int, int, int] = (1, 2, 3)
-    cell: tuple[float, float, float] | None = None
-    sampling: tuple[int, int, int] | None = None
-    labels: list[str] = field(default_factory=list)
-    path: str | None = None
-    warnings: list[str] = field(default_factory=list)
-    value_range: tuple[float, float] | None = None
-
-    @property
-    def shape(self) -> tuple[int, ...]:
-        """Shape of ``data``.
-
-        Returns
-        -------
-        tuple of int
-            ``(nz, ny, nx)`` in voxels.
-        """
-        return tuple(self.data.shape)
-
-    def release_data(self) -> None:
-        """Free the map's memory, keeping its shape and header facts.
-
-        For an owner that from now on needs the map only as ``like`` for writing outputs:
-        ``data`` becomes a read-only zero-stride array of zeros of the same shape. Free
-        memory matters when writing: the kernel throttles a process's writes to disk
-        speed once its unwritten pages pass a fraction of the memory still available.
-
-        Examples
-        --------
-        >>> m = MapData(np.ones((2, 3, 4), dtype=np.float32), voxel_size=1.0)
-        >>> m.release_data()
-        >>> m.shape, m.data.strides, m.data.flags.writeable
-        ((2, 3, 4), (0, 0, 0), False)
-        """
-        self.data = np.broadcast_to(np.zeros((), dtype=self.data.dtype), self.data.shape)
 
 
 _CLASSIFICATION_HINT = (" (every 3-D class of a RELION classification, given as its job directory or "

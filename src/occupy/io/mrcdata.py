@@ -1,4 +1,5 @@
-"""The data block of an MRC file: read in checked chunks, written in place with our header statistics.
+"""A map with its header facts (``MapData``), and the data block of an MRC file: read in checked
+chunks, written in place with our header statistics.
 
 ``occupy.io.maps`` builds ``read_map`` and ``write_map`` on these; ``OutputSet`` stages
 its maps with ``write_mrc``.
@@ -8,7 +9,8 @@ from __future__ import annotations
 import os
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator
+from dataclasses import dataclass, field
+from typing import Iterator
 
 import numpy as np
 from mrcfile.mrcinterpreter import MrcInterpreter
@@ -16,10 +18,84 @@ from mrcfile.mrcinterpreter import MrcInterpreter
 from ..errors import OccupyError
 from ..stats import finite_range, header_statistics
 
-if TYPE_CHECKING:
-    from .maps import MapData
+__all__ = ["MapData", "file_to_zyx", "read_data_block", "write_mrc", "zyx_to_file"]
 
-__all__ = ["file_to_zyx", "read_data_block", "write_mrc", "zyx_to_file"]
+
+@dataclass
+class MapData:
+    """A map and the header facts that outputs must preserve.
+
+    Made by ``read_map``; pass it as ``like`` to ``write_map`` so that an output
+    lines up with its input. The fields are the constructor's parameters.
+
+    Parameters
+    ----------
+    data : numpy.ndarray
+        The map: float32, ``[z, y, x]`` (sections along Z) whatever the file's axis order.
+    voxel_size : float
+        Voxel size in Å used for the calculation (the X size, or ``--pixel-size``).
+    voxel_size_xyz : tuple of float
+        Voxel size per axis (x, y, z) in Å.
+    origin : tuple of float
+        Header origin (x, y, z) in Å.
+    nstart : tuple of int
+        ``nxstart``, ``nystart``, ``nzstart`` (voxels).
+    axis_order : tuple of int
+        The file's (MAPC, MAPR, MAPS); outputs are written back in the same order.
+    cell : tuple of float, optional
+        Cell dimensions (x, y, z) in Å.
+    sampling : tuple of int, optional
+        MX, MY, MZ of the header.
+    labels : list of str
+        Header labels.
+    path : str, optional
+        Where the map was read from.
+    warnings : list of str
+        What was odd about the file (also issued as ``OccupyWarning``).
+    value_range : (float, float), optional
+        The data's minimum and maximum, from ``read_map``'s check (None if not known).
+    """
+
+    data: np.ndarray
+    voxel_size: float
+    voxel_size_xyz: tuple[float, float, float] = (1.0, 1.0, 1.0)
+    origin: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    nstart: tuple[int, int, int] = (0, 0, 0)
+    axis_order: tuple[int, int, int] = (1, 2, 3)
+    cell: tuple[float, float, float] | None = None
+    sampling: tuple[int, int, int] | None = None
+    labels: list[str] = field(default_factory=list)
+    path: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    value_range: tuple[float, float] | None = None
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """Shape of ``data``.
+
+        Returns
+        -------
+        tuple of int
+            ``(nz, ny, nx)`` in voxels.
+        """
+        return tuple(self.data.shape)
+
+    def release_data(self) -> None:
+        """Free the map's memory, keeping its shape and header facts.
+
+        For an owner that from now on needs the map only as ``like`` for writing outputs:
+        ``data`` becomes a read-only zero-stride array of zeros of the same shape. Free
+        memory matters when writing: the kernel throttles a process's writes to disk
+        speed once its unwritten pages pass a fraction of the memory still available.
+
+        Examples
+        --------
+        >>> m = MapData(np.ones((2, 3, 4), dtype=np.float32), voxel_size=1.0)
+        >>> m.release_data()
+        >>> m.shape, m.data.strides, m.data.flags.writeable
+        ((2, 3, 4), (0, 0, 0), False)
+        """
+        self.data = np.broadcast_to(np.zeros((), dtype=self.data.dtype), self.data.shape)
 
 
 def file_to_zyx(axis_order: tuple[int, int, int]) -> tuple[int, int, int]:
@@ -185,7 +261,7 @@ def _merge_ranges(parts: list[tuple[float, float, int]]) -> tuple[float, float, 
     return min(lo for lo, _ in finite), max(hi for _, hi in finite), bad
 
 
-def write_mrc(path: str | os.PathLike, data: np.ndarray, like: "MapData | None", label: str | None,
+def write_mrc(path: str | os.PathLike, data: np.ndarray, like: MapData | None, label: str | None,
               voxel_size: float | None = None, header_stats: tuple[float, float, float, float] | None = None
               ) -> None:
     """Write an MRC file in place (no atomicity: callers write to a staged path).
@@ -216,14 +292,8 @@ def write_mrc(path: str | os.PathLike, data: np.ndarray, like: "MapData | None",
         raise ValueError(f"write_map needs a 3-D array, got shape {arr.shape}")
     axis_order = like.axis_order if like is not None else (1, 2, 3)
     file_arr = np.ascontiguousarray(arr.transpose(zyx_to_file(axis_order)))
-    with _new_mrc(path) as mrc:
-        # set_data would also compute numpy header statistics (slow, single-threaded);
-        # skip them there and set ours at the end (_set_header_stats).
-        mrc.update_header_stats = _skip_stats
-        try:
-            mrc.set_data(file_arr)
-        finally:
-            del mrc.update_header_stats
+    with _new_mrc(path, header_stats if axis_order == (1, 2, 3) else None) as mrc:
+        mrc.set_data(file_arr)              # with the header statistics (_StreamWriter)
         h = mrc.header
         h.label[:] = b""  # drop mrcfile's timestamp label: same input -> same output bytes
         h.nlabl = 0
@@ -235,28 +305,51 @@ def write_mrc(path: str | os.PathLike, data: np.ndarray, like: "MapData | None",
             if int(h.nlabl) >= 10:
                 h.nlabl = 9
             mrc.add_label(label[:80])
-        _set_header_stats(mrc, file_arr, header_stats if axis_order == (1, 2, 3) else None)
+
+
+class _StreamWriter(MrcInterpreter):
+    """mrcfile's interpreter writing a new MRC file to an open stream, with our header statistics.
+
+    mrcfile documents ``MrcInterpreter`` as the class to subclass for other kinds of I/O
+    (its own ``MrcFile`` does so); this one starts from default attributes, as a new file
+    does, and ``update_header_stats`` (which ``set_data`` calls) uses the statistics
+    given, or the compiled parallel pass, instead of NumPy's single-threaded ones.
+    """
+
+    def __init__(self, stream, header_stats: tuple[float, float, float, float] | None) -> None:
+        super().__init__()
+        self._iostream = stream
+        self._known_stats = header_stats
+        self._create_default_attributes()
+
+    def update_header_stats(self) -> None:
+        """dmin/dmax/dmean/rms (rms = standard deviation, as mrcfile defines it), identical
+        for any thread count; mrcfile's own for data the kernel does not take."""
+        stats = self._known_stats or header_statistics(self.data)
+        if stats is None:
+            super().update_header_stats()
+            return
+        h = self.header
+        h.dmin, h.dmax, h.dmean, h.rms = (np.float32(v) for v in stats)
 
 
 @contextmanager
-def _new_mrc(path: str | os.PathLike) -> Iterator:
-    """An mrcfile object writing a new MRC file into ``path`` (created if missing), flushed on success.
+def _new_mrc(path: str | os.PathLike, header_stats: tuple[float, float, float, float] | None
+             ) -> Iterator[_StreamWriter]:
+    """An MRC writer on a new file at ``path`` (created if missing), flushed on success.
 
     The file is opened without truncating it (mrcfile cuts it to size after writing): on
     ext4, truncating an empty staged file at open makes its close start writing it back
-    (auto_da_alloc), ~20 ms for a 256^3 map. This is mrcfile's documented way to write to
-    a stream: an MrcInterpreter with default attributes and the stream set.
+    (auto_da_alloc) before the data are there.
     """
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     with os.fdopen(fd, "r+b") as fh:
-        mrc = MrcInterpreter()
-        mrc._create_default_attributes()
-        mrc._iostream = fh
+        mrc = _StreamWriter(fh, header_stats)
         yield mrc
         mrc.flush()
 
 
-def _copy_header_facts(mrc, like: "MapData", shape: tuple[int, ...], voxel_size: float | None) -> None:
+def _copy_header_facts(mrc, like: MapData, shape: tuple[int, ...], voxel_size: float | None) -> None:
     h = mrc.header
     h.mapc, h.mapr, h.maps = like.axis_order
     if voxel_size is None and like.cell is not None and like.sampling is not None and shape == like.shape:
@@ -269,18 +362,3 @@ def _copy_header_facts(mrc, like: "MapData", shape: tuple[int, ...], voxel_size:
     for lab in like.labels[:8]:
         if lab:
             mrc.add_label(lab[:80])
-
-
-def _skip_stats() -> None:
-    """Stand-in for mrcfile's update_header_stats while the data are being set."""
-
-
-def _set_header_stats(mrc, arr: np.ndarray, known: tuple[float, float, float, float] | None = None) -> None:
-    """dmin/dmax/dmean/rms (rms = standard deviation, as mrcfile defines it) in one parallel
-    pass, identical for any thread count; mrcfile's own for data the kernel does not take."""
-    stats = known or header_statistics(arr)
-    if stats is None:
-        mrc.update_header_stats()
-        return
-    h = mrc.header
-    h.dmin, h.dmax, h.dmean, h.rms = (np.float32(v) for v in stats)

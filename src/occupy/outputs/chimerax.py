@@ -11,6 +11,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .._version import __version__
 from ..errors import OptionError
 
 __all__ = ["PALETTE", "TiledMap", "check_script_name", "chimerax_script", "tiled_script"]
@@ -66,7 +67,7 @@ def _rel(path: Path, script_dir: Path) -> str:
 def chimerax_script(*, script_dir: Path, input_path: Path, scale_path: Path,
                     output_paths: list[Path], map_threshold: float, scale_threshold: float,
                     min_vis_scale: float, tile_center_A: tuple[float, float, float] | None,
-                    tile_radius_A: float, warning: str | None, version: str) -> str:
+                    tile_radius_A: float, warning: str | None) -> str:
     """Text of the ChimeraX 1.x script (layout: see the module); paths are relative to ``script_dir``.
 
     Parameters
@@ -85,8 +86,6 @@ def chimerax_script(*, script_dir: Path, input_path: Path, scale_path: Path,
         Radius (Å) of that sphere.
     warning : str or None
         Text of a red 2-D warning label, unless None.
-    version : str
-        The occupy version, named in the first line.
 
     Returns
     -------
@@ -103,12 +102,12 @@ def chimerax_script(*, script_dir: Path, input_path: Path, scale_path: Path,
     >>> from pathlib import Path
     >>> text = chimerax_script(script_dir=Path("out"), input_path=Path("map.mrc"), scale_path=Path("out/s.mrc"),
     ...                        output_paths=[], map_threshold=0.5, scale_threshold=0.3, min_vis_scale=0.2,
-    ...                        tile_center_A=None, tile_radius_A=1.0, warning=None, version="1.0")
+    ...                        tile_center_A=None, tile_radius_A=1.0, warning=None)
     >>> text.splitlines()[2]
     'open "../map.mrc" format mrc id 1'
     """
     n_out = len(output_paths)
-    lines = [f"# ChimeraX script written by occupy {version}",
+    lines = [f"# ChimeraX script written by occupy {__version__}",
              "# Open in ChimeraX: open <this file>  (paths are relative to this file)"]
     for model, path in ((1, input_path), (2, scale_path), *((3 + i, p) for i, p in enumerate(output_paths))):
         lines.append(f"open {_rel(path, script_dir)} format mrc id {model}")
@@ -184,7 +183,7 @@ class TiledMap:
     modified_paths: list[Path] = field(default_factory=list)
 
 
-def tiled_script(*, script_dir: Path, maps: list[TiledMap], min_vis_scale: float, version: str) -> str:
+def tiled_script(*, script_dir: Path, maps: list[TiledMap], min_vis_scale: float) -> str:
     """Text of a ChimeraX script showing several maps side by side, each coloured by its own scale.
 
     With n maps, the maps are models #1..n (tiled with ``tile``), their scale maps
@@ -199,8 +198,6 @@ def tiled_script(*, script_dir: Path, maps: list[TiledMap], min_vis_scale: float
         The maps, in order; each has the same number of modified maps.
     min_vis_scale : float
         Bottom of the colour key.
-    version : str
-        The occupy version, named in the first line.
 
     Returns
     -------
@@ -219,14 +216,14 @@ def tiled_script(*, script_dir: Path, maps: list[TiledMap], min_vis_scale: float
     >>> from pathlib import Path
     >>> m = [TiledMap(f"class {i}", Path(f"c{i}.mrc"), Path(f"s{i}.mrc"), 0.5, 0.3) for i in (1, 2)]
     >>> [ln for ln in tiled_script(script_dir=Path("."), maps=m, min_vis_scale=0.2,
-    ...                            version="1").splitlines() if ln.startswith(("tile", "view p"))]
+    ...                            ).splitlines() if ln.startswith(("tile", "view p"))]
     ['tile #1-2', 'view position #3-4 sameAsModels #1-2']
     """
     n = len(maps)
     if n == 0 or len({len(m.modified_paths) for m in maps}) != 1:
         raise ValueError("need maps with the same number of modified maps")
     n_mod = len(maps[0].modified_paths)
-    lines = [f"# ChimeraX script written by occupy {version}: {n} maps side by side, each coloured by its scale",
+    lines = [f"# ChimeraX script written by occupy {__version__}: {n} maps side by side, each coloured by its scale",
              "# Open in ChimeraX: open <this file>  (paths are relative to this file)"]
     for i, m in enumerate(maps, start=1):
         files = [(i, m.input_path), (n + i, m.scale_path),

@@ -4,12 +4,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .._version import __version__
 from ..options import option_table
 
 if TYPE_CHECKING:  # pragma: no cover - types only
-    from ..io.maps import MapData
+    from ..io.mrcdata import MapData
     from ..options import RunOptions
-    from ..pipeline import RunResult
+    from ..results import RunResult
     from ..stages.confidence import ConfidenceCurve
     from ..stages.scale import ScaleResult
     from ..stages.solvent import SolventModel
@@ -104,7 +105,7 @@ def api_call(path: str | None, opts: "RunOptions") -> str:
 
 
 def log_text(m: "MapData", opts: "RunOptions", result: "RunResult", est: "ScaleResult",
-             solvent: "SolventModel", curve: "ConfidenceCurve", version: str) -> str:
+             solvent: "SolventModel", curve: "ConfidenceCurve") -> str:
     """Compose the whole log of a run: its parameters and numbers, warnings and wall times.
 
     Parameters
@@ -121,23 +122,21 @@ def log_text(m: "MapData", opts: "RunOptions", result: "RunResult", est: "ScaleR
         The fitted solvent model.
     curve : ConfidenceCurve
         The confidence curve (its confidence limit is logged).
-    version : str
-        The occupy version.
 
     Returns
     -------
     str
         The text of ``log_<stem>.txt``.
     """
-    return format_log(_sections(m, opts, result, est, solvent, curve, version), result.warnings,
+    return format_log(_sections(m, opts, result, est, solvent, curve), result.warnings,
                       result.timings)
 
 
-def _sections(m, opts, result, est, solvent, curve, version: str) -> Sections:
+def _sections(m, opts, result, est, solvent, curve) -> Sections:
     """The log's rows; each name says its unit: Å, voxels, map value (the map's own units) or scale."""
     p, tile = est.params, est.tile
     return [
-        ("run", [("occupy version", version), ("command line", opts.command_line or api_call(m.path, opts)),
+        ("run", [("occupy version", __version__), ("command line", opts.command_line or api_call(m.path, opts)),
                  ("input", m.path), ("box (z, y, x voxels)", tuple(m.shape)), ("voxel size (A)", m.voxel_size),
                  ("processing box (z, y, x voxels)", tuple(est.scale.shape) if est.scale is not None
                   else tuple(m.shape)),

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..errors import OccupyError
 from ..io.files import discard, publish, staged_file
-from ..io.maps import MapData
+from ..io.mrcdata import MapData
 from ..io.mrcdata import write_mrc
 
 __all__ = ["OutputSet"]

@@ -8,15 +8,17 @@ from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
+from .._version import __version__
+from ..io.mrcdata import MapData
+from ..options import RunOptions
+from ..results import RunResult
 from .chimerax import chimerax_script
 from .log import log_text
 from .names import aux_names, map_stem, scale_name
 from .outputset import OutputSet
+from .summary_table import result_json
 
 if TYPE_CHECKING:  # pragma: no cover - types only
-    from ..io.maps import MapData
-    from ..options import RunOptions
-    from ..pipeline import RunResult
     from ..stages.confidence import ConfidenceCurve
     from ..stages.scale import ScaleResult
     from ..stages.solvent import SolventModel
@@ -48,7 +50,7 @@ class RunProducts:
     factor : (str, numpy.ndarray) or None
         The first modification's kind and factor map, when ``--save-all-maps`` asks for it.
     scale_header_stats : (float, float, float, float) or None
-        The scale map's header statistics, when already made (``occupy.regions.summarize_scale``).
+        The scale map's header statistics, when already made (``occupy.regions.scale_statistics``).
     """
 
     scale: np.ndarray
@@ -62,8 +64,8 @@ class RunProducts:
     scale_header_stats: tuple[float, float, float, float] | None = None
 
 
-def stage_outputs(out: OutputSet, products: RunProducts, m: "MapData", opts: "RunOptions", result: "RunResult",
-                  timings: Callable[[], dict[str, float]], version: str) -> None:
+def stage_outputs(out: OutputSet, products: RunProducts, m: MapData, opts: RunOptions, result: RunResult,
+                  timings: Callable[[], dict[str, float]]) -> None:
     """Stage the scale map, extra maps, plots, ChimeraX script, JSON, and the log last.
 
     Parameters
@@ -80,8 +82,6 @@ def stage_outputs(out: OutputSet, products: RunProducts, m: "MapData", opts: "Ru
         Updated in place: ``output_paths`` (role -> final path) and ``timings``.
     timings : callable
         Returns the wall times so far; the log, written last, reports them.
-    version : str
-        The occupy version, for map labels, the script and the log.
 
     Raises
     ------
@@ -92,28 +92,23 @@ def stage_outputs(out: OutputSet, products: RunProducts, m: "MapData", opts: "Ru
     names = aux_names(stem)
     paths = result.output_paths
     paths["scale"] = out.write_map(scale_name(stem, result.scale_mode, opts.s0), products.scale, like=m,
-                                   label=f"occupy {version}: local scale ({result.scale_mode})",
+                                   label=f"occupy {__version__}: local scale ({result.scale_mode})",
                                    header_stats=products.scale_header_stats)
     if opts.save_all_maps:
-        _write_extra_maps(out, names, products, m, paths, f"occupy {version}")
+        _write_extra_maps(out, names, products, m, paths, f"occupy {__version__}")
     if opts.plot:
         _write_plots(out, names, m, opts, result, products)
     if opts.chimerax:
-        paths["chimerax"] = out.write_text(names["chimerax"], _script(out.directory, m, opts, result, products,
-                                                                      version))
+        paths["chimerax"] = out.write_text(names["chimerax"], _script(out.directory, m, opts, result, products))
     result.timings = timings()
     if opts.json not in (None, "-"):
-        paths["json"] = out.write_text(os.path.abspath(opts.json), _json_text(m, result))
+        paths["json"] = out.write_text(os.path.abspath(opts.json), result_json(result))
     paths["log"] = out.write_text(names["log"], log_text(m, opts, result, products.estimate,
-                                                         products.solvent, products.curve, version))
+                                                         products.solvent, products.curve))
 
 
-def _json_text(m: "MapData", result: "RunResult") -> str:
-    from ..summary import outcome_from_result, summary_json
-    return summary_json(outcome_from_result(m.path or "map", result, sum(result.timings.values())))
 
-
-def _write_extra_maps(out: OutputSet, names: dict[str, str], products: RunProducts, m: "MapData",
+def _write_extra_maps(out: OutputSet, names: dict[str, str], products: RunProducts, m: MapData,
                       paths: dict[str, Path], label: str) -> None:
     """``--save-all-maps``: the lowpassed map, the confidence and the first factor map."""
     if products.lowpassed is not None:
@@ -128,8 +123,7 @@ def _write_extra_maps(out: OutputSet, names: dict[str, str], products: RunProduc
                                               label=f"{label}: {kind} factor")
 
 
-def _script(out_dir: Path, m: "MapData", opts: "RunOptions", result: "RunResult", products: RunProducts,
-            version: str) -> str:
+def _script(out_dir: Path, m: MapData, opts: RunOptions, result: RunResult, products: RunProducts) -> str:
     est = products.estimate
     tile_side = est.tile.tile_shape[0] if est.tile else 1
     return chimerax_script(
@@ -138,12 +132,11 @@ def _script(out_dir: Path, m: "MapData", opts: "RunOptions", result: "RunResult"
         map_threshold=result.map_threshold, scale_threshold=result.scale_threshold,
         min_vis_scale=opts.min_vis_scale, tile_center_A=result.tile_center_A,
         tile_radius_A=max(1.0, tile_side * est.voxel_size / 2),
-        warning="solvent model may be poor - see the log" if result.bad_solvent_model else None,
-        version=version)
+        warning="solvent model may be poor - see the log" if result.bad_solvent_model else None)
 
 
-def _write_plots(out: OutputSet, names: dict[str, str], m: "MapData", opts: "RunOptions",
-                 result: "RunResult", products: RunProducts) -> None:
+def _write_plots(out: OutputSet, names: dict[str, str], m: MapData, opts: RunOptions,
+                 result: RunResult, products: RunProducts) -> None:
     from . import plots
     solvent, paths = products.solvent, result.output_paths
     stem = map_stem(m.path or "map")

@@ -11,6 +11,7 @@ appears). All outputs, the nodes file included, are one transaction. See docs/re
 from __future__ import annotations
 
 import shlex
+import time
 import sys
 import warnings
 from pathlib import Path
@@ -18,7 +19,7 @@ from typing import Any, Callable
 
 from ..errors import OccupyWarning
 from ..outputs.outputset import OutputSet
-from ..summary import MapOutcome
+from ..results import MapOutcome
 from ..termination import handle_signals
 from .args import PROGRAM, parse_relion_args
 from .nodes import (
@@ -65,18 +66,16 @@ def _say(message: str) -> None:
 
 def _run_map(ref: Path, out: OutputSet, options: dict[str, Any]) -> tuple[list[MapOutcome], dict[str, Path]]:
     """One map: its outputs and summary staged in ``out``."""
-    import time
-
-    from .. import __version__
+    from ..outputs.summary_table import stage_summary
     from ..pipeline import run
-    from ..summary import outcome_from_result, stage_summary
+    from ..results import outcome_from_result
     t0 = time.perf_counter()
     result = run(ref, output_dir=str(out.directory), output_set=out,
                  progress=lambda stage: _say(f" occupy: {stage} ..."), **options)
     outcome = outcome_from_result(ref, result, time.perf_counter() - t0)
     _say(f" occupy: {result.scale_mode} scale, s_full = {result.s_full:.4g}, "
          f"solvent edge = {result.solvent_edge:.4g}, tau = {result.tau:.4g}")
-    return [outcome], stage_summary(out, [outcome], __version__)
+    return [outcome], stage_summary(out, [outcome])
 
 
 def _report_class(o: MapOutcome) -> None:
@@ -91,12 +90,11 @@ def _report_class(o: MapOutcome) -> None:
 def _run_classification(ref: Path, out: OutputSet, options: dict[str, Any]
                         ) -> tuple[list[MapOutcome], dict[str, Path]]:
     """Every class: outputs, summary and tiled script staged in ``out``; a failed class fails the job."""
-    from .. import __version__
-    from ..classes import stage_classes
-    from ..classification import read_classification
+    from ..class_runs import stage_classes
+    from ..io.classification import read_classification
     classification = read_classification(ref)
     _say(f" occupy: {len(classification.classes)} classes in {node_name(classification.model_path)}")
-    report = stage_classes(classification, out, on_done=_report_class, version=__version__, **options)
+    report = stage_classes(classification, out, on_done=_report_class, **options)
     _say(f" occupy: {len(report.outcomes)} classes in {report.seconds:.2f} s ({report.jobs} at once, "
          f"{report.threads_per_job} thread(s) each)")
     return report.outcomes, report.output_paths
@@ -131,7 +129,7 @@ def _stage_plots_pdf(out: OutputSet, outcomes: list[MapOutcome]) -> dict[str, Pa
 
 
 def _run_job(job_dir: Path, ref: Path, options: dict[str, Any], command_line: str) -> None:
-    from ..classification import is_classification
+    from ..io.classification import is_classification
     check_star_name(job_dir, "job directory")
     check_star_name(ref, "input")
     _say(f" occupy-relion: {ref} -> {job_dir}")

@@ -92,10 +92,10 @@ def lowpass_filter(data: np.ndarray, voxel_size: float, lowpass_A: float,
     if data.ndim != 3:
         raise OccupyError(f"lowpass needs a 3-D map, got shape {data.shape}")
     check_map_values(data, allow_constant=True, threads=threads)
-    return apply_lowpass(data, voxel_size, lowpass_A, threads)
+    return lowpass_filter_unchecked(data, voxel_size, lowpass_A, threads)
 
 
-def apply_lowpass(data: np.ndarray, voxel_size: float, lowpass_A: float, threads: int | None) -> np.ndarray:
+def lowpass_filter_unchecked(data: np.ndarray, voxel_size: float, lowpass_A: float, threads: int | None) -> np.ndarray:
     """``lowpass_filter`` of a checked 3-D map (no value checks)."""
     check_voxel_size(voxel_size)
     if not (lowpass_A > 0 and math.isfinite(lowpass_A)):

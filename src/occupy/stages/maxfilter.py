@@ -124,7 +124,7 @@ def maximum_filter_ball(
     """
     arr = as_float_volume(data)
     check_map_values(arr, allow_constant=True, threads=threads)
-    return max_filter(arr, _as_footprint(footprint_or_radius), effective_threads(threads))
+    return maximum_filter_ball_unchecked(arr, _as_footprint(footprint_or_radius), effective_threads(threads))
 
 
 # Scratch ring per thread: about a quarter of a typical L3 cache. Measured on a 32 MiB L3,
@@ -134,7 +134,7 @@ RING_BYTES = 4 << 20
 MIN_BAND = 16
 
 
-def max_filter(arr: np.ndarray, fp: np.ndarray, n_threads: int, divisor: float | None = None,
+def maximum_filter_ball_unchecked(arr: np.ndarray, fp: np.ndarray, n_threads: int, divisor: float | None = None,
                out: np.ndarray | None = None) -> np.ndarray:
     """``maximum_filter_ball`` without the checks, for stages whose input is already checked.
 

@@ -19,7 +19,7 @@ from ..constants import BLOCK_VOXELS, SCALE_LIMIT
 from ..errors import OccupyError, OptionError
 from ..options import check_option
 from ..threads import effective_threads
-from .lowpass import apply_lowpass
+from .lowpass import lowpass_filter_unchecked
 
 __all__ = ["MODES", "flatten_solvent", "match_histogram", "modification_factor", "modify", "sigmoid_mu"]
 
@@ -198,7 +198,7 @@ def _finish(out: np.ndarray, data: np.ndarray, limits: tuple[float, float], lowp
             voxel_size: float | None, hist_match: bool, threads: int | None) -> np.ndarray:
     """The optional lowpass of the modified map, then its histogram match or (after a lowpass) clip."""
     if lowpass_output is not None:
-        out = apply_lowpass(out, voxel_size, lowpass_output, threads)
+        out = lowpass_filter_unchecked(out, voxel_size, lowpass_output, threads)
         if not hist_match:
             np.clip(out, *limits, out=out)
     return match_histogram(out, data) if hist_match else out

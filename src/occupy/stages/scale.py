@@ -10,11 +10,12 @@ from ..errors import OccupyError
 from ..params import Parameters, derive_parameters
 from ..regions import values_where_equal
 from ..threads import effective_threads
-from .lowpass import apply_lowpass
-from .maxfilter import max_filter
-from .tiles import TileResult, search_tiles
+from .lowpass import lowpass_filter_unchecked
+from .maxfilter import maximum_filter_ball_unchecked
+from .tiles import TileResult, tile_search_unchecked
 
-__all__ = ["ScaleResult", "estimate_scale", "full_scale", "limit_from_full", "relative_maximum", "variability_limit"]
+__all__ = ["ScaleResult", "estimate_scale", "full_scale", "limit_from_full", "relative_maximum", "scale_from_input",
+           "variability_limit"]
 
 
 @dataclass
@@ -36,15 +37,17 @@ class ScaleResult:
         Lowpass (Å), kernel size and radius (voxels), footprint, ``n_v`` and tau used.
     tile : TileResult or None
         The tile-search result; ``None`` when ``s0`` was used.
-    lowpassed : numpy.ndarray or None
-        The float32 lowpassed map when it was made or given, else ``None``.
-    scale_input : numpy.ndarray or None
-        The map the scale came from: the lowpassed map in ``occ`` mode, the raw map
-        (float32) in ``res`` mode.
     mode : str
         ``"occ"`` or ``"res"``.
     voxel_size : float
         Voxel size in Å.
+    lowpassed : numpy.ndarray, optional
+        From ``estimate_scale``: the float32 lowpassed map when it was made or given.
+        (``occupy.run`` frees its maps as soon as it can and leaves this and
+        ``scale_input`` None.)
+    scale_input : numpy.ndarray, optional
+        From ``estimate_scale``: the map the scale came from, the lowpassed map in ``occ``
+        mode, the raw map (float32) in ``res`` mode.
     """
 
     scale: np.ndarray
@@ -52,10 +55,10 @@ class ScaleResult:
     tau: float
     params: Parameters
     tile: TileResult | None
-    lowpassed: np.ndarray | None
-    scale_input: np.ndarray | None
     mode: str
     voxel_size: float
+    lowpassed: np.ndarray | None = None
+    scale_input: np.ndarray | None = None
 
     @property
     def kernel(self) -> np.ndarray:
@@ -124,10 +127,38 @@ def estimate_scale(data: np.ndarray, voxel_size: float, *, lowpass: float | None
                                kernel_size=kernel_size, kernel_radius=kernel_radius, tau=tau)
     lpmap = _lowpassed(data, lpmap, mode == "occ" or make_lowpassed, voxel_size, params.lowpass, threads)
     scale_input = lpmap if mode == "occ" else data
+    result = scale_from_input(scale_input, params, mode, voxel_size, s0=s0, tile_size=tile_size, threads=threads)
+    result.lowpassed, result.scale_input = lpmap, scale_input
+    return result
+
+
+def scale_from_input(scale_input: np.ndarray, params: Parameters, mode: str, voxel_size: float, *, s0: bool,
+             tile_size: int | None, threads: int | None, out: np.ndarray | None = None) -> ScaleResult:
+    """The full-scale reference and the scale of a checked float32 map (``estimate_scale``'s work).
+
+    Parameters
+    ----------
+    scale_input : numpy.ndarray
+        The map the scale comes from (lowpassed in ``occ`` mode), checked, C-contiguous float32.
+    params : Parameters
+        The derived parameters (tau, footprint).
+    mode : str
+        ``"occ"`` or ``"res"``, recorded in the result.
+    voxel_size : float
+        Voxel size in Å, recorded in the result.
+    s0, tile_size, threads
+        As for ``estimate_scale``.
+    out : numpy.ndarray, optional
+        A float32 buffer of the map's shape, no longer needed, to hold the scale.
+
+    Returns
+    -------
+    ScaleResult
+        Without ``lowpassed`` and ``scale_input``.
+    """
     tile, s_full = full_scale(scale_input, params.tau, s0, tile_size, threads)
-    scale = relative_maximum(scale_input, params.footprint, s_full, threads)
-    return ScaleResult(scale=scale, s_full=s_full, tau=params.tau, params=params, tile=tile,
-                       lowpassed=lpmap, scale_input=scale_input, mode=mode,
+    scale = relative_maximum(scale_input, params.footprint, s_full, threads, out=out)
+    return ScaleResult(scale=scale, s_full=s_full, tau=params.tau, params=params, tile=tile, mode=mode,
                        voxel_size=float(voxel_size))
 
 
@@ -155,7 +186,7 @@ def _lowpassed(data: np.ndarray, lpmap: np.ndarray | None, needed: bool, voxel_s
         if lpmap.dtype != np.float32 or not lpmap.flags.c_contiguous:
             lpmap = np.ascontiguousarray(lpmap, dtype=np.float32)
         return lpmap
-    return apply_lowpass(data, voxel_size, lowpass_A, threads) if needed else None
+    return lowpass_filter_unchecked(data, voxel_size, lowpass_A, threads) if needed else None
 
 
 def full_scale(scale_input: np.ndarray, tau: float, s0: bool, tile_size: int | None,
@@ -189,7 +220,7 @@ def full_scale(scale_input: np.ndarray, tau: float, s0: bool, tile_size: int | N
         tile = None
         s_full = float(np.float32(tau) * scale_input.max())
     else:
-        tile = search_tiles(scale_input, tau, tile_size, threads)
+        tile = tile_search_unchecked(scale_input, tau, tile_size, threads)
         s_full = float(tile.s_full)
     if not (np.isfinite(s_full) and s_full > 0):
         raise OccupyError(f"full-scale reference is {s_full:g}; the map needs positive density "
@@ -219,7 +250,7 @@ def relative_maximum(scale_input: np.ndarray, footprint: np.ndarray, s_full: flo
     numpy.ndarray
         The scale, float32, divided in float32 as ``np.divide`` would.
     """
-    return max_filter(scale_input, footprint, effective_threads(threads), divisor=s_full, out=out)
+    return maximum_filter_ball_unchecked(scale_input, footprint, effective_threads(threads), divisor=s_full, out=out)
 
 
 def variability_limit(scale: np.ndarray, scale_input: np.ndarray, s_full: float) -> float:

@@ -12,8 +12,8 @@ from ..errors import OccupyError
 from ..stats import rows_density_histogram, rows_value_range
 from .gaussian import fit_gaussian, gaussian
 
-__all__ = ["SolventModel", "check_solvent_mask", "fit_solvent", "flattened_fraction", "flattening_warning",
-           "inscribed_sphere", "sphere_rows"]
+__all__ = ["SolventModel", "check_solvent_mask", "fit_solvent", "fit_solvent_unchecked", "flattened_fraction",
+           "flattening_warning", "inscribed_sphere", "sphere_rows"]
 
 
 @dataclass
@@ -240,7 +240,7 @@ def _check_sample(n: int, lo: float, hi: float) -> None:
 
 
 def fit_solvent(lpmap: np.ndarray, *, mask: np.ndarray | None = None,
-                threads: int | None = None, checked: bool = False) -> SolventModel:
+                threads: int | None = None) -> SolventModel:
     """Fit the solvent model of a lowpassed map (SPEC 2.5).
 
     One Gaussian is fitted to the 1000-bin density histogram of the box's inscribed sphere,
@@ -254,8 +254,6 @@ def fit_solvent(lpmap: np.ndarray, *, mask: np.ndarray | None = None,
         Solvent definition (``--solvent-def``), same shape; values > 0.9 are inside.
     threads : int, optional
         Thread count (default: ``OMP_NUM_THREADS`` or all usable cores); results do not depend on it.
-    checked : bool, optional
-        The caller has already refused NaN/Inf in ``lpmap`` (``check_map_values``); saves that pass.
 
     Returns
     -------
@@ -281,8 +279,32 @@ def fit_solvent(lpmap: np.ndarray, *, mask: np.ndarray | None = None,
     lpmap = np.asarray(lpmap)
     if lpmap.ndim != 3:
         raise OccupyError(f"expected a 3-D map, got shape {lpmap.shape}")
-    if not checked:
-        check_map_values(lpmap, "lowpassed map", threads=threads)
+    check_map_values(lpmap, "lowpassed map", threads=threads)
+    return fit_solvent_unchecked(lpmap, mask, threads)
+
+
+def fit_solvent_unchecked(lpmap: np.ndarray, mask: np.ndarray | None, threads: int | None) -> SolventModel:
+    """``fit_solvent`` without the checks of the map's values, for a 3-D map already checked.
+
+    Parameters
+    ----------
+    lpmap : numpy.ndarray
+        The lowpassed map, 3-D, free of NaN/Inf (``check_map_values``).
+    mask : numpy.ndarray or None
+        Solvent definition, as for ``fit_solvent``.
+    threads : int or None
+        Thread count; results do not depend on it.
+
+    Returns
+    -------
+    SolventModel
+        As ``fit_solvent`` gives it.
+
+    Raises
+    ------
+    OccupyError
+        The mask misfits or is empty; under 10, constant or non-finite samples; no fit.
+    """
     heights, edges, n_sample, where = _sample_histogram(lpmap, mask, threads)
     lo, hi = edges[0], edges[-1]
     x = np.linspace(float(lo), float(hi), N_BINS)

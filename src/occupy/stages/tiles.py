@@ -154,10 +154,10 @@ def tile_search(
     """
     arr = as_float_volume(data)
     check_map_values(arr, allow_constant=True, threads=threads)
-    return search_tiles(arr, tau, tile_size, threads)
+    return tile_search_unchecked(arr, tau, tile_size, threads)
 
 
-def search_tiles(arr: np.ndarray, tau: float, tile_size: int | None, threads: int | None) -> TileResult:
+def tile_search_unchecked(arr: np.ndarray, tau: float, tile_size: int | None, threads: int | None) -> TileResult:
     """``tile_search`` without the value checks, for stages whose input is already checked."""
     if check_option("tau", tau) is None:
         raise OccupyError("tile_search needs tau")

@@ -10,17 +10,16 @@ import csv
 import io
 import json
 import math
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:  # pragma: no cover - types only
-    from .classification import ClassMap
-    from .outputs.outputset import OutputSet
-    from .pipeline import RunResult
+from .._version import __version__
+from ..io.star import StarTable, star_text
+from ..results import MapOutcome, RunResult, outcome_from_result
+from .outputset import OutputSet
 
-__all__ = ["SUMMARY_CSV", "SUMMARY_FIELDS", "SUMMARY_STAR", "MapOutcome", "outcome_from_result",
-           "stage_summary", "summary_csv", "summary_json", "summary_rows", "summary_star"]
+__all__ = ["SUMMARY_CSV", "SUMMARY_FIELDS", "SUMMARY_STAR", "result_json", "stage_summary", "summary_csv",
+           "summary_json", "summary_rows", "summary_star"]
 
 SUMMARY_STAR = "occupy_summary.star"
 SUMMARY_CSV = "occupy_summary.csv"
@@ -41,99 +40,6 @@ SUMMARY_FIELDS: dict[str, str] = {
     "status": "_occupyStatus",
 }
 _CLASS_FIELDS = ("class", "class_distribution", "estimated_resolution")
-
-
-@dataclass
-class MapOutcome:
-    """What happened to one map of a batch or classification.
-
-    Made by ``occupy.batch.run_one`` (or ``outcome_from_result``); the fields are the
-    constructor's parameters.
-
-    Parameters
-    ----------
-    input_path : pathlib.Path
-        The map, as given.
-    ok : bool
-        True if its run finished (or it was skipped on purpose).
-    seconds : float
-        Wall time of its run.
-    s_full : float, optional
-        The full-scale reference of the run (None on failure).
-    solvent_edge, solvent_mean, solvent_width : float, optional
-        The solvent model: where solvent ends, its mean and width, in map values.
-    partial_fraction : float, optional
-        Fraction of the non-solvent voxels with scale below 0.5.
-    warnings : list of str
-        The run's warnings (they are not issued again as ``OccupyWarning``).
-    output_paths : dict of str to pathlib.Path
-        Role -> file written, as in ``occupy.RunResult``.
-    error : str, optional
-        One line saying why the run failed (None on success).
-    class_map : ClassMap, optional
-        The class this map is, in a classification.
-    skipped : str, optional
-        Why the map was not run (an empty class); then ``ok`` is True and nothing is written.
-    map_threshold, scale_threshold : float, optional
-        Display levels of the map and of its scale (for a ChimeraX script).
-    """
-
-    input_path: Path
-    ok: bool
-    seconds: float = 0.0
-    s_full: float | None = None
-    solvent_edge: float | None = None
-    solvent_mean: float | None = None
-    solvent_width: float | None = None
-    partial_fraction: float | None = None
-    warnings: list[str] = field(default_factory=list)
-    output_paths: dict[str, Path] = field(default_factory=dict)
-    error: str | None = None
-    class_map: "ClassMap | None" = None
-    skipped: str | None = None
-    map_threshold: float | None = None
-    scale_threshold: float | None = None
-
-    @property
-    def status(self) -> str:
-        """One word, or a line: ``ok``, ``skipped: <why>`` or ``failed: <error>``.
-
-        Returns
-        -------
-        str
-            The status, as the summary table shows it.
-        """
-        if not self.ok:
-            return f"failed: {self.error}"
-        return f"skipped: {self.skipped}" if self.skipped else "ok"
-
-
-def outcome_from_result(path: str | Path, result: "RunResult", seconds: float,
-                        class_map: "ClassMap | None" = None) -> MapOutcome:
-    """Summarise a finished run.
-
-    Parameters
-    ----------
-    path : str or pathlib.Path
-        The map, as given.
-    result : RunResult
-        What ``occupy.run`` returned.
-    seconds : float
-        Wall time of the run.
-    class_map : ClassMap, optional
-        The class the map is.
-
-    Returns
-    -------
-    MapOutcome
-        ``ok=True``, with the run's numbers, warnings and output paths.
-    """
-    return MapOutcome(Path(path), ok=True, seconds=seconds, s_full=result.s_full,
-                      solvent_edge=result.solvent_edge, solvent_mean=result.solvent_mean,
-                      solvent_width=result.solvent_width, partial_fraction=result.partial_fraction,
-                      warnings=list(result.warnings), output_paths=dict(result.output_paths),
-                      class_map=class_map, map_threshold=result.map_threshold,
-                      scale_threshold=result.scale_threshold)
 
 
 def _number(value: float | None) -> float | None:
@@ -186,6 +92,22 @@ def summary_json(outcome: MapOutcome) -> str:
     return json.dumps(summary_rows([outcome])[0], indent=2) + "\n"
 
 
+def result_json(result: RunResult) -> str:
+    """One run's row as a JSON object (``occupy --json``), its time the sum of its stages'.
+
+    Parameters
+    ----------
+    result : RunResult
+        What ``occupy.run`` returned.
+
+    Returns
+    -------
+    str
+        As ``summary_json`` gives it.
+    """
+    return summary_json(outcome_from_result(result.input_path, result, sum(result.timings.values())))
+
+
 def summary_csv(rows: list[dict[str, Any]]) -> str:
     """The table as CSV: a header of ``SUMMARY_FIELDS`` keys, then one line per map.
 
@@ -227,7 +149,6 @@ def summary_star(rows: list[dict[str, Any]], comment: str | None = None) -> str:
     str
         The STAR text; missing numbers are ``nan``, warnings are joined with ``; ``.
     """
-    from .io.star import StarTable, star_text
     keys = [k for k in SUMMARY_FIELDS if k not in _CLASS_FIELDS or any(r["class"] is not None for r in rows)]
     values = [[("; ".join(r[k]) or "-") if k == "warnings" else
                (float("nan") if r[k] is None and k not in ("map", "scale_map", "status") else r[k])
@@ -235,7 +156,7 @@ def summary_star(rows: list[dict[str, Any]], comment: str | None = None) -> str:
     return star_text([StarTable("occupy_summary", [SUMMARY_FIELDS[k] for k in keys], values)], comment)
 
 
-def stage_summary(out: "OutputSet", outcomes: list[MapOutcome], version: str) -> dict[str, Path]:
+def stage_summary(out: OutputSet, outcomes: list[MapOutcome]) -> dict[str, Path]:
     """Stage ``occupy_summary.star`` and ``occupy_summary.csv`` for the outcomes.
 
     Parameters
@@ -244,8 +165,6 @@ def stage_summary(out: "OutputSet", outcomes: list[MapOutcome], version: str) ->
         Where to stage them.
     outcomes : list of MapOutcome
         The maps, in table order.
-    version : str
-        The occupy version, in the STAR file's first line.
 
     Returns
     -------
@@ -253,5 +172,5 @@ def stage_summary(out: "OutputSet", outcomes: list[MapOutcome], version: str) ->
         ``summary_star`` and ``summary_csv`` -> final paths.
     """
     rows = summary_rows(outcomes)
-    return {"summary_star": out.write_text(SUMMARY_STAR, summary_star(rows, f"written by occupy {version}")),
+    return {"summary_star": out.write_text(SUMMARY_STAR, summary_star(rows, f"written by occupy {__version__}")),
             "summary_csv": out.write_text(SUMMARY_CSV, summary_csv(rows))}

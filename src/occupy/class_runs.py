@@ -11,19 +11,24 @@ import threading
 import time
 import warnings
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from .batch import BatchReport
-from .classification import Classification, ClassMap, read_classification
+from .io.classification import Classification, ClassMap, read_classification
+from .io.header import check_map_file
+from .constants import MIN_VIS_SCALE
 from .errors import OccupyError, OccupyWarning
 from .inputs import check_stems
 from .io.files import output_directory
 from .outputs.outputset import OutputSet
-from .summary import MapOutcome, outcome_from_result, stage_summary
+from .options import RunOptions
+from .outputs.chimerax import TiledMap, tiled_script
+from .outputs.summary_table import stage_summary
+from .pipeline import run_outcome
+from .results import ClassesReport, MapOutcome
+from .threads import effective_threads
 
-__all__ = ["CLASSES_SCRIPT", "ClassesReport", "plan_threads", "run_classes", "stage_classes"]
+__all__ = ["CLASSES_SCRIPT", "plan_threads", "run_classes", "stage_classes"]
 
 CLASSES_SCRIPT = "chimX_classes.cxc"
 # voxels processed at once when classes run side by side: 8 maps of 256^3 (about 2 GB at 2.2x the map)
@@ -32,33 +37,6 @@ CONCURRENT_VOXELS = 8 * 256 ** 3
 
 class _Cancelled(BaseException):
     """Stops a class's run at its next stage: another class failed, or the run was stopped."""
-
-
-@dataclass
-class ClassesReport(BatchReport):
-    """What ``run_classes`` did: the classes' outcomes and the run's own files.
-
-    Made by ``run_classes`` and ``stage_classes``; the fields are the constructor's parameters.
-
-    Parameters
-    ----------
-    outcomes : list of MapOutcome
-        One per class, in class order.
-    seconds : float
-        Wall time of the classes' runs.
-    jobs : int
-        Classes run at once.
-    threads_per_job : int, optional
-        Threads given to each class.
-    backend : str
-        ``"threads"``: the classes ran in this process.
-    output_paths : dict of str to pathlib.Path
-        The run's own files: ``summary_star``, ``summary_csv`` and ``chimerax``.
-    classification : Classification, optional
-        The classification that was run.
-    """
-
-    classification: Classification | None = None
 
 
 def plan_threads(n_maps: int, voxels: int, threads: int, jobs: int | None = None) -> tuple[int, int]:
@@ -96,7 +74,6 @@ def plan_threads(n_maps: int, voxels: int, threads: int, jobs: int | None = None
 
 def _voxels(path: Path) -> int:
     """Voxel count from the header (the map is read later, and checked then)."""
-    from .io.header import check_map_file
     try:
         h = check_map_file(path)
         return h.nx * h.ny * h.nz
@@ -111,16 +88,9 @@ def _class_options(options: dict[str, Any], out: OutputSet, threads: int, check:
 
 def _run_class(c: ClassMap, options: dict[str, Any]) -> MapOutcome:
     """One class through ``occupy.run``; a failure is reported in the outcome, a cancel raised."""
-    from .pipeline import run
     if c.empty:
         return MapOutcome(c.path, ok=True, class_map=c, skipped="empty class (distribution 0)")
-    t0 = time.perf_counter()
-    try:
-        result = run(c.path, **options)
-    except Exception as exc:  # noqa: BLE001 - reported in the outcome
-        msg = str(exc) if isinstance(exc, OccupyError) else f"unexpected {type(exc).__name__}: {exc}"
-        return MapOutcome(c.path, ok=False, seconds=time.perf_counter() - t0, error=msg, class_map=c)
-    return outcome_from_result(c.path, result, time.perf_counter() - t0, class_map=c)
+    return run_outcome(c.path, class_map=c, **options)
 
 
 def class_failure(outcome: MapOutcome) -> OccupyError:
@@ -184,7 +154,7 @@ def _run_all(classes: list[ClassMap], options: dict[str, Any], jobs: int, keep_g
 
 def stage_classes(classification: Classification, out: OutputSet, *, jobs: int | None = None,
                   keep_going: bool = False, on_done: Callable[[MapOutcome], None] | None = None,
-                  version: str = "", **options: Any) -> ClassesReport:
+                  **options: Any) -> ClassesReport:
     """Run every class and stage all outputs in ``out``, which the caller commits.
 
     Parameters
@@ -199,8 +169,6 @@ def stage_classes(classification: Classification, out: OutputSet, *, jobs: int |
         Run the other classes when one fails (default: stop and raise).
     on_done : callable, optional
         Called with each class's outcome, in the calling thread.
-    version : str, optional
-        The occupy version named in the script and the summary.
     **options : Any
         ``occupy.run`` options for every class (``threads`` is the budget for all).
 
@@ -214,7 +182,6 @@ def stage_classes(classification: Classification, out: OutputSet, *, jobs: int |
     OccupyError
         Naming the class, when one fails and not ``keep_going``.
     """
-    from .threads import effective_threads
     classes = classification.classes
     check_stems([c.path for c in classes])
     budget = effective_threads(options.pop("threads", None))
@@ -227,14 +194,14 @@ def stage_classes(classification: Classification, out: OutputSet, *, jobs: int |
         outcomes = _run_all(classes, class_options, jobs, keep_going, on_done or (lambda _o: None), stop, aborted)
     report = ClassesReport(outcomes, time.perf_counter() - t0, jobs=jobs, threads_per_job=per_class,
                            backend="threads", classification=classification)
-    report.output_paths = stage_summary(out, outcomes, version)
+    report.output_paths = stage_summary(out, outcomes)
     if options.get("chimerax", True) and any(o.output_paths for o in outcomes):
         report.output_paths["chimerax"] = out.write_text(CLASSES_SCRIPT, classes_script(
-            out.directory, outcomes, options.get("min_vis_scale"), version))
+            out.directory, outcomes, options.get("min_vis_scale")))
     return report
 
 
-def classes_script(directory: Path, outcomes: list[MapOutcome], min_vis_scale: float | None, version: str) -> str:
+def classes_script(directory: Path, outcomes: list[MapOutcome], min_vis_scale: float | None) -> str:
     """The ChimeraX script showing every finished class side by side, each coloured by its scale.
 
     Parameters
@@ -245,16 +212,12 @@ def classes_script(directory: Path, outcomes: list[MapOutcome], min_vis_scale: f
         The classes; those without outputs (failed, skipped) are left out.
     min_vis_scale : float, optional
         Bottom of the colour key (default ``MIN_VIS_SCALE``).
-    version : str
-        The occupy version.
 
     Returns
     -------
     str
         The script (see ``occupy.outputs.chimerax.tiled_script``).
     """
-    from .constants import MIN_VIS_SCALE
-    from .outputs.chimerax import TiledMap, tiled_script
     kinds = ("amplify", "attenuate", "sigmoid", "exclude_solvent")
     maps = []
     for o in outcomes:
@@ -267,7 +230,7 @@ def classes_script(directory: Path, outcomes: list[MapOutcome], min_vis_scale: f
         maps.append(TiledMap(name, o.input_path, o.output_paths["scale"], o.map_threshold, o.scale_threshold,
                              [o.output_paths[k] for k in kinds if k in o.output_paths]))
     return tiled_script(script_dir=directory, maps=maps,
-                        min_vis_scale=MIN_VIS_SCALE if min_vis_scale is None else min_vis_scale, version=version)
+                        min_vis_scale=MIN_VIS_SCALE if min_vis_scale is None else min_vis_scale)
 
 
 def run_classes(source: str | os.PathLike, *, output_dir: str | os.PathLike = ".",
@@ -308,12 +271,10 @@ def run_classes(source: str | os.PathLike, *, output_dir: str | os.PathLike = ".
     OptionError
         For a bad option value.
     """
-    from . import __version__
-    from .options import RunOptions
     RunOptions.from_kwargs(**options).validate()
     classification = read_classification(source, project_dir)
     with output_directory(output_dir) as out_dir:
         with OutputSet(out_dir, before_commit=options.get("check_abort")) as out:
             report = stage_classes(classification, out, jobs=jobs, keep_going=keep_going, on_done=on_done,
-                                   version=__version__, **options)
+                                   **options)
     return report

@@ -15,8 +15,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import OccupyError
-from .io.star import read_star
+from ..errors import OccupyError
+from .star import read_star
 
 __all__ = ["ClassMap", "Classification", "find_model_star", "is_classification", "read_classification"]
 
