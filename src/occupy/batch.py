@@ -8,7 +8,6 @@ over ``run_batch``.
 from __future__ import annotations
 
 import os
-import signal
 import time
 import warnings
 from pathlib import Path
@@ -22,7 +21,7 @@ from .outputs.summary_table import stage_summary
 from .pipeline import run_outcome
 from .results import BatchReport, MapOutcome
 from .threads import effective_threads
-from .termination import SIGNALS, SignalGuard, Terminated
+from .termination import Terminated, stop_on_signals
 
 __all__ = ["run_batch", "run_one"]
 
@@ -60,9 +59,7 @@ def _init_worker(threads: int) -> None:
     """
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[var] = str(threads)
-    guard = SignalGuard()
-    for sig in SIGNALS:
-        signal.signal(sig, guard._handle)
+    stop_on_signals()
 
 
 def _worker_run(path: str, options: dict[str, Any]) -> MapOutcome:

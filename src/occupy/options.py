@@ -32,7 +32,7 @@ def _option(default: Any, *flags: str, **spec: Any) -> Any:
     return field(default=default, metadata={"option": Option(flags=tuple(flags), **spec)})
 
 
-_A = "Å"
+ANGSTROM = "Å"
 _IN, _MOD, _EST, _OUT, _RUN = PANELS
 
 
@@ -115,12 +115,12 @@ class RunOptions:
 
     # input
     resolution: float | None = _option(
-        None, "-r", "--resolution", kind=float, panel=_IN, everyday=True, metavar=_A, low=0, low_open=True,
+        None, "-r", "--resolution", kind=float, panel=_IN, everyday=True, metavar=ANGSTROM, low=0, low_open=True,
         help="Nominal resolution (Å); sets the lowpass.",
         details="Used as the lowpass when --lowpass is not given. If both are given the larger (coarser) "
                 "one is used.")
     lowpass: float | None = _option(
-        None, "-lp", "--lowpass", kind=float, panel=_IN, everyday=True, metavar=_A, low=0, low_open=True,
+        None, "-lp", "--lowpass", kind=float, panel=_IN, everyday=True, metavar=ANGSTROM, low=0, low_open=True,
         help="Lowpass (Å) before solvent modelling / occ scale.",
         details="Default max(8 Å, 3 x voxel size). Sets the kernel size and radius too (k = lowpass/voxel, "
                 "radius = lowpass/(2 voxel)). Larger values give smoother, more confident scale; use the worst "
@@ -133,7 +133,7 @@ class RunOptions:
                 "(inside or outside, whichever is flatter); it does not limit where the map is modified. "
                 "Must have the input's shape.")
     pixel_size: float | None = _option(
-        None, "--pixel-size", kind=float, panel=_IN, metavar=_A, low=0, low_open=True,
+        None, "--pixel-size", kind=float, panel=_IN, metavar=ANGSTROM, low=0, low_open=True,
         help="Voxel size (Å) if the header's is missing or wrong.",
         details="Overrides the voxel size in the header for the calculation and the outputs.")
     # modification
@@ -181,7 +181,7 @@ class RunOptions:
         help="Never modify where scale <= this.",
         details=f"Voxels at or below this scale are left as they are (default {SCALE_LIMIT:g}).")
     lowpass_output: float | None = _option(
-        None, "--lowpass-output", kind=float, panel=_MOD, metavar=_A, low=0, low_open=True,
+        None, "--lowpass-output", kind=float, panel=_MOD, metavar=ANGSTROM, low=0, low_open=True,
         help="Lowpass (Å) the modified maps.",
         details="Optional hard lowpass of each modified map before the final clip.")
     hist_match: bool = _option(

@@ -21,7 +21,7 @@ import threading
 from contextlib import contextmanager
 from typing import Iterator
 
-__all__ = ["SIGNALS", "SignalGuard", "Terminated", "handle_signals"]
+__all__ = ["SIGNALS", "SignalGuard", "Terminated", "failure_status", "handle_signals", "stop_on_signals"]
 
 SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
 
@@ -71,7 +71,21 @@ class SignalGuard:
         """From now on, signals are only recorded: the work is done (e.g. its exit marker is next)."""
         self._holding = True
 
-    def _handle(self, signum: int, _frame) -> None:
+    def handle(self, signum: int, _frame) -> None:
+        """The signal handler: record the signal, and raise ``Terminated`` for the first one.
+
+        Parameters
+        ----------
+        signum : int
+            The signal's number.
+        _frame : frame or None
+            Unused (the handler's second argument).
+
+        Raises
+        ------
+        Terminated
+            For the first signal, unless ``hold`` was called.
+        """
         if self.received is not None or self._holding:
             self.received = self.received or signum
             return                # already unwinding or finished: let it complete
@@ -106,9 +120,65 @@ def handle_signals() -> Iterator[SignalGuard]:
     if threading.current_thread() is not threading.main_thread():
         yield guard
         return
-    previous = {sig: signal.signal(sig, guard._handle) for sig in SIGNALS}
+    previous = {sig: signal.signal(sig, guard.handle) for sig in SIGNALS}
     try:
         yield guard
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def stop_on_signals() -> SignalGuard:
+    """For the rest of this process, SIGINT, SIGTERM and SIGHUP raise :class:`Terminated` (once).
+
+    For a worker process that ends when its run has cleaned up (``occupy.batch``); in the
+    main program use ``handle_signals``, which restores the previous handlers.
+
+    Returns
+    -------
+    SignalGuard
+        The guard whose ``handle`` is installed.
+    """
+    guard = SignalGuard()
+    for sig in SIGNALS:
+        signal.signal(sig, guard.handle)
+    return guard
+
+
+def failure_status(exc: BaseException, verbose_hint: bool = True) -> tuple[int, str]:
+    """Give the exit status and one-line message for an exception that ended a program.
+
+    The part of every front end's error report that needs no command-line library
+    (``occupy.cli.common.describe_failure`` adds click's usage errors).
+
+    Parameters
+    ----------
+    exc : BaseException
+        The exception.
+    verbose_hint : bool, optional
+        Point unexpected errors to ``--verbose``.
+
+    Returns
+    -------
+    tuple of (int, str)
+        128 + N when stopped by signal N (``Terminated``; 130 for Ctrl-C); 2 for
+        ``OptionError``; 1 for any other failure (``OccupyError`` says what; anything else
+        is "unexpected"); and the message.
+
+    Examples
+    --------
+    >>> from occupy.errors import OptionError
+    >>> failure_status(OptionError("--gamma must be >= 1, got 0.5"))
+    (2, '--gamma must be >= 1, got 0.5')
+    >>> failure_status(ValueError("boom"))
+    (1, 'unexpected ValueError: boom  (run with --verbose for details)')
+    """
+    from .errors import OccupyError, OptionError
+    if isinstance(exc, Terminated):
+        return exc.exit_status, f"stopped by {signal.Signals(exc.signum).name}"
+    if isinstance(exc, KeyboardInterrupt):
+        return 130, "interrupted"
+    if isinstance(exc, OccupyError):
+        return 2 if isinstance(exc, OptionError) else 1, str(exc)
+    hint = "  (run with --verbose for details)" if verbose_hint else ""
+    return 1, f"unexpected {type(exc).__name__}: {exc}{hint}"

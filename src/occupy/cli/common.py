@@ -8,16 +8,14 @@ an exit status and an ``error: ...`` line.
 from __future__ import annotations
 
 import os
-import signal
 import sys
 from typing import Any, Callable, NoReturn
 
 import click
 
-from ..errors import OccupyError, OptionError
 from ..options import option_table
 from ..optionspec import FRONT_ENDS, PANELS, Option, resolve_switches, set_flag_value
-from ..termination import Terminated, handle_signals
+from ..termination import Terminated, failure_status, handle_signals
 from .spellings import canonical_args
 from .ui import wants_help
 
@@ -254,16 +252,11 @@ def describe_failure(exc: BaseException, prog: str, verbose: bool = False,
     >>> describe_failure(ValueError("boom"), "occupy")
     (1, 'unexpected ValueError: boom  (run with --verbose for details)')
     """
-    if isinstance(exc, Terminated):
-        return exc.exit_status, f"stopped by {signal.Signals(exc.signum).name}"
-    if isinstance(exc, (click.exceptions.Abort, KeyboardInterrupt)):
+    if isinstance(exc, click.exceptions.Abort):
         return 130, "interrupted"
     if isinstance(exc, click.UsageError):
         return 2, f"{exc.format_message()}  (see {prog} --help)"
-    if isinstance(exc, OccupyError):
-        return 2 if isinstance(exc, OptionError) else 1, str(exc)
-    hint = "  (run with --verbose for details)" if verbose_hint and not verbose else ""
-    return 1, f"unexpected {type(exc).__name__}: {exc}{hint}"
+    return failure_status(exc, verbose_hint and not verbose)
 
 
 def report_failure(exc: BaseException, prog: str, verbose: bool = False) -> tuple[int, str]:

@@ -20,8 +20,8 @@ from typing import Any, Callable
 from ..errors import OccupyWarning
 from ..outputs.outputset import OutputSet
 from ..results import MapOutcome
-from ..termination import handle_signals
-from .args import PROGRAM, parse_relion_args
+from ..termination import failure_status, handle_signals
+from .args import parse_relion_args
 from .nodes import (
     NODES_FILE,
     PLOTS_PDF,
@@ -217,8 +217,7 @@ def _clear_markers(job_dir: Path | None) -> None:
 
 def _fail(job_dir: Path | None, exc: BaseException) -> int:
     """Report a failure or signal, leave the FAILURE marker; the exit status (1, or 128 + N)."""
-    from ..cli.common import describe_failure
-    status, msg = describe_failure(exc, PROGRAM, verbose_hint=False)
+    status, msg = failure_status(exc, verbose_hint=False)
     print(f"error: {msg}", file=sys.stderr, flush=True)
     if job_dir is not None:
         (job_dir / NODES_FILE).unlink(missing_ok=True)
