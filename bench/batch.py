@@ -1,5 +1,5 @@
-"""Batch throughput: many maps through ``occupy.batch.run_batch`` (SPEC 5, issue 7), and a
-classification through ``occupy-relion`` (SPEC 6, issue 13).
+"""Batch throughput: many maps through ``occupy.batch.run_batch`` (api.md, issue 7), and a
+classification through ``occupy-relion`` (bench/README.md#targets, issue 13).
 
 32 seeded synthetic 128^3 maps (``occupy.make_demo_map``, one seed per map), run with
 the same options three ways:
@@ -16,7 +16,7 @@ directory as RELION runs it:
 * ``occupy-relion`` once per class map, one job after another
 * ``occupy -i CLASS.mrc`` once per class map, one process after another
 
-reported as seconds per class (SPEC 6 target: <= 0.15 s per class for the first).
+reported as seconds per class (target in bench/README.md#targets: <= 0.15 s per class for the first).
 
 Throughput is maps per second of batch wall time (including pool/cluster start for
 ``local``; the cluster is started before the clock for ``dask``, as a running cluster

@@ -14,9 +14,9 @@ session on one machine:
   - solvent model, confidence: one parallel pass over the map (its min/max, ``finite_range``)
   - scale:         the local-maximum filter alone, with the run's kernel
   - write outputs: writing the map's bytes to a new file (``os.write`` + close)
-  - start + imports: ``python -c "import occupy.cli.occupy, occupy.pipeline"`` (SPEC 6: <= 0.15 s)
+  - start + imports: ``python -c "import occupy.cli.occupy, occupy.pipeline"`` (target in bench/README.md#targets: <= 0.15 s)
 
-Ratios are stage / floor (SPEC 6 target: <= 1.5 for every stage). The machine may be
+Ratios are stage / floor (target in bench/README.md#targets: <= 1.5 for every stage). The machine may be
 shared: numbers come from one run, side by side.
 
 Run from the repository root with the Python of a runtime-only install::

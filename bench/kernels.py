@@ -1,4 +1,4 @@
-"""Benchmark the compiled kernels against scipy (SPEC 6).
+"""Benchmark the compiled kernels against scipy (bench/README.md#targets).
 
     python bench/kernels.py [--sizes 128 256 384] [--json out.json]
 
@@ -6,8 +6,8 @@ For each box size and kernel: our local-maximum filter with 1 and 2 threads (bes
 3), scipy.ndimage.maximum_filter (best of --scipy-repeats), their ratios, a
 bit-identity check, and the tile-search time as a fraction of our 2-thread filter time
 and of the whole res-mode scale estimate (lowpass 8 A + filter + tile search + scale;
-SPEC 6 sets the < 5% target against the latter).
-Kernels: k=5 r=2.5, k=7 r=3.8 (the SPEC default for pix 1.05 A, lp 8 A: lp/(2*pix)),
+the < 5% target of bench/README.md#targets is against the latter).
+Kernels: k=5 r=2.5, k=7 r=3.8 (the default of algorithm.md §2.1 for pix 1.05 A, lp 8 A: lp/(2*pix)),
 k=9 r=4.5 (r = k/2 within the cube).
 """
 from __future__ import annotations
@@ -51,7 +51,7 @@ def run(sizes: list[int], scipy_repeats: int) -> list[dict]:
             ts, ref = best_of(lambda: ndi.maximum_filter(x, footprint=fp, mode="reflect"), scipy_repeats)
             tau = tau_from_nv(int(fp.sum()))
             tt, _ = best_of(lambda: tile_search(x, tau, threads=2), 3)
-            # SPEC 6 measures the tile search against the whole scale estimate (1 A voxels, lowpass 8 A).
+            # The tile-search target (bench/README.md#targets) is measured against the whole scale estimate (1 A voxels, lowpass 8 A).
             te, _ = best_of(lambda: estimate_scale(x, 1.0, kernel_size=k, kernel_radius=radius, threads=2), 3)
             rows.append(dict(
                 n=n, k=k, radius=radius, n_v=int(fp.sum()), ours_1t=t1, ours_2t=t2, scipy=ts,

@@ -59,15 +59,15 @@ SAMPLE_SEED = 1234
 KNOWN_DIFFERENCES = {
     "confidence_lookup": (
         "the original maps a voxel to confidence bin int((v - min)/(max - min)*1000 - 1): "
-        "one bin low (bin -1, i.e. the top bin, for the minimum); SPEC 2.6 uses "
+        "one bin low (bin -1, i.e. the top bin, for the minimum); algorithm.md §7 uses "
         "clip(floor((v - min)/(max - min)*1000), 0, 999)"),
     "attenuation_noise": (
         "the original draws the synthetic solvent added when attenuating from the unseeded "
-        "global numpy RNG; SPEC 2.7 seeds it (--seed), so attenuated maps cannot match bit for "
+        "global numpy RNG; algorithm.md §8 seeds it (--seed), so attenuated maps cannot match bit for "
         "bit (no attenuation case is recorded here)"),
     "lowpass_mask": (
         "the original's spherical Fourier mask is centred half a Fourier voxel off the zero "
-        "frequency (asymmetric); SPEC 2.3 uses the symmetric mask of the same radius, so "
+        "frequency (asymmetric); algorithm.md §5.2 uses the symmetric mask of the same radius, so "
         "lowpassed maps, occ-mode scale, solvent fit and confidence differ slightly "
         "(tolerances: s_full 5%, mean |dscale| 0.02, solvent width 5%, mean 0.05 widths)"),
     "confidence_walk": (

@@ -1,4 +1,4 @@
-"""Record the original OccuPy 0.1.13's accuracy on our synthetic demo maps (SPEC 6 accuracy).
+"""Record the original OccuPy 0.1.13's accuracy on our synthetic demo maps (algorithm.md §13).
 
 Regenerate: ``bash ../shared/reference/setup_reference.sh; python bench/make_reference_demo.py``.
 For demo seeds 0-2 it writes the demo map, runs ``ref_occupy -i occupy_demo.mrc --lp-scale

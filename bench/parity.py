@@ -1,4 +1,4 @@
-"""Print our numbers next to the original OccuPy 0.1.13's on the cubic test maps (SPEC 6 parity).
+"""Print our numbers next to the original OccuPy 0.1.13's on the cubic test maps (algorithm.md §13).
 
     python bench/parity.py
 

@@ -1,4 +1,4 @@
-"""End-to-end benchmark: wall time and peak RSS of whole `occupy` processes (SPEC 6).
+"""End-to-end benchmark: wall time and peak RSS of whole `occupy` processes (bench/README.md#targets).
 
 Measures, on seeded synthetic maps (128^3, 256^3, 384^3; 512^3 with ``--big``; 1.0 Å):
 

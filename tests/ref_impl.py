@@ -1,9 +1,9 @@
-"""A plain numpy/scipy reading of SPEC 2.2-2.4 (res-mode scale), for tests only.
+"""A plain numpy/scipy reading of algorithm.md §1, §5.2, §12 (res-mode scale), for tests only.
 
-Written from the SPEC text, independently of the package, and deliberately simple:
+Written from the text of algorithm.md, independently of the package, and deliberately simple:
 ``scipy.ndimage.maximum_filter`` with the ball footprint and a python loop over tiles.
 Tests compare it with the original program's recorded numbers (is our reading of the
-SPEC right?) and with the package (does the fast code do what the SPEC says?).
+algorithm right?) and with the package (does the fast code do what algorithm.md says?).
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ N_TILES = 20
 
 @dataclass(frozen=True)
 class RefParams:
-    """Automatically derived estimation parameters (SPEC 2.2)."""
+    """Automatically derived estimation parameters (algorithm.md §12)."""
 
     lowpass: float
     kernel_size: int
@@ -41,7 +41,7 @@ def tau_root(n: int) -> float:
 
 
 def ref_tau(n_v: int) -> float:
-    """tau from n_v with the original's rounding (SPEC 2.2)."""
+    """tau from n_v with the original's rounding (algorithm.md §3.2)."""
     if n_v <= 1000:
         return round(tau_root(n_v), 4)
     if n_v < 7000:
@@ -58,7 +58,7 @@ def ball(size: int, radius: float) -> np.ndarray:
 
 
 def ref_params(shape: tuple[int, ...], pix: float, lowpass: float | None = None) -> RefParams:
-    """Lowpass, kernel size/radius, kernel, n_v and tau for a map (SPEC 2.2)."""
+    """Lowpass, kernel size/radius, kernel, n_v and tau for a map (algorithm.md §12)."""
     del shape  # the derived parameters do not depend on the box
     pix32 = np.float32(pix)
     lp32 = np.float32(lowpass if lowpass is not None else max(8.0, 3.0 * float(pix32)))
@@ -72,7 +72,7 @@ def ref_params(shape: tuple[int, ...], pix: float, lowpass: float | None = None)
 
 def ref_tile_search(data: np.ndarray, tau: float, tile_size: int | None = None
                     ) -> tuple[float, tuple[int, int, int]]:
-    """Full-scale value s_full and the (i, j, l) index of the tile that gave it (SPEC 2.4)."""
+    """Full-scale value s_full and the (i, j, l) index of the tile that gave it (algorithm.md §4)."""
     shape = data.shape
     t = [tile_size if tile_size else max(1, n // N_TILES) for n in shape]
     n_t = N_TILES

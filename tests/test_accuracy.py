@@ -1,7 +1,7 @@
 """Known answers on the built-in synthetic map (domains at occupancy 1.0/0.7/0.4/0.2).
 
 The original program's numbers on the same maps are in tests/data/reference_demo_0.1.13.json
-(bench/make_reference_demo.py).  Our occ-mode lowpass is the symmetric filter of SPEC 2.3,
+(bench/make_reference_demo.py).  Our occ-mode lowpass is the symmetric filter of algorithm.md §5.2,
 where the original's was half a Fourier voxel off centre; measured, that leaves our Pearson r
 and amplification within ~0.002 of the original's, sometimes above, mostly just below, so
 the comparisons allow that margin and the absolute bounds carry the weight.

@@ -1,4 +1,4 @@
-"""Confidence curve and per-voxel lookup (SPEC 2.6)."""
+"""Confidence curve and per-voxel lookup (algorithm.md §7)."""
 from __future__ import annotations
 
 import numpy as np

@@ -1,4 +1,4 @@
-"""Hard spherical lowpass (SPEC 2.3) and Fourier crop/pad (SPEC 2.1)."""
+"""Hard spherical lowpass (algorithm.md §5.2) and Fourier crop/pad (algorithm.md §10)."""
 from __future__ import annotations
 
 import numpy as np

@@ -1,4 +1,4 @@
-"""Modification (SPEC 2.7)."""
+"""Modification (algorithm.md §8)."""
 from __future__ import annotations
 
 from types import SimpleNamespace

@@ -1,4 +1,4 @@
-"""Derived parameters (SPEC 2.1, 2.2)."""
+"""Derived parameters (algorithm.md §10, §12)."""
 from __future__ import annotations
 
 import logging

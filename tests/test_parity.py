@@ -1,4 +1,4 @@
-"""Parity with the original OccuPy 0.1.13 on the real test maps (SPEC 6, "Parity").
+"""Parity with the original OccuPy 0.1.13 on the real test maps (algorithm.md §13).
 
 Reference numbers come from ``tests/data/reference_occupy_0.1.13.json``, written by
 ``bench/make_reference.py`` (which runs the original; it is not needed here).
@@ -77,7 +77,7 @@ def test_ref_tau_rounding():
 
 
 def test_ref_impl_matches_original(case):
-    """Our plain reading of SPEC 2.2-2.4 reproduces the original's res-mode scale."""
+    """Our plain reading of algorithm.md §1, §5.2, §12 reproduces the original's res-mode scale."""
     name, m, ref = case
     cfg = ref["configs"]["res"]
     p = ref_params(m.shape, m.voxel_size)
@@ -98,7 +98,7 @@ def test_ref_impl_matches_original(case):
 
 
 def test_res_mode_parity(case):
-    """Our res-mode scale equals the original's within 1e-5 (SPEC 6)."""
+    """Our res-mode scale equals the original's within 1e-5 (algorithm.md §13)."""
     from occupy.stages.scale import estimate_scale
 
     name, m, ref = case
@@ -124,7 +124,7 @@ def occ_result(case):
 
 
 def test_occ_mode_parity(occ_result):
-    """occ mode: s_full within 5 %, mean |dscale| over the sample <= 0.02 (SPEC 6)."""
+    """occ mode: s_full within 5 %, mean |dscale| over the sample <= 0.02 (algorithm.md §13)."""
     name, m, cfg, res = occ_result
     assert res.tau == cfg["tau"] and res.params.n_v == cfg["n_v"]
     assert res.s_full == pytest.approx(cfg["s_full"], rel=0.05)

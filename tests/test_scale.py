@@ -1,4 +1,4 @@
-"""Scale estimate (SPEC 2.4) against a direct numpy/scipy computation, and SPEC 2.8."""
+"""Scale estimate (algorithm.md §1) against a direct numpy/scipy computation, and algorithm.md §9."""
 from __future__ import annotations
 
 import numpy as np

@@ -1,4 +1,4 @@
-"""Solvent model (SPEC 2.5)."""
+"""Solvent model (algorithm.md §6)."""
 from __future__ import annotations
 
 import numpy as np

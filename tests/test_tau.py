@@ -1,4 +1,4 @@
-"""tau: root of x**n + x - 1 = 0 and the rounding rules of SPEC 2.2."""
+"""tau: root of x**n + x - 1 = 0 and the rounding rules of algorithm.md §3.2."""
 from __future__ import annotations
 
 import math

@@ -1,4 +1,4 @@
-"""Tile search (SPEC 2.4) against a direct numpy implementation with full sorts."""
+"""Tile search (algorithm.md §4) against a direct numpy implementation with full sorts."""
 from __future__ import annotations
 
 import math
@@ -11,7 +11,7 @@ from occupy.stages.tiles import tile_grid, tile_search
 
 
 def reference(x: np.ndarray, tau: float, tile_size: int | None = None):
-    """Straight transcription of SPEC 2.4: loop over all tiles, np.sort each."""
+    """Straight transcription of algorithm.md §4: loop over all tiles, np.sort each."""
     shape = x.shape
     t = [tile_size if tile_size else max(1, n // 20) for n in shape]
     n_t = 20
@@ -112,7 +112,7 @@ def test_errors():
 
 
 @pytest.mark.parametrize("shape, n_t, used", [
-    ((100, 100, 100), 20, 2969),      # SPEC 2.4: index distance from the grid centre < n_t/2 - 1
+    ((100, 100, 100), 20, 2969),      # algorithm.md §4: index distance from the grid centre < n_t/2 - 1
     ((240, 240, 240), 20, 2969),
     ((12, 12, 12), 12, 485),          # fewer than 20 tiles fit: n_t = n - t + 1 with t = 1
 ])

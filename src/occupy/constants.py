@@ -1,4 +1,4 @@
-"""Numbers that SPEC fixes, each named once; every use imports it from here.
+"""Numbers that algorithm.md fixes, each named once; every use imports it from here.
 
 Pure Python with no imports, so that the option table (and with it ``occupy --help``)
 can use them without loading NumPy.
@@ -28,7 +28,7 @@ __all__ = [
     "TILES_PER_AXIS",
 ]
 
-# Parameters (SPEC 2.2)
+# Parameters (algorithm.md §12)
 LOWPASS_FLOOR_A = 8.0      # default lowpass is max(LOWPASS_FLOOR_A, LOWPASS_VOXELS * voxel size)
 LOWPASS_VOXELS = 3.0
 DEFAULT_KERNEL_MIN = 3     # the derived kernel size is clipped to [min, max]
@@ -36,10 +36,10 @@ DEFAULT_KERNEL_MAX = 9
 MAX_KERNEL_SIZE = 31       # largest --kernel-size (and ball kernel) accepted
 MAX_BOX_MIN = 16           # --max-box is 0 (off) or at least this
 
-# Tile search (SPEC 2.4)
+# Tile search (algorithm.md §4)
 TILES_PER_AXIS = 20
 
-# Solvent model and confidence (SPEC 2.5, 2.6)
+# Solvent model and confidence (algorithm.md §6, §7)
 N_BINS = 1000              # histogram bins of the solvent sample and of the whole map
 EDGE_LEVEL = 1e-9          # model value that marks the solvent edge
 CONTENT_FLOOR = 0.01       # added to histogram heights in the raw confidence
@@ -47,16 +47,16 @@ MASK_INSIDE = 0.9          # --solvent-def values above this count as inside
 FLAT_FRACTION = 0.2        # more voxels than this at one value: the input looks masked/flattened (warn)
 FLAT_SAMPLE = 200_000      # voxels sampled (evenly strided) to find that value
 
-# Modification (SPEC 2.7)
+# Modification (algorithm.md §8)
 PARTIAL_SCALE = 0.5        # summaries: a non-solvent voxel with scale below this is partially occupied
 SCALE_LIMIT = 0.05         # default --scale-limit: never modify where scale <= this
 GAMMA_DEFAULT = 2.0        # gamma used when a modification is asked without --gamma
 GAMMA_MAX = 1000.0         # largest --gamma (and --sigmoid power) accepted
 
-# Visualisation (SPEC 2.8, 3)
+# Visualisation (algorithm.md §9; usage.md)
 MIN_VIS_SCALE = 0.2        # default --min-vis-scale
 
-# Output names (SPEC 3): extensions stripped from an input's name to make the outputs' stem
+# Output names (usage.md): extensions stripped from an input's name to make the outputs' stem
 MAP_EXTENSIONS = (".gz", ".mrc", ".map", ".ccp4", ".mrcs", ".rec")
 
 # Threads: counts above this many per usable CPU are clamped (with one warning)

@@ -1,4 +1,4 @@
-"""Parameters derived from the box, the voxel size and the user's overrides (SPEC 2.1, 2.2).
+"""Parameters derived from the box, the voxel size and the user's overrides (algorithm.md §10, §12).
 
 The lowpass, the ball kernel (size, radius, footprint, ``n_v``), the tile-search rank
 fraction ``tau`` and the processing box under ``--max-box``.
@@ -90,7 +90,7 @@ def ball_footprint(kernel_size: int, kernel_radius: float) -> np.ndarray:
         Odd cube side ``k`` in voxels, 1 to 31.
     kernel_radius : float
         Radius in voxels (>= 0); the centre is voxel ``(k-1)/2`` on each axis and the
-        distance is computed and compared in float32 (SPEC 2.2).
+        distance is computed and compared in float32 (algorithm.md §2.1).
 
     Returns
     -------
@@ -162,7 +162,7 @@ def tau_root(n: int) -> float:
 
 
 def tau_from_nv(n_v: int) -> float:
-    """Return ``tau`` for a kernel of ``n_v`` voxels, rounded exactly as SPEC 2.2 requires.
+    """Return ``tau`` for a kernel of ``n_v`` voxels, rounded exactly as algorithm.md §3.2 requires.
 
     Up to 1000 voxels: ``tau_root`` of ``n_v`` rounded to 4 decimals; below 7000:
     ``tau_root`` of ``1100 + 100 * ((n_v - 1000) // 100)`` rounded to 5 decimals;
@@ -217,7 +217,7 @@ def _choose_lowpass(voxel_size: float, lowpass: float | None, resolution: float 
 
 def _choose_kernel(lp: float, pix: float, kernel_size: int | None,
                    kernel_radius: float | None) -> tuple[int, float]:
-    """Kernel size and radius (SPEC 2.2): the overrides, else derived from the lowpass.
+    """Kernel size and radius (algorithm.md §2.1): the overrides, else derived from the lowpass.
 
     Derived values use float32, as the original did. A given ``--kernel-size K`` without
     ``--kernel-radius`` raises the radius to at least ``(K-1)/2``, so a larger K really
@@ -286,7 +286,7 @@ def derive_parameters(shape: tuple[int, ...], voxel_size: float, *,
                       lowpass: float | None = None, resolution: float | None = None,
                       kernel_size: int | None = None, kernel_radius: float | None = None,
                       tau: float | None = None) -> Parameters:
-    """Derive the lowpass, kernel and tau of SPEC 2.2 for a box and voxel size.
+    """Derive the lowpass, kernel and tau of algorithm.md §12 for a box and voxel size.
 
     Parameters
     ----------
@@ -341,7 +341,7 @@ def derive_parameters(shape: tuple[int, ...], voxel_size: float, *,
 
 
 def processing_shape(shape: tuple[int, ...], max_box: int) -> tuple[int, ...]:
-    """Return the shape the map is processed at under ``--max-box`` (SPEC 2.1).
+    """Return the shape the map is processed at under ``--max-box`` (algorithm.md §10).
 
     ``max_box <= 0`` or a largest side ``<= max_box`` leaves ``shape`` unchanged. Otherwise
     the largest side(s) become ``max_box`` and the other sides are scaled by the same

@@ -127,7 +127,7 @@ def run_outcome(input_path: str | os.PathLike, class_map: ClassMap | None = None
 
 @dataclass
 class _Work:
-    """The map at its processing box (SPEC 2.1) and the solvent mask resampled to it."""
+    """The map at its processing box (algorithm.md §10) and the solvent mask resampled to it."""
 
     data: np.ndarray
     voxel_size: float
@@ -149,7 +149,7 @@ def _prepare(m: MapData, opts: RunOptions) -> _Work:
 
 
 def _run_map(m: MapData, opts: RunOptions, clock: StageClock, out_dir: Path) -> RunResult:
-    """Every stage after reading the map, in SPEC order; outputs last, all or none.
+    """Every stage after reading the map, in the order of algorithm.md §11; outputs last, all or none.
 
     The solvent model and the confidence come before the scale, so that in res mode the
     lowpassed map is gone before the scale is made: at most about two maps are alive at once.

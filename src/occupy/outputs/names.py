@@ -1,4 +1,4 @@
-"""Output file names: an interface users and scripts depend on (SPEC 3)."""
+"""Output file names: an interface users and scripts depend on (usage.md)."""
 from __future__ import annotations
 
 from pathlib import Path

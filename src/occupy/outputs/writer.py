@@ -1,4 +1,4 @@
-"""Compose the files of one run (SPEC 3): maps, plots, ChimeraX script and log, all or none."""
+"""Compose the files of one run (usage.md): maps, plots, ChimeraX script and log, all or none."""
 from __future__ import annotations
 
 import os

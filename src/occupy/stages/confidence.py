@@ -1,4 +1,4 @@
-"""Confidence that a voxel is not solvent, from the solvent model (SPEC 2.6)."""
+"""Confidence that a voxel is not solvent, from the solvent model (algorithm.md §7)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -20,7 +20,7 @@ __all__ = ["ConfidenceCurve", "confidence", "confidence_curve", "curve_from_hist
 
 @dataclass
 class ConfidenceCurve:
-    """Per-bin confidence over the value range ``[vmin, vmax]`` of the lowpassed map (SPEC 2.6).
+    """Per-bin confidence over the value range ``[vmin, vmax]`` of the lowpassed map (algorithm.md §7).
 
     Confidence is the estimated fraction of non-solvent content among the voxels of a
     histogram bin: 0 for pure solvent, 1 for pure content. Arrays have one entry per bin
@@ -114,7 +114,7 @@ class ConfidenceCurve:
 
 
 def monotone_confidence(c: np.ndarray) -> np.ndarray:
-    """Apply the monotone rule of SPEC 2.6 to raw per-bin confidence.
+    """Apply the monotone rule of algorithm.md §7 to raw per-bin confidence.
 
     From the top bin down: ``c[i] = min(c[i], c[i+1], c[i+1] - (c[i+2] - c[i+1]))`` (the
     last term only where bin ``i+2`` exists), so the curve never rises going down and its
@@ -161,7 +161,7 @@ def _map_histogram(lpmap: np.ndarray, threads: int | None,
 
 def confidence_curve(lpmap: np.ndarray, solvent: SolventModel, hedge: float | None = None,
                      threads: int | None = None, value_range: tuple[float, float] | None = None) -> ConfidenceCurve:
-    """Confidence per histogram bin of ``lpmap`` given its solvent model (SPEC 2.6).
+    """Confidence per histogram bin of ``lpmap`` given its solvent model (algorithm.md §7).
 
     The whole map is histogrammed (1000 bins, density); each bin's content fraction is
     compared with the solvent model and made monotone (see ``ConfidenceCurve``).
@@ -237,7 +237,7 @@ def curve_from_histogram(heights: np.ndarray, edges: np.ndarray, solvent: Solven
 
 
 def voxel_confidence(lpmap: np.ndarray, curve: ConfidenceCurve, threads: int | None = None) -> np.ndarray:
-    """Per-voxel confidence, by looking up each voxel's bin in ``curve`` (SPEC 2.6).
+    """Per-voxel confidence, by looking up each voxel's bin in ``curve`` (algorithm.md §7).
 
     ``bin = clip(floor((v - vmin) / (vmax - vmin) * 1000), 0, 999)``, computed in float64;
     the voxel gets ``curve.values[bin]`` clipped to [0, 1].
@@ -265,7 +265,7 @@ def voxel_confidence(lpmap: np.ndarray, curve: ConfidenceCurve, threads: int | N
 
 
 def confidence(lpmap: np.ndarray, solvent: SolventModel, hedge: float | None = None) -> np.ndarray:
-    """Per-voxel confidence that ``lpmap`` is not solvent, in one call (SPEC 2.6).
+    """Per-voxel confidence that ``lpmap`` is not solvent, in one call (algorithm.md §7).
 
     ``confidence_curve`` followed by ``voxel_confidence``: 0 where a voxel's value
     is typical of solvent, 1 where it is confidently content. Uses the default thread count.

@@ -1,4 +1,4 @@
-"""Least-squares fit of one Gaussian to histogram heights (the solvent model's fit, SPEC 2.5).
+"""Least-squares fit of one Gaussian to histogram heights (the solvent model's fit, algorithm.md §6).
 
 NumPy only (SciPy is not a runtime dependency): Levenberg-Marquardt on the sum of squared
 residuals, the objective of SciPy's ``curve_fit``, which it matches within 1e-5 on the

@@ -1,4 +1,4 @@
-"""Fourier-space stages: the hard spherical lowpass (SPEC 2.3) and Fourier crop/pad (SPEC 2.1).
+"""Fourier-space stages: the hard spherical lowpass (algorithm.md §5.2) and Fourier crop/pad (algorithm.md §10).
 
 Each is one ``occupy.stages.spectral.spectral_map``: a transform that keeps only the
 needed block of frequencies, scales it plane by plane and transforms back, so a lowpass of
@@ -19,7 +19,7 @@ from .spectral import spectral_map
 __all__ = ["fourier_crop", "fourier_pad", "lowpass_cutoff", "lowpass_filter"]
 
 def lowpass_cutoff(shape: tuple[int, ...], voxel_size: float, lowpass_A: float) -> int:
-    """Cut-off radius of the lowpass in Fourier voxels of the longest edge (SPEC 2.3).
+    """Cut-off radius of the lowpass in Fourier voxels of the longest edge (algorithm.md §5.2).
 
     The radius is ``floor(L/lp) + 1`` with ``L`` the longest box edge in Å; for a cube of
     side n that is ``floor(n*pix/lp) + 1``.
@@ -56,7 +56,7 @@ def _scaled_freq_sq(n: int, longest: int, half: bool) -> np.ndarray:
 
 def lowpass_filter(data: np.ndarray, voxel_size: float, lowpass_A: float,
             threads: int | None = None) -> np.ndarray:
-    """Hard spherical lowpass of a 3-D map at ``lowpass_A`` Å (SPEC 2.3).
+    """Hard spherical lowpass of a 3-D map at ``lowpass_A`` Å (algorithm.md §5.2).
 
     Keeps Fourier components with ``|f| <= (floor(L/lp) + 1) / L`` cycles/Å, ``L`` the longest edge in Å.
 
@@ -164,7 +164,7 @@ def _resample(data: np.ndarray, new_shape: tuple[int, ...], threads: int | None)
 
 
 def fourier_crop(data: np.ndarray, new_shape: tuple[int, ...], threads: int | None = None) -> np.ndarray:
-    """Downsample a 3-D map to ``new_shape`` by truncating its Fourier transform (SPEC 2.1).
+    """Downsample a 3-D map to ``new_shape`` by truncating its Fourier transform (algorithm.md §10).
 
     Values keep their scale: the mean is preserved (up to float32 rounding), and a map
     with no content at or above the new grid's Nyquist frequency is sampled, not
@@ -208,7 +208,7 @@ def fourier_crop(data: np.ndarray, new_shape: tuple[int, ...], threads: int | No
 
 
 def fourier_pad(data: np.ndarray, new_shape: tuple[int, ...], threads: int | None = None) -> np.ndarray:
-    """Upsample a 3-D map to ``new_shape`` by zero-padding its Fourier transform (SPEC 2.1).
+    """Upsample a 3-D map to ``new_shape`` by zero-padding its Fourier transform (algorithm.md §10).
 
     Inverse of ``fourier_crop`` for band-limited maps, with the same normalisation
     (values keep their scale, the mean is preserved). Used to bring outputs computed at

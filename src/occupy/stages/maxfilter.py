@@ -1,4 +1,4 @@
-"""Local maximum over a ball (greyscale dilation, SPEC 2.4); the only caller of ``_ext/_maxfilter``."""
+"""Local maximum over a ball (greyscale dilation, algorithm.md §2.2); the only caller of ``_ext/_maxfilter``."""
 from __future__ import annotations
 
 import math
@@ -82,7 +82,7 @@ def _decompose(fp: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.n
 def maximum_filter_ball(
     data: np.ndarray, footprint_or_radius: np.ndarray | float, threads: int | None = None
 ) -> np.ndarray:
-    """Local maximum of ``data`` over a footprint (greyscale dilation, SPEC 2.4).
+    """Local maximum of ``data`` over a footprint (greyscale dilation, algorithm.md §2.2).
 
     Output voxel i is the maximum of ``data`` over the footprint centred at i; outside the
     box the map is mirrored with the edge voxel repeated (``d c b a | a b c d | d c b a``).

@@ -1,4 +1,4 @@
-"""Map modification guided by the local scale (SPEC 2.7).
+"""Map modification guided by the local scale (algorithm.md §8).
 
 The per-voxel work is two fused OpenMP kernels per block of voxels (``_ext/_modification.pyx``):
 the factor (float32 ``powf``, which may differ from numpy's float32 power by an ulp),
@@ -28,7 +28,7 @@ _MODE_CODE = {"amplify": 0, "attenuate": 1, "sigmoid": 2}
 
 
 def sigmoid_mu(power: float, pivot: float) -> float:
-    """``mu`` of the sigmoid ``f(S) = 1/(1 + (mu(1-S)/(S(1-mu)))^G)`` such that ``f(P) = P`` (SPEC 2.7).
+    """``mu`` of the sigmoid ``f(S) = 1/(1 + (mu(1-S)/(S(1-mu)))^G)`` such that ``f(P) = P`` (algorithm.md §8).
 
     ``f(P) = P`` means ``(mu(1-P)/(P(1-mu)))^G = (1-P)/P``, i.e.
     ``mu/(1-mu) = ((1-P)/P)^(1/G - 1)`` =: q, so ``mu = q/(1+q)``. For G >= 1 and
@@ -83,7 +83,7 @@ def _check_mode(mode: str, gamma: float | None, sigmoid: float | None,
 def modification_factor(scale: np.ndarray, *, mode: str, gamma: float | None = None,
                         sigmoid: float | None = None, pivot: float | None = None,
                         scale_limit: float = SCALE_LIMIT) -> np.ndarray:
-    """Per-voxel factor that the map is multiplied by (SPEC 2.7).
+    """Per-voxel factor that the map is multiplied by (algorithm.md §8).
 
     amplify: ``S^(1/g - 1)`` (>= 1); attenuate: ``S^(g - 1)`` (<= 1); sigmoid:
     ``f(S)/S`` with ``f`` of ``sigmoid_mu``. Where ``S <= scale_limit`` (or S is NaN)
@@ -138,7 +138,7 @@ def modify(data: np.ndarray, scale: np.ndarray, conf: np.ndarray | None, solvent
            lowpass_output: float | None = None, voxel_size: float | None = None,
            hist_match: bool = False, seed: int = 0, threads: int | None = None, return_factor: bool = True,
            value_range: tuple[float, float] | None = None) -> tuple[np.ndarray, np.ndarray | None]:
-    """Modify ``data`` by its local ``scale`` (SPEC 2.7); returns float32 ``(modified, factor)``.
+    """Modify ``data`` by its local ``scale`` (algorithm.md §8); returns float32 ``(modified, factor)``.
 
     ``m = data*factor`` plus (attenuate, sigmoid) seeded solvent noise weighted by ``1 - factor``;
     ``out = m*conf + data*(1-conf)``, lowpassed if asked, clipped to the input's range.
@@ -264,7 +264,7 @@ def _modify_blocks(data: np.ndarray, scale: np.ndarray, conf: np.ndarray | None,
 
 
 def flatten_solvent(data: np.ndarray, conf: np.ndarray) -> np.ndarray:
-    """Solvent-flattened map ``data * conf`` (``--exclude-solvent`` without modification, SPEC 2.7).
+    """Solvent-flattened map ``data * conf`` (``--exclude-solvent`` without modification, algorithm.md §8).
 
     Parameters
     ----------
@@ -294,7 +294,7 @@ def match_histogram(source: np.ndarray, template: np.ndarray) -> np.ndarray:
 
     With equal sizes the result holds exactly the template's values (the k-th smallest
     voxel of ``source`` gets the k-th smallest template value; ties keep index order);
-    otherwise template quantiles are interpolated (``--hist-match``, SPEC 2.7).
+    otherwise template quantiles are interpolated (``--hist-match``, algorithm.md §8).
 
     Parameters
     ----------

@@ -1,4 +1,4 @@
-"""Local scale estimate (SPEC 2.4) and the variability limit (SPEC 2.8)."""
+"""Local scale estimate (algorithm.md §1) and the variability limit (algorithm.md §9)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -20,7 +20,7 @@ __all__ = ["ScaleResult", "estimate_scale", "full_scale", "limit_from_full", "re
 
 @dataclass
 class ScaleResult:
-    """A local scale estimate (SPEC 2.4), as returned by ``estimate_scale``.
+    """A local scale estimate (algorithm.md §1), as returned by ``estimate_scale``.
 
     Arrays have the map's shape, axes [z, y, x].
 
@@ -77,7 +77,7 @@ def estimate_scale(data: np.ndarray, voxel_size: float, *, lowpass: float | None
                    kernel_size: int | None = None, kernel_radius: float | None = None,
                    tile_size: int | None = None, s0: bool = False, threads: int | None = None,
                    lpmap: np.ndarray | None = None, make_lowpassed: bool = True) -> ScaleResult:
-    """Estimate the local scale ``clip(smax / s_full, 0, 1)`` of a 3-D map (SPEC 2.2-2.4).
+    """Estimate the local scale ``clip(smax / s_full, 0, 1)`` of a 3-D map (algorithm.md §1, §5.2, §12).
 
     Parameters
     ----------
@@ -191,7 +191,7 @@ def _lowpassed(data: np.ndarray, lpmap: np.ndarray | None, needed: bool, voxel_s
 
 def full_scale(scale_input: np.ndarray, tau: float, s0: bool, tile_size: int | None,
                threads: int | None) -> tuple[TileResult | None, float]:
-    """Find the full-scale reference: the tile search, or ``tau * max`` with ``s0`` (SPEC 2.4).
+    """Find the full-scale reference: the tile search, or ``tau * max`` with ``s0`` (algorithm.md §4).
 
     Parameters
     ----------
@@ -254,7 +254,7 @@ def relative_maximum(scale_input: np.ndarray, footprint: np.ndarray, s_full: flo
 
 
 def variability_limit(scale: np.ndarray, scale_input: np.ndarray, s_full: float) -> float:
-    """Scale threshold for display, the "variability limit" (SPEC 2.8).
+    """Scale threshold for display, the "variability limit" (algorithm.md §9).
 
     Parameters
     ----------

@@ -1,4 +1,4 @@
-"""Solvent model: one Gaussian fitted to the histogram of a solvent sample (SPEC 2.5)."""
+"""Solvent model: one Gaussian fitted to the histogram of a solvent sample (algorithm.md §6)."""
 from __future__ import annotations
 
 import math
@@ -18,7 +18,7 @@ __all__ = ["SolventModel", "check_solvent_mask", "fit_solvent", "fit_solvent_unc
 
 @dataclass
 class SolventModel:
-    """Gaussian solvent model ``amplitude * exp(-(x-mean)^2 / (2 sigma^2))`` (SPEC 2.5).
+    """Gaussian solvent model ``amplitude * exp(-(x-mean)^2 / (2 sigma^2))`` (algorithm.md §6).
 
     Fitted to the density histogram of a solvent sample of the lowpassed map by
     ``fit_solvent``; calling the model evaluates it. Values are in map units.
@@ -83,7 +83,7 @@ class SolventModel:
 
 
 def inscribed_sphere(shape: tuple[int, ...]) -> np.ndarray:
-    """Boolean mask of the sphere inscribed in the box (the default solvent sample, SPEC 2.5).
+    """Boolean mask of the sphere inscribed in the box (the default solvent sample, algorithm.md §6).
 
     Parameters
     ----------
@@ -241,7 +241,7 @@ def _check_sample(n: int, lo: float, hi: float) -> None:
 
 def fit_solvent(lpmap: np.ndarray, *, mask: np.ndarray | None = None,
                 threads: int | None = None) -> SolventModel:
-    """Fit the solvent model of a lowpassed map (SPEC 2.5).
+    """Fit the solvent model of a lowpassed map (algorithm.md §6).
 
     One Gaussian is fitted to the 1000-bin density histogram of the box's inscribed sphere,
     or with ``mask`` of the mask's inside or outside in that sphere, whichever varies less.
@@ -358,7 +358,7 @@ def flattened_fraction(data: np.ndarray, sample_size: int = FLAT_SAMPLE) -> tupl
 
 
 def flattening_warning(data: np.ndarray, solvent: SolventModel) -> str | None:
-    """The warning for a solvent-flattened or masked input map (SPEC 4), or None.
+    """The warning for a solvent-flattened or masked input map (troubleshooting.md), or None.
 
     Parameters
     ----------

@@ -1,4 +1,4 @@
-"""The full-scale reference ``s_full`` by the tile search (SPEC 2.4); the only caller of ``_ext/_tiles``."""
+"""The full-scale reference ``s_full`` by the tile search (algorithm.md §4); the only caller of ``_ext/_tiles``."""
 from __future__ import annotations
 
 import math
@@ -21,7 +21,7 @@ _VOXELS_PER_THREAD = 1_000_000
 
 @dataclass(frozen=True)
 class TileResult:
-    """Outcome of the tile search of SPEC 2.4.
+    """Outcome of the tile search of algorithm.md §4.
 
     All positions are in voxels, in array axis order [z, y, x] (the log and the ChimeraX
     script convert the centre to Å and the file's axis order).
@@ -56,7 +56,7 @@ class TileResult:
 def tile_grid(
     shape: tuple[int, int, int], tile_size: int | None = None
 ) -> tuple[int, tuple[int, int, int], list[np.ndarray], np.ndarray]:
-    """Tile geometry of the tile search (SPEC 2.4).
+    """Tile geometry of the tile search (algorithm.md §4).
 
     ``n_t = 20`` tiles per axis (fewer only when no axis holds 20), starting at
     ``edge + i*step`` (tiles may overlap); a tile is used when its index distance from the
@@ -118,7 +118,7 @@ def tile_grid(
 def tile_search(
     data: np.ndarray, tau: float, tile_size: int | None = None, threads: int | None = None
 ) -> TileResult:
-    """Full-scale reference ``s_full`` by the tile search (SPEC 2.4).
+    """Full-scale reference ``s_full`` by the tile search (algorithm.md §4).
 
     Per used tile of ``tile_grid``, the value at 0-based rank ``min(floor(tau*V), V-1)`` of its
     sorted ``V`` voxels; ``s_full`` is the largest (map units), from the first such tile in C order.
