@@ -1,17 +1,8 @@
 """occupy: fast local-scale estimation and modification for cryo-EM maps.
 
 The public API is what this package exports; heavy modules load on first use, so
-``import occupy`` stays fast. The package reads like the pipeline, and data flow one way:
-
-- ``errors``, ``constants``, ``threads``, ``stats``, ``arrays``: the foundation;
-- ``io``: reading and writing maps, and the one atomic-write and output-directory helper;
-- ``options`` (what the user asks, declared once) and ``params`` (what is derived from it);
-- ``stages``: lowpass, max filter, tiles, scale, solvent, confidence, modification;
-- ``outputs``: the output set, names, log, ChimeraX script, plots;
-- ``pipeline``: ``run``, its stages and ``RunResult``;
-- front ends: ``cli`` (``occupy``, ``occupy-batch``), ``relion``, ``emdb``; ``batch`` and
-  ``classes`` (with ``classification``, ``summary``) for many maps and RELION classifications,
-  ``demo`` for the built-in example.
+``import occupy`` stays fast. The package reads like the pipeline, in layers that import
+only downwards (the table is in ``docs/reference/index.md``; ``lint-imports`` checks it).
 """
 from __future__ import annotations
 
