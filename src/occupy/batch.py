@@ -51,15 +51,17 @@ def run_one(path: str | os.PathLike, options: dict[str, Any]) -> MapOutcome:
         return run_outcome(path, **options)
 
 
-def _init_worker(threads: int) -> None:
+def _init_worker(threads: int, pids) -> None:
     """Pool initializer: pin OpenMP/BLAS pools before any extension loads; a signal ends the worker cleanly.
 
     On SIGINT/SIGTERM/SIGHUP a worker raises ``Terminated`` in its run (which removes its
-    staged files and created directories) and then exits (``_worker_run``).
+    staged files and created directories) and then exits (``_worker_run``). The worker's
+    process id goes to ``pids``, so that a stopped batch can find its own workers.
     """
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[var] = str(threads)
     stop_on_signals()
+    pids.put(os.getpid())
 
 
 def _worker_run(path: str, options: dict[str, Any]) -> MapOutcome:
@@ -76,12 +78,18 @@ def _mp_context():
     return mp.get_context("forkserver" if "forkserver" in methods else "spawn")
 
 
-def _stop_pool(pool, grace: float = STOP_GRACE_S) -> None:
+def _stop_pool(pool, pids, grace: float = STOP_GRACE_S) -> None:
     """Cancel what has not started, signal the workers to clean up and end, and wait for them.
 
-    Workers still alive after ``grace`` seconds are killed, so no process outlives the batch.
+    The workers are this process's children (``multiprocessing.active_children``) whose ids
+    they reported to ``pids``. Those still alive after ``grace`` seconds are killed, so no
+    process outlives the batch.
     """
-    processes = list((getattr(pool, "_processes", None) or {}).values())
+    import multiprocessing as mp
+    ours = set()
+    while not pids.empty():
+        ours.add(pids.get())
+    processes = [proc for proc in mp.active_children() if proc.pid in ours]
     pool.shutdown(wait=False, cancel_futures=True)
     for proc in processes:
         if proc.is_alive():
@@ -105,8 +113,10 @@ def _run_local(paths: list[Path], options: dict[str, Any], jobs: int, threads: i
     from concurrent.futures import ProcessPoolExecutor, as_completed
     from concurrent.futures.process import BrokenProcessPool
     by_path: dict[Path, MapOutcome] = {}
-    pool = ProcessPoolExecutor(max_workers=min(jobs, len(paths)), mp_context=_mp_context(),
-                               initializer=_init_worker, initargs=(threads,))
+    context = _mp_context()
+    pids = context.SimpleQueue()
+    pool = ProcessPoolExecutor(max_workers=min(jobs, len(paths)), mp_context=context,
+                               initializer=_init_worker, initargs=(threads, pids))
     try:
         futures = {pool.submit(_worker_run, str(p), options): p for p in paths}
         for fut in as_completed(futures):
@@ -119,7 +129,7 @@ def _run_local(paths: list[Path], options: dict[str, Any], jobs: int, threads: i
             by_path[p] = outcome
             on_done(outcome)
     except BaseException:
-        _stop_pool(pool)
+        _stop_pool(pool, pids)
         raise
     pool.shutdown(wait=True)
     return [by_path[p] for p in paths]
