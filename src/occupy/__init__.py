@@ -10,7 +10,7 @@ from importlib import import_module
 from typing import Any
 
 from . import threads  # noqa: F401 - first: puts OMP_NUM_THREADS in order before any OpenMP runtime loads
-from ._version import __version__  # not importlib.metadata: importing that alone takes ~40 ms
+from ._version import __version__  # not importlib.metadata, whose import would dominate `import occupy`
 from .errors import OccupyError, OccupyWarning, OptionError
 from .options import RunOptions
 

@@ -31,7 +31,7 @@ from .threads import effective_threads
 __all__ = ["CLASSES_SCRIPT", "plan_threads", "run_classes", "stage_classes"]
 
 CLASSES_SCRIPT = "chimX_classes.cxc"
-# voxels processed at once when classes run side by side: 8 maps of 256^3 (about 2 GB at 2.2x the map)
+# voxels processed at once when classes run side by side: 8 maps of 256^3 (about 1.1 GiB at 2.2x the map)
 CONCURRENT_VOXELS = 8 * 256 ** 3
 
 

@@ -301,8 +301,8 @@ def run_main(command: Callable[..., click.Command], argv: list[str] | None, prog
         The program's name.
     exit_fast : bool, optional
         End the process with ``os._exit`` once the output streams are flushed, skipping
-        the interpreter's teardown (~25 ms of garbage collection and module clean-up after
-        a run, which has nothing left to clean: its files are committed or removed).
+        the interpreter's teardown (garbage collection and module clean-up after a run,
+        which has nothing left to clean: its files are committed or removed).
         Only for a whole process (the console script), never when embedded.
 
     Raises

@@ -1,8 +1,8 @@
 """Where the programs print: rich on a terminal, plain lines otherwise.
 
 rich (and rich-click, for ``--help``) load only when they show something: a run whose
-output goes to a file or a pipe, as in pipelines and classification loops, starts
-~40 ms sooner.
+output goes to a file or a pipe, as in pipelines and classification loops, does not
+pay for importing them (bench/README.md).
 """
 from __future__ import annotations
 

@@ -218,9 +218,9 @@ def _read_checking_behind(p: Path, fh, buf: np.ndarray, chunks: list[tuple[int, 
     """Read ``chunks`` in a helper thread while this one checks each chunk read so far.
 
     Reading (a copy from the page cache, GIL released) and the check (on one thread: the
-    reading has the other core) overlap: 0.11 s for a 512^3 map against 0.18 s checking each
-    chunk after reading it, and 0.08 s for reading alone (bench/floors.py). The helper stops within one chunk when this
-    thread leaves early (an error, a signal); its errors are raised here.
+    reading has the other core) overlap, so the check costs little more than the read
+    (``bench/floors.py`` measures both). The helper stops within one chunk when this thread
+    leaves early (an error, a signal); its errors are raised here.
     """
     import queue
     import threading

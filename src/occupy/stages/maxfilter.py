@@ -127,9 +127,9 @@ def maximum_filter_ball(
     return maximum_filter_ball_unchecked(arr, _as_footprint(footprint_or_radius), effective_threads(threads))
 
 
-# Scratch ring per thread: about a quarter of a typical L3 cache. Measured on a 32 MiB L3,
-# 512^3 with k=9 on 2 threads: 0.76 s in one block of rows per slab of slices, 0.45 s in
-# blocks of 45 rows (a 4 MiB ring), 0.47 s (22 rows, 2 MiB), 0.49 s (91 rows, 8 MiB).
+# Scratch ring per thread: about a quarter of a typical L3 cache, so that the rows a block
+# reads again stay in cache. One block per slab of slices is much slower; rings of 2-8 MiB
+# are close to one another (bench/README.md, "Close to the floor", gives the measurements).
 RING_BYTES = 4 << 20
 MIN_BAND = 16
 

@@ -18,8 +18,8 @@ _FLAGS = ("FFTW_ESTIMATE",)
 
 
 def _fftw():
-    """pyFFTW, imported when a transform is first made (its import costs 0.1-0.5 s, more with
-    SciPy or Dask installed), so runs that fail early, and ``import occupy``, do not pay it."""
+    """pyFFTW, imported when a transform is first made (its import is slow, slower still with
+    SciPy or Dask installed: bench/README.md), so runs that fail early, and ``import occupy``, do not pay it."""
     import pyfftw
     return pyfftw
 
