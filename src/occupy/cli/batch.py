@@ -88,7 +88,7 @@ def execute(**kw: Any) -> None:
 
         report = run_batch(list(kw["inputs"]), jobs=kw["jobs"], dask_scheduler=kw["dask_scheduler"],
                            on_done=on_done, **options)
-    _summary(out, report)
+    _print_outcome_table(out, report)
     for path in report.output_paths.values():
         out.print(f"wrote {path}", markup=False)
     if report.failed:
@@ -96,7 +96,7 @@ def execute(**kw: Any) -> None:
         raise OccupyError(f"{len(report.failed)} of {len(report.outcomes)} maps failed: {lines}")
 
 
-def _summary(out, report) -> None:
+def _print_outcome_table(out, report) -> None:
     from rich.table import Table
     classes = any(o.class_map is not None for o in report.outcomes)
     t = Table(caption="share: class distribution; partial: non-solvent voxels with scale < 0.5" if classes else

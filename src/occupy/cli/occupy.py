@@ -144,7 +144,7 @@ def execute(**kw: Any) -> None:
     _print_warnings(result.warnings, err)
     if verbose:
         err.print(result.output_paths["log"].read_text(), markup=False)
-    _summary(out, result)
+    _print_result(out, result)
     if demo is not None:
         _demo_table(out, demo, result)
     if kw["show_chimerax"]:
@@ -161,7 +161,7 @@ def _print_warnings(messages: list[str], err: Stream) -> None:
             err.print(f"warning: {msg}", markup=False)
 
 
-def _summary(out: Stream, r) -> None:
+def _print_result(out: Stream, r) -> None:
     out.print(f"[bold]{r.input_path.name}[/]: {r.scale_mode} scale, s_full = {r.s_full:.4g}, "
               f"solvent edge = {r.solvent_edge:.4g}, tau = {r.tau:.4g}, n_v = {r.n_v}, "
               f"{sum(r.timings.values()):.2f} s")
