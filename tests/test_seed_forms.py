@@ -1,4 +1,4 @@
-"""What the seed README promises and the original's users type (issue 12): each item, as a user sees it."""
+"""What the seed README promises and what users of the original OccuPy type, each checked as a user sees it."""
 from __future__ import annotations
 
 import os
@@ -36,7 +36,7 @@ def _log_value(log: Path, name: str) -> str:
     return line.split()[-1]
 
 
-# 1. --kernel-size alone changes the kernel ----------------------------------------------------
+# --kernel-size alone changes the kernel --------------------------------------------------------
 
 def test_following_the_small_kernel_advice_raises_n_v(gro) -> None:
     r = occupy_cli("-i", "map.mrc", "-o", "default", cwd=gro)
@@ -78,7 +78,7 @@ class _quiet:
         return self._cm.__exit__(*exc)
 
 
-# 2. the original's spellings ------------------------------------------------------------------
+# the original's spellings ----------------------------------------------------------------------
 
 def test_original_spellings_are_accepted(gro) -> None:
     r = occupy_cli("-i", "map.mrc", "--raw_scale", "--amplify", "-o", "raw", "-q", cwd=gro)
@@ -131,7 +131,7 @@ def test_original_options_we_lack_say_what_to_use(tmp_path, option) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
-# 3. -o with a map name -------------------------------------------------------------------------
+# -o with a map name ----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("name", ["out_map.mrc", "nested/x.MAP", "res.ccp4"])
 def test_output_dir_named_like_a_map_is_a_usage_error(gro, name) -> None:
@@ -141,7 +141,7 @@ def test_output_dir_named_like_a_map_is_a_usage_error(gro, name) -> None:
     assert sorted(p.name for p in gro.iterdir()) == ["map.mrc"]
 
 
-# 4. masked input ---------------------------------------------------------------------------------
+# masked input ----------------------------------------------------------------------------------
 
 def test_masked_input_warns_once_and_unmasked_does_not(test_data, tmp_path) -> None:
     with pytest.warns(OccupyWarning, match="71% of the voxels are exactly 0"):
@@ -165,7 +165,7 @@ def test_flattened_fraction_on_synthetic_maps() -> None:
     assert abs(fraction - 0.75) < 0.01 and value == -0.5
 
 
-# 5. log labels ----------------------------------------------------------------------------------
+# log labels ------------------------------------------------------------------------------------
 
 def test_log_names_each_quantity_with_its_unit(gro) -> None:
     r = occupy_cli("-i", "map.mrc", "-q", cwd=gro)
@@ -185,7 +185,7 @@ def test_log_names_each_quantity_with_its_unit(gro) -> None:
     assert relative == pytest.approx(absolute / s_full, rel=1e-4)
 
 
-# 6. ChimeraX -------------------------------------------------------------------------------------
+# ChimeraX --------------------------------------------------------------------------------------
 
 def test_chimerax_script_full_region_and_colour_before_hide(gro) -> None:
     r = occupy_cli("-i", "map.mrc", "--amplify", "--attenuate", "-q", cwd=gro)
@@ -234,7 +234,7 @@ def test_show_chimerax_starts_the_program_named_by_occupy_chimerax(gro) -> None:
     assert marker.read_text().strip() == str((gro / "out" / "chimX_map.cxc").resolve())
 
 
-# 7. help at 80 columns ---------------------------------------------------------------------------
+# help at 80 columns ----------------------------------------------------------------------------
 
 def _spellings(program_options) -> list[str]:
     out = []
