@@ -4,13 +4,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import gemmi
 import numpy as np
 import pytest
+from helpers import one_error, run_cli
 
 import occupy
 from occupy.class_runs import plan_threads
@@ -19,7 +18,6 @@ from occupy.demo import write_demo_classification
 from occupy.errors import OccupyError
 from occupy.outputs.summary_table import SUMMARY_FIELDS
 
-BIN = Path(sys.executable).parent
 BOX = 48
 
 
@@ -237,8 +235,7 @@ def test_classification_through_run_batch(project: Path, tmp_path: Path, monkeyp
 
 
 def test_occupy_batch_cli_on_a_job_directory(project: Path, tmp_path: Path) -> None:
-    r = subprocess.run([str(BIN / "occupy-batch"), "Class3D/job001/", "-o", str(tmp_path), "-j", "2"],
-                       cwd=project, capture_output=True, text=True, timeout=120)
+    r = run_cli("occupy-batch", "Class3D/job001/", "-o", str(tmp_path), "-j", "2", cwd=project)
     assert r.returncode == 0, r.stderr
     assert "4/4 maps ok" in r.stdout and "skipped" in r.stdout and f"wrote {tmp_path}/occupy_summary.star" in r.stdout
     assert len(star_rows(tmp_path / "occupy_summary.star", "occupy_summary")) == 4
@@ -248,15 +245,13 @@ def test_occupy_batch_cli_on_a_job_directory(project: Path, tmp_path: Path) -> N
 
 def test_json_on_stdout_and_in_a_file(project: Path, tmp_path: Path) -> None:
     m = project / "Class3D/job001/run_it025_class001.mrc"
-    r = subprocess.run([str(BIN / "occupy"), "-i", str(m), "--json", "-", "-o", str(tmp_path / "a")],
-                       capture_output=True, text=True, timeout=120)
+    r = run_cli("occupy", "-i", str(m), "--json", "-", "-o", str(tmp_path / "a"))
     assert r.returncode == 0, r.stderr
     row = json.loads(r.stdout)                      # stdout carries the JSON alone
     assert list(row) == list(SUMMARY_FIELDS) and row["class"] is None and row["status"] == "ok"
     assert row["map"] == str(m) and 0 < row["partial_fraction"] < 1 and row["warnings"] == []
     assert "wrote" in r.stderr
-    r = subprocess.run([str(BIN / "occupy"), "-i", str(m), "--json", str(tmp_path / "r.json"), "-o",
-                        str(tmp_path / "b"), "-q"], capture_output=True, text=True, timeout=120)
+    r = run_cli("occupy", "-i", str(m), "--json", str(tmp_path / "r.json"), "-o", str(tmp_path / "b"), "-q")
     assert r.returncode == 0 and r.stdout == ""
     saved = json.loads((tmp_path / "r.json").read_text())
     assert {k: v for k, v in saved.items() if k != "seconds"} == {
@@ -265,8 +260,7 @@ def test_json_on_stdout_and_in_a_file(project: Path, tmp_path: Path) -> None:
 
 def test_json_into_a_missing_directory_is_a_usage_error(project: Path, tmp_path: Path) -> None:
     m = project / "Class3D/job001/run_it025_class001.mrc"
-    r = subprocess.run([str(BIN / "occupy"), "-i", str(m), "--json", "nodir/r.json", "-o", "out"], cwd=tmp_path,
-                       capture_output=True, text=True, timeout=120)
+    r = run_cli("occupy", "-i", str(m), "--json", "nodir/r.json", "-o", "out", cwd=tmp_path)
     assert r.returncode == 2
     assert r.stderr.strip().splitlines()[-1] == f"error: --json nodir/r.json: directory {tmp_path}/nodir does not exist"
     assert list(tmp_path.iterdir()) == []
@@ -310,8 +304,7 @@ def test_star_values_read_back_with_gemmi(name: str) -> None:
 
 def test_occupy_points_a_classification_to_batch_and_relion(project: Path, tmp_path: Path) -> None:
     for given in ("Class3D/job001", "Class3D/job001/run_it025_model.star"):
-        r = subprocess.run([str(BIN / "occupy"), "-i", given, "-o", str(tmp_path / "out")], cwd=project,
-                           capture_output=True, text=True, timeout=60)
-        assert r.returncode == 1 and r.stderr.count("error: ") == 1
-        assert "runs with occupy-batch or occupy-relion" in r.stderr
+        r = run_cli("occupy", "-i", given, "-o", str(tmp_path / "out"), cwd=project)
+        assert r.returncode == 1
+        one_error(r.stderr, "runs with occupy-batch or occupy-relion")
         assert not (tmp_path / "out").exists()

@@ -3,10 +3,7 @@ from __future__ import annotations
 
 import gzip
 import http.server
-import os
 import struct
-import subprocess
-import sys
 import threading
 import time
 import zlib
@@ -14,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import run_cli
 
 import occupy
 from occupy.emdb import fetch_emdb
@@ -167,9 +165,7 @@ def test_directory_in_the_way(server, payloads, tmp_path) -> None:
 
 def test_cli_reports_a_refetch_as_one_warning(server, payloads, tmp_path) -> None:
     (tmp_path / "emd_1007.map").write_bytes(b"junk" * 100)
-    exe = str(Path(sys.executable).with_name("occupy"))
-    r = subprocess.run([exe, "--emdb", "1007", "--no-chimerax"], cwd=tmp_path, capture_output=True, text=True,
-                       env=dict(os.environ, OCCUPY_EMDB_URL=server.base), timeout=120)
+    r = run_cli("occupy", "--emdb", "1007", "--no-chimerax", cwd=tmp_path, env={"OCCUPY_EMDB_URL": server.base})
     assert r.returncode == 0, r.stderr
     warnings = [ln for ln in r.stderr.splitlines() if ln.startswith("warning: ")]
     assert len([w for w in warnings if "downloading it again" in w]) == 1

@@ -1,7 +1,6 @@
 """Hostile inputs, made in the tests (no large files committed): message, exit status, no leftovers, memory."""
 from __future__ import annotations
 
-import os
 import struct
 import subprocess
 import sys
@@ -10,11 +9,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import cli_env, console_script, one_error
 
 import occupy
 from occupy.errors import OccupyError, OptionError
 
-OCCUPY = str(Path(sys.executable).with_name("occupy"))
 # runs a command and reports its peak RSS in MB (Linux: ru_maxrss in kB)
 _PEAK = ("import resource, subprocess, sys; rc = subprocess.call(sys.argv[1:]); "
          "print('PEAK', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024, rc, file=sys.stderr)")
@@ -22,11 +21,9 @@ _PEAK = ("import resource, subprocess, sys; rc = subprocess.call(sys.argv[1:]); 
 
 def occupy_peak(*args: str, cwd: Path, env: dict | None = None) -> tuple[int, str, int, float]:
     """(exit status, stderr without the PEAK line, peak RSS in MB, seconds) of one ``occupy`` run."""
-    e = dict(os.environ, OMP_NUM_THREADS="2", COLUMNS="200")
-    e.update(env or {})
     t0 = time.monotonic()
-    r = subprocess.run([sys.executable, "-c", _PEAK, OCCUPY, *args], cwd=cwd, capture_output=True, text=True,
-                       env=e, timeout=120)
+    r = subprocess.run([sys.executable, "-c", _PEAK, console_script("occupy"), *args], cwd=cwd, capture_output=True,
+                       text=True, env=cli_env(env, columns=200), timeout=120)
     seconds = time.monotonic() - t0
     lines = r.stderr.splitlines()
     _, peak, code = lines[-1].split()
@@ -43,13 +40,6 @@ def _header(nx: int, ny: int, nz: int, mode: int = 2, nsymbt: int = 0, order: st
     head[208:212] = b"MAP "
     head[212:214] = b"\x44\x44" if order == "<" else b"\x11\x11"
     return bytes(head)
-
-
-def _one_error(err: str, text: str) -> str:
-    errors = [ln for ln in err.splitlines() if ln.startswith("error: ")]
-    assert len(errors) == 1 and text in errors[0], err
-    assert "Traceback" not in err
-    return errors[0]
 
 
 HOSTILE_FILES = {
@@ -70,7 +60,7 @@ def test_lying_or_foreign_files_are_refused_fast_and_small(tmp_path, name) -> No
     (tmp_path / "input.mrc").write_bytes(make())
     code, err, peak, seconds = occupy_peak("-i", "input.mrc", "-o", "out", cwd=tmp_path)
     assert code == 1
-    _one_error(err, message)
+    one_error(err, message)
     assert peak < 150, f"{peak} MB for a {name} file"        # the interpreter with NumPy is ~80 MB
     assert sorted(p.name for p in tmp_path.iterdir()) == ["input.mrc"]
     assert seconds < 10
@@ -126,7 +116,7 @@ def test_unsafe_names_are_refused_before_any_work(small_map, name, message) -> N
     before = sorted(p.name for p in small_map.parent.iterdir())
     code, err, _, _ = occupy_peak("-i", name, cwd=small_map.parent)
     assert code == 2
-    _one_error(err, message)
+    one_error(err, message)
     assert sorted(p.name for p in small_map.parent.iterdir()) == before
     code, err, _, _ = occupy_peak("-i", name, "--no-chimerax", "-o", "ok", cwd=small_map.parent)
     assert code == 0, err                                         # no script: nothing unsafe is written
@@ -146,7 +136,7 @@ def test_unsafe_names_are_refused_before_any_work(small_map, name, message) -> N
 def test_every_option_value_is_a_usage_error(small_map, args, message) -> None:
     code, err, _, _ = occupy_peak("-i", small_map.name, "-o", "out", *args, cwd=small_map.parent)
     assert code == 2
-    _one_error(err, message)
+    one_error(err, message)
     assert not (small_map.parent / "out").exists()
 
 

@@ -1,0 +1,45 @@
+"""Helpers the test modules share: running the installed front ends and reading what they say.
+
+Imported as ``from helpers import ...`` (conftest.py puts this folder on ``sys.path``).
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+
+def console_script(name: str) -> str:
+    """Path of the console script ``name`` (``occupy``, ``occupy-batch``, ``occupy-relion``) installed
+    beside the running interpreter, so a test runs this environment's front end and no other."""
+    path = shutil.which(name, path=str(Path(sys.executable).parent))
+    assert path is not None, f"console script {name} not installed next to {sys.executable}"
+    return path
+
+
+def cli_env(env: dict[str, str] | None = None, *, threads: int = 2, columns: int = 120) -> dict[str, str]:
+    """The environment of a front-end run: this one, with ``threads`` OpenMP threads and a terminal of
+    ``columns`` (so runs and help text do not depend on the machine); ``env`` is laid over it."""
+    return {**os.environ, "OMP_NUM_THREADS": str(threads), "COLUMNS": str(columns), **(env or {})}
+
+
+def run_cli(program: str, *args: str, cwd: Path | str | None = None, env: dict[str, str] | None = None,
+            columns: int = 120, timeout: float = 300) -> subprocess.CompletedProcess:
+    """Run the console script ``program`` with ``args`` as a user would, in ``cwd``; output captured as text.
+
+    The environment is :func:`cli_env` (two OpenMP threads, ``columns`` wide) with ``env`` laid over it.
+    """
+    return subprocess.run([console_script(program), *args], cwd=cwd, capture_output=True, text=True,
+                          env=cli_env(env, columns=columns), timeout=timeout)
+
+
+def one_error(stderr: str, text: str) -> str:
+    """Check that a failed run said exactly one thing: one ``error: `` line, containing ``text``, and no
+    traceback. Returns that line, for further checks."""
+    errors = [ln for ln in stderr.splitlines() if ln.startswith("error: ")]
+    assert len(errors) == 1 and text in errors[0], stderr
+    assert stderr.count("error: ") == 1, stderr        # not repeated inside another line either
+    assert "Traceback" not in stderr, stderr
+    return errors[0]
