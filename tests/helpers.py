@@ -43,3 +43,18 @@ def one_error(stderr: str, text: str) -> str:
     assert stderr.count("error: ") == 1, stderr        # not repeated inside another line either
     assert "Traceback" not in stderr, stderr
     return errors[0]
+
+
+def read_star(path: Path) -> dict[str, list[dict[str, str]]]:
+    """The tables of a STAR file occupy wrote, read with gemmi (the library occupy writes them with):
+    ``{block name: rows}``, each row ``{label without the underscore: unquoted value}``. Every block
+    must hold exactly one loop."""
+    import gemmi
+    tables: dict[str, list[dict[str, str]]] = {}
+    for block in gemmi.cif.read_file(str(path)):
+        loops = [item.loop for item in block if item.loop is not None]
+        assert len(loops) == 1, f"{path}: block {block.name} has {len(loops)} loops"
+        tags = list(loops[0].tags)
+        tables[block.name] = [{t[1:]: gemmi.cif.as_string(row[i]) for i, t in enumerate(tags)}
+                              for row in block.find(tags)]
+    return tables

@@ -9,7 +9,7 @@ from pathlib import Path
 import gemmi
 import numpy as np
 import pytest
-from helpers import one_error, run_cli
+from helpers import one_error, read_star, run_cli
 
 import occupy
 from occupy.class_runs import plan_threads
@@ -27,14 +27,6 @@ def project(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("project")
     write_demo_classification(root, n_classes=4, box=BOX, empty=(3,), seed=5)
     return root
-
-
-def star_rows(path: Path, block: str) -> list[dict[str, str]]:
-    """The loop of one block, read with gemmi; values unquoted, labels without the underscore."""
-    b = gemmi.cif.read_file(str(path)).find_block(block)
-    loop = next(item.loop for item in b if item.loop is not None)
-    table = b.find(list(loop.tags))
-    return [{t[1:]: gemmi.cif.as_string(row[i]) for i, t in enumerate(loop.tags)} for row in table]
 
 
 # ---------------------------------------------------------------- reading classifications
@@ -157,7 +149,7 @@ def test_run_classes_outputs_equal_single_runs(project: Path, tmp_path: Path, mo
 def test_summary_tables_agree(project: Path, tmp_path: Path, monkeypatch) -> None:
     monkeypatch.chdir(project)
     report = occupy.run_classes("Class3D/job001/run_it025_model.star", output_dir=tmp_path, threads=1)
-    rows = star_rows(report.output_paths["summary_star"], "occupy_summary")
+    rows = read_star(report.output_paths["summary_star"])["occupy_summary"]
     assert list(rows[0]) == [label[1:] for label in SUMMARY_FIELDS.values()]
     table = list(csv.DictReader(io.StringIO(report.output_paths["summary_csv"].read_text())))
     assert list(table[0]) == list(SUMMARY_FIELDS)
@@ -220,7 +212,7 @@ def test_keep_going_runs_the_others(project: Path, tmp_path: Path, monkeypatch) 
     assert "truncated map" in report.failed[0].error
     files = {p.name for p in (root / "out").iterdir()}
     assert not [f for f in files if "class002" in f] and "scale_res_run_it025_class004.mrc" in files
-    rows = star_rows(root / "out" / "occupy_summary.star", "occupy_summary")
+    rows = read_star(root / "out" / "occupy_summary.star")["occupy_summary"]
     assert rows[1]["occupyStatus"].startswith("failed: ") and rows[1]["occupyScaleMap"] == "None"
 
 
@@ -238,7 +230,7 @@ def test_occupy_batch_cli_on_a_job_directory(project: Path, tmp_path: Path) -> N
     r = run_cli("occupy-batch", "Class3D/job001/", "-o", str(tmp_path), "-j", "2", cwd=project)
     assert r.returncode == 0, r.stderr
     assert "4/4 maps ok" in r.stdout and "skipped" in r.stdout and f"wrote {tmp_path}/occupy_summary.star" in r.stdout
-    assert len(star_rows(tmp_path / "occupy_summary.star", "occupy_summary")) == 4
+    assert len(read_star(tmp_path / "occupy_summary.star")["occupy_summary"]) == 4
 
 
 # ---------------------------------------------------------------- one map: --json, plain batches
@@ -272,7 +264,7 @@ def test_plain_batch_writes_the_summary(project: Path, tmp_path: Path) -> None:
     table = list(csv.DictReader(io.StringIO((tmp_path / "occupy_summary.csv").read_text())))
     assert [row["map"] for row in table] == [str(m) for m in maps]
     assert all(row["class"] == "" and row["status"] == "ok" for row in table)
-    rows = star_rows(tmp_path / "occupy_summary.star", "occupy_summary")
+    rows = read_star(tmp_path / "occupy_summary.star")["occupy_summary"]
     assert "rlnClassNumber" not in rows[0] and float(rows[0]["occupyFullScale"]) == pytest.approx(
         report.outcomes[0].s_full, rel=1e-5)
 

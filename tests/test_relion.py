@@ -3,27 +3,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import gemmi
 import numpy as np
 import pytest
-from helpers import one_error, run_cli
+from helpers import one_error, read_star, run_cli
 
 import occupy
 from occupy import relion
 from occupy.io import MapData
-
-
-def parse_star(text: str) -> dict[str, list[dict[str, str]]]:
-    """STAR blocks holding one loop each, read with gemmi (the library occupy writes them with)."""
-    doc = gemmi.cif.read_string(text)
-    blocks: dict[str, list[dict[str, str]]] = {}
-    for block in doc:
-        loops = [item.loop for item in block if item.loop is not None]
-        assert len(loops) == 1, f"block {block.name} has {len(loops)} loops"
-        tags = list(loops[0].tags)
-        table = block.find(tags)
-        blocks[block.name] = [{t[1:]: gemmi.cif.as_string(row[i]) for i, t in enumerate(tags)} for row in table]
-    return blocks
 
 
 @pytest.fixture()
@@ -36,8 +22,9 @@ def project(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def job_files(project: Path) -> set[str]:
-    return {p.name for p in (project / "External" / "job001").iterdir()}
+def job_files(project: Path, job: str = "job001") -> set[str]:
+    """Names of the files in the project's External job directory ``job``."""
+    return {p.name for p in (project / "External" / job).iterdir()}
 
 
 def test_external_job_success(project: Path) -> None:
@@ -51,7 +38,7 @@ def test_external_job_success(project: Path) -> None:
     assert not files & {"RELION_JOB_EXIT_FAILURE", "RELION_JOB_EXIT_ABORTED"}
     assert not [f for f in files if f.startswith(".")], "temporary files left behind"
 
-    blocks = parse_star((job / "RELION_OUTPUT_NODES.star").read_text())
+    blocks = read_star(job / "RELION_OUTPUT_NODES.star")
     assert list(blocks) == ["output_nodes"]
     rows = blocks["output_nodes"]
     assert {tuple(sorted(r)) for r in rows} == {("rlnPipeLineNodeName", "rlnPipeLineNodeTypeLabel")}
@@ -62,7 +49,7 @@ def test_external_job_success(project: Path) -> None:
                       "External/job001/ampl_4.0_map.mrc": "DensityMap.mrc",
                       "External/job001/occupy_summary.star": "ProcessData.star.occupy.summary"}
     assert all((project / name).is_file() for name in labels)
-    summary = parse_star((job / "occupy_summary.star").read_text())["occupy_summary"]
+    summary = read_star(job / "occupy_summary.star")["occupy_summary"]
     assert len(summary) == 1 and summary[0]["rlnReferenceImage"] == "map.mrc"
     assert summary[0]["occupyStatus"] == "ok" and "rlnClassNumber" not in summary[0]
 
@@ -167,7 +154,7 @@ def test_rerun_clears_old_markers(project: Path, monkeypatch) -> None:
     assert exit_info.value.code == 0
     files = job_files(project)
     assert "RELION_JOB_EXIT_SUCCESS" in files and "RELION_JOB_EXIT_FAILURE" not in files
-    rows = parse_star((job / "RELION_OUTPUT_NODES.star").read_text())["output_nodes"]
+    rows = read_star(job / "RELION_OUTPUT_NODES.star")["output_nodes"]
     assert [r["rlnPipeLineNodeName"] for r in rows] == ["External/job001/scale_res_map.mrc",
                                                         "External/job001/occupy_summary.star"]
 
@@ -211,7 +198,7 @@ def test_classification_job(class3d: Path) -> None:
         "occupy_summary.star", "occupy_summary.csv", "chimX_classes.cxc", "logfile.pdf",
         "RELION_OUTPUT_NODES.star", "RELION_JOB_EXIT_SUCCESS"}
     nodes = {r["rlnPipeLineNodeName"]: r["rlnPipeLineNodeTypeLabel"]
-             for r in parse_star((job / "RELION_OUTPUT_NODES.star").read_text())["output_nodes"]}
+             for r in read_star(job / "RELION_OUTPUT_NODES.star")["output_nodes"]}
     expected = {f"External/job020/scale_occ_{s}.mrc": "Image3D.mrc.occupy.localscale" for s in stems}
     expected |= {f"External/job020/ampl_4.0_{s}.mrc": "DensityMap.mrc" for s in stems}
     expected |= {"External/job020/occupy_summary.star": "ProcessData.star.occupy.summary",
@@ -219,7 +206,7 @@ def test_classification_job(class3d: Path) -> None:
     assert nodes == expected
     assert (job / "logfile.pdf").read_bytes().count(b"/Type /Page\n") + \
         (job / "logfile.pdf").read_bytes().count(b"/Type /Page ") == 9      # 3 plots x 3 classes
-    summary = parse_star((job / "occupy_summary.star").read_text())["occupy_summary"]
+    summary = read_star(job / "occupy_summary.star")["occupy_summary"]
     assert [r["rlnClassNumber"] for r in summary] == ["1", "2", "3", "4"]
     assert summary[2]["occupyStatus"] == "skipped: empty class (distribution 0)"
     out = proc.stdout
@@ -232,7 +219,7 @@ def test_classification_job_with_a_bad_class_fails_naming_it(class3d: Path) -> N
     bad.write_bytes(bad.read_bytes()[:3000])
     proc = run_cli("occupy-relion", *CLASS_JOB, "--amplify", "true", cwd=class3d)
     assert proc.returncode == 1
-    assert job_files_of(class3d / "External" / "job020") == {"RELION_JOB_EXIT_FAILURE"}
+    assert job_files(class3d, "job020") == {"RELION_JOB_EXIT_FAILURE"}
     error = one_error(proc.stderr, "truncated map")
     assert error.startswith("error: class 2 (Class3D/job001/run_it025_class002.mrc): ")
 
@@ -248,7 +235,7 @@ def test_classification_job_refuses_2d_classes(class3d: Path) -> None:
     assert proc.returncode == 1
     assert "is a 2-D classification (class averages such as 000001@Class2D/job004/run_it025_classes.mrcs); " \
            "occupy needs 3-D maps" in proc.stderr
-    assert job_files_of(class3d / "External" / "job020") == {"RELION_JOB_EXIT_FAILURE"}
+    assert job_files(class3d, "job020") == {"RELION_JOB_EXIT_FAILURE"}
 
 
 def test_classification_job_abort_between_classes(class3d: Path, monkeypatch) -> None:
@@ -264,8 +251,4 @@ def test_classification_job_abort_between_classes(class3d: Path, monkeypatch) ->
     with pytest.raises(SystemExit) as exit_info:
         relion.main([*CLASS_JOB[:-2], "--j", "1"])
     assert exit_info.value.code == 2
-    assert job_files_of(job) == {"RELION_JOB_EXIT_ABORTED"}
-
-
-def job_files_of(job: Path) -> set[str]:
-    return {p.name for p in job.iterdir()}
+    assert job_files(class3d, "job020") == {"RELION_JOB_EXIT_ABORTED"}
