@@ -4,10 +4,14 @@ Imported as ``from helpers import ...`` (conftest.py puts this folder on ``sys.p
 """
 from __future__ import annotations
 
+import contextlib
+import http.server
 import os
 import shutil
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 
@@ -58,3 +62,17 @@ def read_star(path: Path) -> dict[str, list[dict[str, str]]]:
         tables[block.name] = [{t[1:]: gemmi.cif.as_string(row[i]) for i, t in enumerate(tags)}
                               for row in block.find(tags)]
     return tables
+
+
+@contextlib.contextmanager
+def http_server(handler) -> Iterator[http.server.ThreadingHTTPServer]:
+    """A local HTTP server answering with ``handler`` on a free port of 127.0.0.1, served from a daemon
+    thread while the block runs, then shut down; ``server.base`` is its URL (no trailing slash)."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server.base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -5,13 +5,12 @@ import gzip
 import http.server
 import os
 import socket
-import threading
 from pathlib import Path
 
 import mrcfile
 import numpy as np
 import pytest
-from helpers import one_error, run_cli
+from helpers import http_server, one_error, run_cli
 
 from occupy.emdb import emdb_url, fetch_emdb, normalize_emdb_id
 from occupy.errors import OccupyError
@@ -66,16 +65,10 @@ def server(tmp_path_factory, source_map):
         corrupt[i] ^= 0xA5
     _put(root, CORRUPT, bytes(corrupt))
     _put(root, NOT_GZIP, b"<html><body>Service unavailable</body></html>\n" * 40)
-    handler = lambda *a, **k: _Handler(*a, directory=str(root), **k)  # noqa: E731
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    httpd.request_count = 0
-    httpd.good_gz = good
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    httpd.base = f"http://127.0.0.1:{httpd.server_address[1]}"
-    yield httpd
-    httpd.shutdown()
-    httpd.server_close()
+    with http_server(lambda *a, **k: _Handler(*a, directory=str(root), **k)) as httpd:
+        httpd.request_count = 0
+        httpd.good_gz = good
+        yield httpd
 
 
 def _assert_empty(directory: Path) -> None:

@@ -4,14 +4,13 @@ from __future__ import annotations
 import gzip
 import http.server
 import struct
-import threading
 import time
 import zlib
 from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import run_cli
+from helpers import http_server, run_cli
 
 import occupy
 from occupy.emdb import fetch_emdb
@@ -52,13 +51,8 @@ class _Server(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def server():
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Server)
-    httpd.daemon_threads = True
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    httpd.base = f"http://127.0.0.1:{httpd.server_address[1]}"
-    yield httpd
-    httpd.shutdown()
-    httpd.server_close()
+    with http_server(_Server) as httpd:
+        yield httpd
 
 
 def _map_bytes(box: int, tmp: Path, seed: int = 0) -> bytes:

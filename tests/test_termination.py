@@ -10,12 +10,11 @@ import gzip
 import http.server
 import signal
 import subprocess
-import threading
 import time
 from pathlib import Path
 
 import pytest
-from helpers import cli_env, console_script, one_error, run_cli
+from helpers import cli_env, console_script, http_server, one_error, run_cli
 
 import occupy
 
@@ -180,15 +179,10 @@ class _Drip(http.server.BaseHTTPRequestHandler):
 
 def test_emdb_download_signalled_leaves_nothing(maps, tmp_path) -> None:
     _Drip.payload = gzip.compress((maps / "c.mrc").read_bytes())
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Drip)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    try:
+    with http_server(_Drip) as httpd:
         run = Paused(["occupy", "--emdb", "1234", "-o", "dl"], tmp_path, "download:100000",
-                     env={"OCCUPY_EMDB_URL": f"http://127.0.0.1:{httpd.server_address[1]}"})
+                     env={"OCCUPY_EMDB_URL": httpd.base})
         code, _, err, _ = run.signal("SIGINT")
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
     assert code == 130
     one_error(err, "stopped by SIGINT")
     assert _tree(tmp_path) == []
