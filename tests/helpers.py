@@ -14,6 +14,15 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+import occupy
+
+
+def write_demo_map(path: Path, **demo) -> Path:
+    """Write ``occupy.make_demo_map(**demo)`` (e.g. ``box=32, seed=2``) to ``path`` with its voxel size;
+    returns ``path``."""
+    m = occupy.make_demo_map(**demo)
+    return occupy.write_map(path, m.data, voxel_size=m.voxel_size)
+
 
 def console_script(name: str) -> str:
     """Path of the console script ``name`` (``occupy``, ``occupy-batch``, ``occupy-relion``) installed

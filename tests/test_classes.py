@@ -9,7 +9,7 @@ from pathlib import Path
 import gemmi
 import numpy as np
 import pytest
-from helpers import one_error, read_star, run_cli
+from helpers import one_error, read_star, run_cli, write_demo_map
 
 import occupy
 from occupy.class_runs import plan_threads
@@ -102,9 +102,8 @@ def test_multibody_bodies_table(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
     job = tmp_path / "MultiBody" / "job009"
     job.mkdir(parents=True)
-    demo = occupy.make_demo_map(box=32)
     for k in (1, 2):
-        occupy.write_map(job / f"run_body{k:03d}.mrc", demo.data, voxel_size=demo.voxel_size)
+        write_demo_map(job / f"run_body{k:03d}.mrc", box=32)
     (job / "run_model.star").write_text(
         "data_model_general\n_rlnReferenceDimensionality 3\n_rlnNrBodies 2\n\ndata_model_bodies\nloop_\n"
         "_rlnReferenceImage #1\n_rlnClassDistribution #2\n_rlnEstimatedResolution #3\n"

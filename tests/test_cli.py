@@ -10,7 +10,7 @@ from pathlib import Path
 import mrcfile
 import numpy as np
 import pytest
-from helpers import one_error, run_cli
+from helpers import one_error, run_cli, write_demo_map
 
 
 @pytest.fixture()
@@ -219,9 +219,7 @@ def test_plain_and_rich_commands_parse_alike() -> None:
 
 
 def test_a_run_does_not_load_rich(tmp_path) -> None:
-    import occupy
-    demo = occupy.make_demo_map(box=40)
-    occupy.write_map(tmp_path / "m.mrc", demo.data, voxel_size=demo.voxel_size)
+    write_demo_map(tmp_path / "m.mrc", box=40)
     code = ("import sys; from occupy.cli.occupy import main\n"
             "try:\n    main(['-i', sys.argv[1] + '/m.mrc', '-o', sys.argv[1] + '/out', '--amplify'])\n"
             "except SystemExit as e:\n    assert e.code == 0\n"

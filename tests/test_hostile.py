@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import cli_env, console_script, one_error
+from helpers import cli_env, console_script, one_error, write_demo_map
 
 import occupy
 from occupy.errors import OccupyError, OptionError
@@ -78,10 +78,7 @@ def test_reading_a_lying_header_allocates_nothing(tmp_path) -> None:
 
 @pytest.fixture()
 def small_map(tmp_path) -> Path:
-    demo = occupy.make_demo_map(box=32, seed=2)
-    path = tmp_path / "m.mrc"
-    occupy.write_map(path, demo.data, voxel_size=demo.voxel_size)
-    return path
+    return write_demo_map(tmp_path / "m.mrc", box=32, seed=2)
 
 
 @pytest.mark.parametrize("args, message", [

@@ -5,19 +5,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import one_error, read_star, run_cli
+from helpers import one_error, read_star, run_cli, write_demo_map
 
 import occupy
 from occupy import relion
-from occupy.io import MapData
 
 
 @pytest.fixture()
 def project(tmp_path: Path) -> Path:
     """A RELION project directory with a map and a fresh External/job001/."""
-    demo = occupy.make_demo_map(box=48, seed=3)
-    occupy.write_map(tmp_path / "map.mrc", demo.data, like=MapData(data=demo.data, voxel_size=demo.voxel_size,
-                                             voxel_size_xyz=(demo.voxel_size,) * 3))
+    write_demo_map(tmp_path / "map.mrc", box=48, seed=3)
     (tmp_path / "External" / "job001").mkdir(parents=True)
     return tmp_path
 

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import cli_env, console_script, http_server, one_error, run_cli
+from helpers import cli_env, console_script, http_server, one_error, run_cli, write_demo_map
 
 import occupy
 
@@ -28,8 +28,7 @@ SIGNALS = {"SIGTERM": 143, "SIGINT": 130, "SIGHUP": 129}
 def maps(tmp_path_factory) -> Path:
     d = tmp_path_factory.mktemp("maps")
     for i, name in enumerate(("a", "b", "c")):
-        demo = occupy.make_demo_map(box=48, seed=20 + i)
-        occupy.write_map(d / f"{name}.mrc", demo.data, voxel_size=demo.voxel_size)
+        write_demo_map(d / f"{name}.mrc", box=48, seed=20 + i)
     return d
 
 
