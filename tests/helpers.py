@@ -11,10 +11,21 @@ import shutil
 import subprocess
 import sys
 import threading
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
 import occupy
+
+
+@contextlib.contextmanager
+def occupy_warnings(action: str) -> Iterator[None]:
+    """Inside the block, an ``OccupyWarning`` is handled by ``action``: ``"error"`` makes it fail the test,
+    ``"ignore"`` silences it; other warnings are left as they were."""
+    from occupy.errors import OccupyWarning
+    with warnings.catch_warnings():
+        warnings.simplefilter(action, OccupyWarning)
+        yield
 
 
 def write_demo_map(path: Path, **demo) -> Path:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import one_error, run_cli
+from helpers import occupy_warnings, one_error, run_cli
 
 import occupy
 from occupy.cli.occupy import find_chimerax
@@ -48,24 +48,13 @@ def test_kernel_radius_rule() -> None:
     base = derive_parameters((64, 64, 64), 2.02)                       # lp 8 Å: radius 1.98, k 3
     assert (base.kernel_size, base.n_v) == (3, 27)
     for k, n_v in ((5, 33), (7, 123), (9, 257)):
-        with _quiet():
+        with occupy_warnings("ignore"):
             p = derive_parameters((64, 64, 64), 2.02, kernel_size=k)
         assert p.kernel_radius == (k - 1) / 2 and p.n_v == n_v
-    with _quiet():                                                     # an explicit radius still wins
+    with occupy_warnings("ignore"):                                    # an explicit radius still wins
         assert derive_parameters((64, 64, 64), 2.02, kernel_size=5, kernel_radius=1.98).n_v == 27
         p = derive_parameters((64, 64, 64), 1.0, kernel_size=5)        # lp/(2 pix) = 4 > (5-1)/2
     assert p.kernel_radius == 4.0
-
-
-class _quiet:
-    def __enter__(self):
-        import warnings
-        self._cm = warnings.catch_warnings()
-        self._cm.__enter__()
-        warnings.simplefilter("ignore", OccupyWarning)
-
-    def __exit__(self, *exc):
-        return self._cm.__exit__(*exc)
 
 
 # the original's spellings ----------------------------------------------------------------------
