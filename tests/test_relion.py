@@ -24,6 +24,13 @@ def job_files(project: Path, job: str = "job001") -> set[str]:
     return {p.name for p in (project / "External" / job).iterdir()}
 
 
+def relion_main(*args: str) -> int:
+    """Exit status of occupy-relion run in this process (so tests can patch it) with ``args``."""
+    with pytest.raises(SystemExit) as exit_info:
+        relion.main(list(args))
+    return exit_info.value.code
+
+
 def test_external_job_success(project: Path) -> None:
     proc = run_cli("occupy-relion", "--o", "External/job001/", "--in_3dref", "map.mrc", "--j", "1",
                    "--amplify", "true", "--gamma", "4", cwd=project)
@@ -106,9 +113,7 @@ def test_unknown_parameter_fails_naming_it(project: Path) -> None:
 ])
 def test_bad_values_fail(project: Path, args: list[str], message: str, monkeypatch, capsys) -> None:
     monkeypatch.chdir(project)
-    with pytest.raises(SystemExit) as exit_info:
-        relion.main(["--o", "External/job001/", "--in_3dref", "map.mrc", *args])
-    assert exit_info.value.code == 1
+    assert relion_main("--o", "External/job001/", "--in_3dref", "map.mrc", *args) == 1
     assert message in capsys.readouterr().err
     assert "RELION_JOB_EXIT_FAILURE" in job_files(project)
 
@@ -117,9 +122,7 @@ def test_abort_before_start(project: Path, monkeypatch, capsys) -> None:
     monkeypatch.chdir(project)
     job = project / "External" / "job001"
     (job / "RELION_JOB_ABORT_NOW").touch()
-    with pytest.raises(SystemExit) as exit_info:
-        relion.main(["--o", "External/job001/", "--in_3dref", "map.mrc", "--j", "1"])
-    assert exit_info.value.code == 2
+    assert relion_main("--o", "External/job001/", "--in_3dref", "map.mrc", "--j", "1") == 2
     assert job_files(project) == {"RELION_JOB_EXIT_ABORTED"}
     assert "abort" in capsys.readouterr().out
 
@@ -136,9 +139,7 @@ def test_abort_during_run_leaves_no_maps(project: Path, monkeypatch) -> None:
             (job / "RELION_JOB_ABORT_NOW").touch()
 
     monkeypatch.setattr(relion.job, "_say", say)
-    with pytest.raises(SystemExit) as exit_info:
-        relion.main(["--o", "External/job001/", "--in_3dref", "map.mrc", "--j", "1", "--amplify", "yes"])
-    assert exit_info.value.code == 2
+    assert relion_main("--o", "External/job001/", "--in_3dref", "map.mrc", "--j", "1", "--amplify", "yes") == 2
     assert job_files(project) == {"RELION_JOB_EXIT_ABORTED"}
 
 
@@ -146,9 +147,7 @@ def test_rerun_clears_old_markers(project: Path, monkeypatch) -> None:
     monkeypatch.chdir(project)
     job = project / "External" / "job001"
     (job / "RELION_JOB_EXIT_FAILURE").touch()
-    with pytest.raises(SystemExit) as exit_info:
-        relion.main(["--o", "External/job001/", "--in_3dref", "map.mrc", "--j", "1"])
-    assert exit_info.value.code == 0
+    assert relion_main("--o", "External/job001/", "--in_3dref", "map.mrc", "--j", "1") == 0
     files = job_files(project)
     assert "RELION_JOB_EXIT_SUCCESS" in files and "RELION_JOB_EXIT_FAILURE" not in files
     rows = read_star(job / "RELION_OUTPUT_NODES.star")["output_nodes"]
@@ -157,16 +156,9 @@ def test_rerun_clears_old_markers(project: Path, monkeypatch) -> None:
 
 
 def test_help_and_no_arguments(capsys):
-    from occupy import relion
-
-    with pytest.raises(SystemExit) as e:
-        relion.main(["--help"])
-    assert e.value.code == 0 and "--in_3dref" in capsys.readouterr().out
-    with pytest.raises(SystemExit) as e:
-        relion.main([])
-    err = capsys.readouterr().err
-    assert e.value.code == 2
-    one_error(err, "no arguments")
+    assert relion_main("--help") == 0 and "--in_3dref" in capsys.readouterr().out
+    assert relion_main() == 2
+    one_error(capsys.readouterr().err, "no arguments")
 
 
 # ---------------------------------------------------------------- a classification as one External job
@@ -245,7 +237,5 @@ def test_classification_job_abort_between_classes(class3d: Path, monkeypatch) ->
         (job / "RELION_JOB_ABORT_NOW").touch()
 
     monkeypatch.setattr(relion.job, "_report_class", report)
-    with pytest.raises(SystemExit) as exit_info:
-        relion.main([*CLASS_JOB[:-2], "--j", "1"])
-    assert exit_info.value.code == 2
+    assert relion_main(*CLASS_JOB[:-2], "--j", "1") == 2
     assert job_files(class3d, "job020") == {"RELION_JOB_EXIT_ABORTED"}
