@@ -35,6 +35,21 @@ def write_demo_map(path: Path, **demo) -> Path:
     return occupy.write_map(path, m.data, voxel_size=m.voxel_size)
 
 
+def write_mrc(path: Path, data, voxel: float | tuple[float, float, float] = 1.0, **header) -> Path:
+    """Write ``data`` with mrcfile, not occupy's writer (so the reader meets files it did not make), with
+    voxel size ``voxel`` and the header fields ``header`` (e.g. ``mapc=3``). Float64 data are stored as
+    float32, other types as given. Returns ``path``."""
+    import mrcfile
+    import numpy as np
+    data = np.asarray(data)
+    with mrcfile.new(path, overwrite=True) as mrc:
+        mrc.set_data(data.astype(np.float32) if data.dtype == np.float64 else data)
+        mrc.voxel_size = voxel
+        for name, value in header.items():
+            setattr(mrc.header, name, value)
+    return path
+
+
 def console_script(name: str) -> str:
     """Path of the console script ``name`` (``occupy``, ``occupy-batch``, ``occupy-relion``) installed
     beside the running interpreter, so a test runs this environment's front end and no other."""

@@ -10,7 +10,7 @@ from pathlib import Path
 import mrcfile
 import numpy as np
 import pytest
-from helpers import one_error, run_cli, write_demo_map
+from helpers import one_error, run_cli, write_demo_map, write_mrc
 
 
 @pytest.fixture()
@@ -89,28 +89,21 @@ def _bad(tmp_path: Path) -> Path:
     return d
 
 
-def _write(path: Path, data, voxel=1.0):
-    with mrcfile.new(path, overwrite=True) as m:
-        m.set_data(np.asarray(data, dtype=np.float32))
-        m.voxel_size = voxel
-    return path
-
-
 BAD_CASES = [
     # (name, args builder, expected message fragment, exit code)
     ("missing", lambda d, t: ["-i", "nope.mrc"], "not found", 1),
     ("not a map", lambda d, t: ["-i", str(_text(d))], "not a readable MRC", 1),
     ("truncated", lambda d, t: ["-i", str(_truncated(d))], "truncated", 1),
-    ("2-D", lambda d, t: ["-i", str(_write(d / "img.mrc", np.random.default_rng(0).random((1, 9, 9))))],
+    ("2-D", lambda d, t: ["-i", str(write_mrc(d / "img.mrc", np.random.default_rng(0).random((1, 9, 9))))],
      "2-D image", 1),
-    ("NaN", lambda d, t: ["-i", str(_write(d / "nan.mrc", _with_nan()))], "NaN/Inf", 1),
-    ("constant", lambda d, t: ["-i", str(_write(d / "c.mrc", np.ones((9, 9, 9))))], "constant", 1),
-    ("voxel 0", lambda d, t: ["-i", str(_write(d / "v.mrc", np.random.default_rng(1).random((9, 9, 9)), 0.0))],
+    ("NaN", lambda d, t: ["-i", str(write_mrc(d / "nan.mrc", _with_nan()))], "NaN/Inf", 1),
+    ("constant", lambda d, t: ["-i", str(write_mrc(d / "c.mrc", np.ones((9, 9, 9))))], "constant", 1),
+    ("voxel 0", lambda d, t: ["-i", str(write_mrc(d / "v.mrc", np.random.default_rng(1).random((9, 9, 9)), 0.0))],
      "--pixel-size", 1),
     ("mask shape", lambda d, t: ["-i", str(t / "emd_3488.mrc"), "--solvent-def",
                                  str(t / "emd_3488_contour_mask.mrc")], "does not match", 1),
     ("mask zero", lambda d, t: ["-i", str(t / "emd_3488.mrc"), "--solvent-def",
-                                str(_write(d / "z.mrc", np.zeros((100, 100, 100)), 1.05))], "all zero", 1),
+                                str(write_mrc(d / "z.mrc", np.zeros((100, 100, 100)), 1.05))], "all zero", 1),
     ("gamma", lambda d, t: ["-i", str(t / "emd_3488.mrc"), "--amplify", "--gamma", "0.5"], "--gamma must be in [1, 1000]", 2),
     ("tau", lambda d, t: ["-i", str(t / "emd_3488.mrc"), "--tau", "1.5"], "--tau must be in (0, 1]", 2),
     ("even kernel", lambda d, t: ["-i", str(t / "emd_3488.mrc"), "--kernel-size", "6"], "must be odd", 2),
@@ -131,7 +124,7 @@ def _text(d: Path) -> Path:
 
 
 def _truncated(d: Path) -> Path:
-    p = _write(d / "t.mrc", np.random.default_rng(2).random((12, 12, 12)))
+    p = write_mrc(d / "t.mrc", np.random.default_rng(2).random((12, 12, 12)))
     p.write_bytes(p.read_bytes()[:-1000])
     return p
 
