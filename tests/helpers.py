@@ -8,6 +8,7 @@ import contextlib
 import http.server
 import os
 import shutil
+import struct
 import subprocess
 import sys
 import threading
@@ -48,6 +49,20 @@ def write_mrc(path: Path, data, voxel: float | tuple[float, float, float] = 1.0,
         for name, value in header.items():
             setattr(mrc.header, name, value)
     return path
+
+
+def mrc_header(nx: int, ny: int, nz: int, mode: int = 2, nsymbt: int = 0, order: str = "<") -> bytes:
+    """A bare 1024-byte MRC header, made by hand so it can lie: ``nx*ny*nz`` voxels of ``mode``, ``nsymbt``
+    bytes of extended header, byte order ``order`` (``"<"`` or ``">"``), 1 Å voxels."""
+    head = bytearray(1024)
+    struct.pack_into(f"{order}4i", head, 0, nx, ny, nz, mode)
+    struct.pack_into(f"{order}3i", head, 28, nx, ny, nz)          # MX, MY, MZ
+    struct.pack_into(f"{order}3f", head, 40, nx, ny, nz)          # cell (1 Å voxels)
+    struct.pack_into(f"{order}3i", head, 64, 1, 2, 3)
+    struct.pack_into(f"{order}2i", head, 88, 1, nsymbt)
+    head[208:212] = b"MAP "
+    head[212:214] = b"\x44\x44" if order == "<" else b"\x11\x11"
+    return bytes(head)
 
 
 def console_script(name: str) -> str:

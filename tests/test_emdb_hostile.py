@@ -3,14 +3,13 @@ from __future__ import annotations
 
 import gzip
 import http.server
-import struct
 import time
 import zlib
 from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import http_server, run_cli
+from helpers import http_server, mrc_header, run_cli
 
 import occupy
 from occupy.emdb import fetch_emdb
@@ -71,14 +70,6 @@ def _bomb(header: bytes, unpacked_mb: int) -> bytes:
     return b"".join(parts)
 
 
-def _small_header(box: int = 16) -> bytes:
-    head = bytearray(1024)
-    struct.pack_into("<4i", head, 0, box, box, box, 2)
-    struct.pack_into("<2i", head, 88, 1, 0)
-    head[208:212] = b"MAP "
-    return bytes(head)
-
-
 def _empty(folder: Path) -> bool:
     return not folder.exists() or not any(folder.iterdir())
 
@@ -93,7 +84,7 @@ def payloads(tmp_path_factory):
     table = {
         "1001": gzip.compress(b"<html><body>503 Service Unavailable</body></html>\n" * 50),
         "1002": gzip.compress(big[:-4096]),                   # a complete gzip of an incomplete map
-        "1003": _bomb(_small_header(), 64),                   # valid 16^3 header, then 64 MB of zeros
+        "1003": _bomb(mrc_header(16, 16, 16), 64),                   # valid 16^3 header, then 64 MB of zeros
         "1004": _bomb(b"", 64),                               # all zeros: no header at all
         "1005": good_gz[: len(good_gz) * 3 // 4],             # transfer cut short (> 1 MiB in)
         "1006": bytes(corrupt_crc),

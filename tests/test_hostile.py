@@ -1,7 +1,6 @@
 """Hostile inputs, made in the tests (no large files committed): message, exit status, no leftovers, memory."""
 from __future__ import annotations
 
-import struct
 import subprocess
 import sys
 import time
@@ -9,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import cli_env, console_script, one_error, write_demo_map
+from helpers import cli_env, console_script, mrc_header, one_error, write_demo_map
 
 import occupy
 from occupy.errors import OccupyError, OptionError
@@ -30,22 +29,10 @@ def occupy_peak(*args: str, cwd: Path, env: dict | None = None) -> tuple[int, st
     return int(code), "\n".join(lines[:-1]), int(peak), seconds
 
 
-def _header(nx: int, ny: int, nz: int, mode: int = 2, nsymbt: int = 0, order: str = "<") -> bytes:
-    head = bytearray(1024)
-    struct.pack_into(f"{order}4i", head, 0, nx, ny, nz, mode)
-    struct.pack_into(f"{order}3i", head, 28, nx, ny, nz)          # MX, MY, MZ
-    struct.pack_into(f"{order}3f", head, 40, nx, ny, nz)          # cell (1 Å voxels)
-    struct.pack_into(f"{order}3i", head, 64, 1, 2, 3)
-    struct.pack_into(f"{order}2i", head, 88, 1, nsymbt)
-    head[208:212] = b"MAP "
-    head[212:214] = b"\x44\x44" if order == "<" else b"\x11\x11"
-    return bytes(head)
-
-
 HOSTILE_FILES = {
-    "huge extended header": (lambda: _header(10, 10, 10, nsymbt=2_000_000_000) + bytes(4000), "truncated map"),
-    "huge dimensions": (lambda: _header(100_000, 100_000, 100_000) + bytes(4000), "truncated map"),
-    "big-endian lie": (lambda: _header(2000, 2000, 2000, order=">") + bytes(4000), "truncated map"),
+    "huge extended header": (lambda: mrc_header(10, 10, 10, nsymbt=2_000_000_000) + bytes(4000), "truncated map"),
+    "huge dimensions": (lambda: mrc_header(100_000, 100_000, 100_000) + bytes(4000), "truncated map"),
+    "big-endian lie": (lambda: mrc_header(2000, 2000, 2000, order=">") + bytes(4000), "truncated map"),
     "text": (lambda: b"this is not a map\n" * 300, "not a readable MRC/CCP4 map"),
     "pdb": (lambda: b"".join(f"ATOM  {i:5d}  CA  ALA A{i:4d}      11.104  13.207   2.100  1.00 20.00\n".encode()
                              for i in range(1, 2000)), "not a readable MRC/CCP4 map"),
@@ -69,7 +56,7 @@ def test_lying_or_foreign_files_are_refused_fast_and_small(tmp_path, name) -> No
 def test_reading_a_lying_header_allocates_nothing(tmp_path) -> None:
     import resource
     p = tmp_path / "lie.mrc"
-    p.write_bytes(_header(10, 10, 10, nsymbt=2_000_000_000) + bytes(4000))
+    p.write_bytes(mrc_header(10, 10, 10, nsymbt=2_000_000_000) + bytes(4000))
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     with pytest.raises(OccupyError, match="truncated map: file has 5024 bytes, header promises 2000005024"):
         occupy.read_map(p)
