@@ -3,7 +3,7 @@
 - Front ends as a user runs them: :func:`run_cli` (:func:`console_script`, :func:`cli_env`), and
   :func:`one_error` for what a failed run must say.
 - Files: :func:`write_demo_map`, :func:`write_mrc` (mrcfile, independent of occupy's writer),
-  :func:`mrc_header` (a hand-made, possibly lying header), :func:`read_star`.
+  :func:`mrc_header` (a hand-made, possibly lying header), :func:`log_value`, :func:`read_star`.
 - Warnings and a server: :func:`occupy_warnings`, :func:`http_server` (a local stand-in for the EMDB).
 
 Imported as ``from helpers import ...`` (conftest.py puts this folder on ``sys.path``).
@@ -100,6 +100,12 @@ def mrc_header(nx: int, ny: int, nz: int, mode: int = 2, nsymbt: int = 0, order:
     head[208:212] = b"MAP "
     head[212:214] = b"\x44\x44" if order == "<" else b"\x11\x11"
     return bytes(head)
+
+
+def log_value(log: Path, name: str) -> str:
+    """The value (last word) of the first line of an occupy log file that starts with ``name``."""
+    line = next(ln for ln in log.read_text().splitlines() if ln.strip().startswith(name))
+    return line.split()[-1]
 
 
 def read_star(path: Path) -> dict[str, list[dict[str, str]]]:

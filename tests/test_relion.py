@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import one_error, read_star, run_cli, write_demo_map
+from helpers import log_value, one_error, read_star, run_cli, write_demo_map
 
 import occupy
 from occupy import relion
@@ -79,10 +79,9 @@ def test_mask_and_option_spellings(project: Path) -> None:
     files = job_files(project)
     assert "attn_2.0_solExcl_map.mrc" in files
     assert "chimX_map.cxc" not in files
-    log = (project / "External" / "job001" / "log_map.txt").read_text()
-    lowpass_line = next(ln for ln in log.splitlines() if ln.strip().startswith("lowpass (A)"))
-    assert lowpass_line.split()[-1] == "9"
-    assert "threads" in log and "--in_mask mask.mrc" in log
+    log = project / "External" / "job001" / "log_map.txt"
+    assert log_value(log, "lowpass (A)") == "9"
+    assert "threads" in log.read_text() and "--in_mask mask.mrc" in log.read_text()
 
 
 def test_missing_input_fails(project: Path) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import occupy_warnings, one_error, run_cli
+from helpers import log_value, occupy_warnings, one_error, run_cli
 
 import occupy
 from occupy.cli.occupy import find_chimerax
@@ -21,11 +21,6 @@ def gro(tmp_path, test_data) -> Path:
     return tmp_path
 
 
-def _log_value(log: Path, name: str) -> str:
-    line = next(ln for ln in log.read_text().splitlines() if ln.strip().startswith(name))
-    return line.split()[-1]
-
-
 # --kernel-size alone changes the kernel --------------------------------------------------------
 
 def test_following_the_small_kernel_advice_raises_n_v(gro) -> None:
@@ -33,11 +28,11 @@ def test_following_the_small_kernel_advice_raises_n_v(gro) -> None:
     assert r.returncode == 0, r.stderr
     advice = next(ln for ln in r.stderr.splitlines() if "small kernel" in ln)
     assert "n_v = 27" in advice and "--kernel-size (e.g. 5)" in advice
-    assert _log_value(gro / "default" / "log_map.txt", "n_v") == "27"
+    assert log_value(gro / "default" / "log_map.txt", "n_v") == "27"
     r = run_cli("occupy", "-i", "map.mrc", "-o", "k5", "--kernel-size", "5", cwd=gro)   # the advice, followed
     assert r.returncode == 0, r.stderr
-    assert _log_value(gro / "k5" / "log_map.txt", "n_v") == "33"
-    assert _log_value(gro / "k5" / "log_map.txt", "kernel radius") == "2"
+    assert log_value(gro / "k5" / "log_map.txt", "n_v") == "33"
+    assert log_value(gro / "k5" / "log_map.txt", "kernel radius") == "2"
     assert "small kernel" not in r.stderr
     default = occupy.read_map(gro / "default" / "scale_res_map.mrc").data
     assert not np.array_equal(default, occupy.read_map(gro / "k5" / "scale_res_map.mrc").data)
@@ -158,9 +153,9 @@ def test_log_names_each_quantity_with_its_unit(gro) -> None:
         assert label in log, label
     for old in ("solvent peak", "content > 99% above", "confidence limit"):
         assert old not in log
-    absolute = float(_log_value(gro / "log_map.txt", "confidence > 0.5 from (map value)"))
-    relative = float(_log_value(gro / "log_map.txt", "confidence > 0.5 from (relative"))
-    s_full = float(_log_value(gro / "log_map.txt", "s_full"))
+    absolute = float(log_value(gro / "log_map.txt", "confidence > 0.5 from (map value)"))
+    relative = float(log_value(gro / "log_map.txt", "confidence > 0.5 from (relative"))
+    s_full = float(log_value(gro / "log_map.txt", "s_full"))
     assert relative == pytest.approx(absolute / s_full, rel=1e-4)
 
 
