@@ -7,10 +7,9 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))   # data_registry, ref_impl: helpers beside the tests
+sys.path.insert(0, str(Path(__file__).parent))   # helpers, data_registry, ref_impl: modules beside the tests
 from data_registry import HOW_TO_GET, DataUnavailable, maps_folder  # noqa: E402
 
-REPO = Path(__file__).resolve().parents[1]
 _NO_DATA = "EMDB test maps not available"
 
 

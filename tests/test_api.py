@@ -10,10 +10,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import write_demo_map
 
 import occupy
 import occupy.pipeline  # noqa: F401 - load (and, in an editable install, build) before capturing output
-from occupy.io import MapData
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -28,11 +28,7 @@ def _rss_mb() -> float:
 
 @pytest.fixture(scope="module")
 def map64(tmp_path_factory) -> Path:
-    demo = occupy.make_demo_map(box=64, seed=5)
-    p = tmp_path_factory.mktemp("api") / "m64.mrc"
-    occupy.write_map(p, demo.data, like=MapData(data=demo.data, voxel_size=demo.voxel_size,
-                                                voxel_size_xyz=(demo.voxel_size,) * 3))
-    return p
+    return write_demo_map(tmp_path_factory.mktemp("api") / "m64.mrc", box=64, seed=5)
 
 
 def test_example_runs() -> None:

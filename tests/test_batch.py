@@ -1,12 +1,11 @@
 """Batch runs: local process pool, Dask, failures, name clashes; same bits as single runs."""
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import one_error, run_cli
 
 import occupy
 from occupy.batch import run_batch
@@ -61,17 +60,14 @@ def _inputs(maps: Path) -> list[Path]:
 
 def test_cli_local_pool(maps: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    proc = subprocess.run([sys.executable, "-m", "occupy.cli.batch", *map(str, _inputs(maps)), "--jobs", "2",
-                           "-j", "2", "-o", str(out), "--amplify", "--gamma", "3"],
-                          capture_output=True, text=True, timeout=300)
+    proc = run_cli("occupy-batch", *map(str, _inputs(maps)), "--jobs", "2", "-j", "2", "-o", str(out), "--amplify",
+                   "--gamma", "3")
     assert proc.returncode == 1, proc.stderr
     # summary table: every map, the failure with its reason
     for stem in STEMS:
         assert f"{stem}.mrc" in proc.stdout
     assert "FAILED" in proc.stdout and "broken.mrc" in proc.stdout
-    err = [ln for ln in proc.stderr.splitlines() if ln.startswith("error: ")]
-    assert len(err) == 1 and "1 of 4 maps failed" in err[0] and "broken.mrc" in err[0]
-    assert "Traceback" not in proc.stderr
+    assert "broken.mrc" in one_error(proc.stderr, "1 of 4 maps failed")
     _check_against_single(maps, out)
     assert not list(out.glob("*broken*"))
 
@@ -79,8 +75,7 @@ def test_cli_local_pool(maps: Path, tmp_path: Path) -> None:
 def test_cli_all_ok_and_quiet(maps: Path, tmp_path: Path) -> None:
     listing = tmp_path / "maps.txt"
     listing.write_text(f"# two maps\n{maps / 'alpha.mrc'}\n\n{maps / 'beta.mrc'}\n")
-    proc = subprocess.run([sys.executable, "-m", "occupy.cli.batch", str(listing), "-o", str(tmp_path / "o"),
-                           "-q", "-j", "1"], capture_output=True, text=True, timeout=300)
+    proc = run_cli("occupy-batch", str(listing), "-o", str(tmp_path / "o"), "-q", "-j", "1")
     assert proc.returncode == 0, proc.stderr
     # --quiet: no table, no progress (an editable install may still print its rebuild line)
     assert "alpha" not in proc.stdout and "s_full" not in proc.stdout and "occupy-batch" not in proc.stdout
@@ -89,8 +84,7 @@ def test_cli_all_ok_and_quiet(maps: Path, tmp_path: Path) -> None:
 
 
 def test_usage_error_exit_2(maps: Path) -> None:
-    proc = subprocess.run([sys.executable, "-m", "occupy.cli.batch", str(maps / "alpha.mrc"), "--jobs", "0"],
-                          capture_output=True, text=True, timeout=120)
+    proc = run_cli("occupy-batch", str(maps / "alpha.mrc"), "--jobs", "0")
     assert proc.returncode == 2 and "error:" in proc.stderr
 
 

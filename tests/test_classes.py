@@ -4,13 +4,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import gemmi
 import numpy as np
 import pytest
+from helpers import one_error, read_star, run_cli, write_demo_map
 
 import occupy
 from occupy.class_runs import plan_threads
@@ -19,7 +18,6 @@ from occupy.demo import write_demo_classification
 from occupy.errors import OccupyError
 from occupy.outputs.summary_table import SUMMARY_FIELDS
 
-BIN = Path(sys.executable).parent
 BOX = 48
 
 
@@ -29,14 +27,6 @@ def project(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("project")
     write_demo_classification(root, n_classes=4, box=BOX, empty=(3,), seed=5)
     return root
-
-
-def star_rows(path: Path, block: str) -> list[dict[str, str]]:
-    """The loop of one block, read with gemmi; values unquoted, labels without the underscore."""
-    b = gemmi.cif.read_file(str(path)).find_block(block)
-    loop = next(item.loop for item in b if item.loop is not None)
-    table = b.find(list(loop.tags))
-    return [{t[1:]: gemmi.cif.as_string(row[i]) for i, t in enumerate(loop.tags)} for row in table]
 
 
 # ---------------------------------------------------------------- reading classifications
@@ -112,9 +102,8 @@ def test_multibody_bodies_table(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
     job = tmp_path / "MultiBody" / "job009"
     job.mkdir(parents=True)
-    demo = occupy.make_demo_map(box=32)
     for k in (1, 2):
-        occupy.write_map(job / f"run_body{k:03d}.mrc", demo.data, voxel_size=demo.voxel_size)
+        write_demo_map(job / f"run_body{k:03d}.mrc", box=32)
     (job / "run_model.star").write_text(
         "data_model_general\n_rlnReferenceDimensionality 3\n_rlnNrBodies 2\n\ndata_model_bodies\nloop_\n"
         "_rlnReferenceImage #1\n_rlnClassDistribution #2\n_rlnEstimatedResolution #3\n"
@@ -159,7 +148,7 @@ def test_run_classes_outputs_equal_single_runs(project: Path, tmp_path: Path, mo
 def test_summary_tables_agree(project: Path, tmp_path: Path, monkeypatch) -> None:
     monkeypatch.chdir(project)
     report = occupy.run_classes("Class3D/job001/run_it025_model.star", output_dir=tmp_path, threads=1)
-    rows = star_rows(report.output_paths["summary_star"], "occupy_summary")
+    rows = read_star(report.output_paths["summary_star"])["occupy_summary"]
     assert list(rows[0]) == [label[1:] for label in SUMMARY_FIELDS.values()]
     table = list(csv.DictReader(io.StringIO(report.output_paths["summary_csv"].read_text())))
     assert list(table[0]) == list(SUMMARY_FIELDS)
@@ -222,7 +211,7 @@ def test_keep_going_runs_the_others(project: Path, tmp_path: Path, monkeypatch) 
     assert "truncated map" in report.failed[0].error
     files = {p.name for p in (root / "out").iterdir()}
     assert not [f for f in files if "class002" in f] and "scale_res_run_it025_class004.mrc" in files
-    rows = star_rows(root / "out" / "occupy_summary.star", "occupy_summary")
+    rows = read_star(root / "out" / "occupy_summary.star")["occupy_summary"]
     assert rows[1]["occupyStatus"].startswith("failed: ") and rows[1]["occupyScaleMap"] == "None"
 
 
@@ -237,26 +226,23 @@ def test_classification_through_run_batch(project: Path, tmp_path: Path, monkeyp
 
 
 def test_occupy_batch_cli_on_a_job_directory(project: Path, tmp_path: Path) -> None:
-    r = subprocess.run([str(BIN / "occupy-batch"), "Class3D/job001/", "-o", str(tmp_path), "-j", "2"],
-                       cwd=project, capture_output=True, text=True, timeout=120)
+    r = run_cli("occupy-batch", "Class3D/job001/", "-o", str(tmp_path), "-j", "2", cwd=project)
     assert r.returncode == 0, r.stderr
     assert "4/4 maps ok" in r.stdout and "skipped" in r.stdout and f"wrote {tmp_path}/occupy_summary.star" in r.stdout
-    assert len(star_rows(tmp_path / "occupy_summary.star", "occupy_summary")) == 4
+    assert len(read_star(tmp_path / "occupy_summary.star")["occupy_summary"]) == 4
 
 
 # ---------------------------------------------------------------- one map: --json, plain batches
 
 def test_json_on_stdout_and_in_a_file(project: Path, tmp_path: Path) -> None:
     m = project / "Class3D/job001/run_it025_class001.mrc"
-    r = subprocess.run([str(BIN / "occupy"), "-i", str(m), "--json", "-", "-o", str(tmp_path / "a")],
-                       capture_output=True, text=True, timeout=120)
+    r = run_cli("occupy", "-i", str(m), "--json", "-", "-o", str(tmp_path / "a"))
     assert r.returncode == 0, r.stderr
     row = json.loads(r.stdout)                      # stdout carries the JSON alone
     assert list(row) == list(SUMMARY_FIELDS) and row["class"] is None and row["status"] == "ok"
     assert row["map"] == str(m) and 0 < row["partial_fraction"] < 1 and row["warnings"] == []
     assert "wrote" in r.stderr
-    r = subprocess.run([str(BIN / "occupy"), "-i", str(m), "--json", str(tmp_path / "r.json"), "-o",
-                        str(tmp_path / "b"), "-q"], capture_output=True, text=True, timeout=120)
+    r = run_cli("occupy", "-i", str(m), "--json", str(tmp_path / "r.json"), "-o", str(tmp_path / "b"), "-q")
     assert r.returncode == 0 and r.stdout == ""
     saved = json.loads((tmp_path / "r.json").read_text())
     assert {k: v for k, v in saved.items() if k != "seconds"} == {
@@ -265,8 +251,7 @@ def test_json_on_stdout_and_in_a_file(project: Path, tmp_path: Path) -> None:
 
 def test_json_into_a_missing_directory_is_a_usage_error(project: Path, tmp_path: Path) -> None:
     m = project / "Class3D/job001/run_it025_class001.mrc"
-    r = subprocess.run([str(BIN / "occupy"), "-i", str(m), "--json", "nodir/r.json", "-o", "out"], cwd=tmp_path,
-                       capture_output=True, text=True, timeout=120)
+    r = run_cli("occupy", "-i", str(m), "--json", "nodir/r.json", "-o", "out", cwd=tmp_path)
     assert r.returncode == 2
     assert r.stderr.strip().splitlines()[-1] == f"error: --json nodir/r.json: directory {tmp_path}/nodir does not exist"
     assert list(tmp_path.iterdir()) == []
@@ -278,7 +263,7 @@ def test_plain_batch_writes_the_summary(project: Path, tmp_path: Path) -> None:
     table = list(csv.DictReader(io.StringIO((tmp_path / "occupy_summary.csv").read_text())))
     assert [row["map"] for row in table] == [str(m) for m in maps]
     assert all(row["class"] == "" and row["status"] == "ok" for row in table)
-    rows = star_rows(tmp_path / "occupy_summary.star", "occupy_summary")
+    rows = read_star(tmp_path / "occupy_summary.star")["occupy_summary"]
     assert "rlnClassNumber" not in rows[0] and float(rows[0]["occupyFullScale"]) == pytest.approx(
         report.outcomes[0].s_full, rel=1e-5)
 
@@ -310,8 +295,7 @@ def test_star_values_read_back_with_gemmi(name: str) -> None:
 
 def test_occupy_points_a_classification_to_batch_and_relion(project: Path, tmp_path: Path) -> None:
     for given in ("Class3D/job001", "Class3D/job001/run_it025_model.star"):
-        r = subprocess.run([str(BIN / "occupy"), "-i", given, "-o", str(tmp_path / "out")], cwd=project,
-                           capture_output=True, text=True, timeout=60)
-        assert r.returncode == 1 and r.stderr.count("error: ") == 1
-        assert "runs with occupy-batch or occupy-relion" in r.stderr
+        r = run_cli("occupy", "-i", given, "-o", str(tmp_path / "out"), cwd=project)
+        assert r.returncode == 1
+        one_error(r.stderr, "runs with occupy-batch or occupy-relion")
         assert not (tmp_path / "out").exists()

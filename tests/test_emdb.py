@@ -5,12 +5,12 @@ import gzip
 import http.server
 import os
 import socket
-import threading
 from pathlib import Path
 
 import mrcfile
 import numpy as np
 import pytest
+from helpers import http_server, one_error, run_cli
 
 from occupy.emdb import emdb_url, fetch_emdb, normalize_emdb_id
 from occupy.errors import OccupyError
@@ -65,16 +65,10 @@ def server(tmp_path_factory, source_map):
         corrupt[i] ^= 0xA5
     _put(root, CORRUPT, bytes(corrupt))
     _put(root, NOT_GZIP, b"<html><body>Service unavailable</body></html>\n" * 40)
-    handler = lambda *a, **k: _Handler(*a, directory=str(root), **k)  # noqa: E731
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    httpd.request_count = 0
-    httpd.good_gz = good
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    httpd.base = f"http://127.0.0.1:{httpd.server_address[1]}"
-    yield httpd
-    httpd.shutdown()
-    httpd.server_close()
+    with http_server(lambda *a, **k: _Handler(*a, directory=str(root), **k)) as httpd:
+        httpd.request_count = 0
+        httpd.good_gz = good
+        yield httpd
 
 
 def _assert_empty(directory: Path) -> None:
@@ -192,21 +186,17 @@ def test_malformed_base_url(tmp_path):
 
 def test_cli_emdb_seed_command(server, tmp_path):
     """`occupy --emdb ID` as in the seed README: download, then the default estimate."""
-    import subprocess
-    import sys
-
-    exe = str(Path(sys.executable).with_name("occupy"))
-    env = dict(os.environ, OCCUPY_EMDB_URL=server.base)
-    r = subprocess.run([exe, "--emdb", GOOD], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    env = {"OCCUPY_EMDB_URL": server.base}
+    r = run_cli("occupy", "--emdb", GOOD, cwd=tmp_path, env=env)
     assert r.returncode == 0, r.stderr
     assert sorted(os.listdir(tmp_path)) == sorted([f"emd_{GOOD}.map", f"scale_res_emd_{GOOD}.mrc",
                                                    f"chimX_emd_{GOOD}.cxc", f"log_emd_{GOOD}.txt"])
     count = server.request_count
-    r = subprocess.run([exe, "--emdb", GOOD, "-q"], cwd=tmp_path, env=env, capture_output=True, text=True,
-                       timeout=120)
+    r = run_cli("occupy", "--emdb", GOOD, "-q", cwd=tmp_path, env=env)
     assert r.returncode == 0 and server.request_count == count  # reused, no second download
     bad = tmp_path / "bad"
     bad.mkdir()
-    r = subprocess.run([exe, "--emdb", "999999"], cwd=bad, env=env, capture_output=True, text=True, timeout=120)
-    assert r.returncode == 1 and r.stderr.count("error: ") == 1 and "not found (HTTP 404)" in r.stderr
+    r = run_cli("occupy", "--emdb", "999999", cwd=bad, env=env)
+    assert r.returncode == 1
+    one_error(r.stderr, "not found (HTTP 404)")
     _assert_empty(bad)

@@ -3,17 +3,13 @@ from __future__ import annotations
 
 import gzip
 import http.server
-import os
-import struct
-import subprocess
-import sys
-import threading
 import time
 import zlib
 from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import http_server, mrc_header, run_cli
 
 import occupy
 from occupy.emdb import fetch_emdb
@@ -54,13 +50,8 @@ class _Server(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def server():
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Server)
-    httpd.daemon_threads = True
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    httpd.base = f"http://127.0.0.1:{httpd.server_address[1]}"
-    yield httpd
-    httpd.shutdown()
-    httpd.server_close()
+    with http_server(_Server) as httpd:
+        yield httpd
 
 
 def _map_bytes(box: int, tmp: Path, seed: int = 0) -> bytes:
@@ -79,14 +70,6 @@ def _bomb(header: bytes, unpacked_mb: int) -> bytes:
     return b"".join(parts)
 
 
-def _small_header(box: int = 16) -> bytes:
-    head = bytearray(1024)
-    struct.pack_into("<4i", head, 0, box, box, box, 2)
-    struct.pack_into("<2i", head, 88, 1, 0)
-    head[208:212] = b"MAP "
-    return bytes(head)
-
-
 def _empty(folder: Path) -> bool:
     return not folder.exists() or not any(folder.iterdir())
 
@@ -101,7 +84,7 @@ def payloads(tmp_path_factory):
     table = {
         "1001": gzip.compress(b"<html><body>503 Service Unavailable</body></html>\n" * 50),
         "1002": gzip.compress(big[:-4096]),                   # a complete gzip of an incomplete map
-        "1003": _bomb(_small_header(), 64),                   # valid 16^3 header, then 64 MB of zeros
+        "1003": _bomb(mrc_header(16, 16, 16), 64),                   # valid 16^3 header, then 64 MB of zeros
         "1004": _bomb(b"", 64),                               # all zeros: no header at all
         "1005": good_gz[: len(good_gz) * 3 // 4],             # transfer cut short (> 1 MiB in)
         "1006": bytes(corrupt_crc),
@@ -167,9 +150,7 @@ def test_directory_in_the_way(server, payloads, tmp_path) -> None:
 
 def test_cli_reports_a_refetch_as_one_warning(server, payloads, tmp_path) -> None:
     (tmp_path / "emd_1007.map").write_bytes(b"junk" * 100)
-    exe = str(Path(sys.executable).with_name("occupy"))
-    r = subprocess.run([exe, "--emdb", "1007", "--no-chimerax"], cwd=tmp_path, capture_output=True, text=True,
-                       env=dict(os.environ, OCCUPY_EMDB_URL=server.base), timeout=120)
+    r = run_cli("occupy", "--emdb", "1007", "--no-chimerax", cwd=tmp_path, env={"OCCUPY_EMDB_URL": server.base})
     assert r.returncode == 0, r.stderr
     warnings = [ln for ln in r.stderr.splitlines() if ln.startswith("warning: ")]
     assert len([w for w in warnings if "downloading it again" in w]) == 1

@@ -1,8 +1,6 @@
 """Hostile inputs, made in the tests (no large files committed): message, exit status, no leftovers, memory."""
 from __future__ import annotations
 
-import os
-import struct
 import subprocess
 import sys
 import time
@@ -10,11 +8,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import cli_env, console_script, mrc_header, one_error, write_demo_map
 
 import occupy
 from occupy.errors import OccupyError, OptionError
 
-OCCUPY = str(Path(sys.executable).with_name("occupy"))
 # runs a command and reports its peak RSS in MB (Linux: ru_maxrss in kB)
 _PEAK = ("import resource, subprocess, sys; rc = subprocess.call(sys.argv[1:]); "
          "print('PEAK', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024, rc, file=sys.stderr)")
@@ -22,40 +20,19 @@ _PEAK = ("import resource, subprocess, sys; rc = subprocess.call(sys.argv[1:]); 
 
 def occupy_peak(*args: str, cwd: Path, env: dict | None = None) -> tuple[int, str, int, float]:
     """(exit status, stderr without the PEAK line, peak RSS in MB, seconds) of one ``occupy`` run."""
-    e = dict(os.environ, OMP_NUM_THREADS="2", COLUMNS="200")
-    e.update(env or {})
     t0 = time.monotonic()
-    r = subprocess.run([sys.executable, "-c", _PEAK, OCCUPY, *args], cwd=cwd, capture_output=True, text=True,
-                       env=e, timeout=120)
+    r = subprocess.run([sys.executable, "-c", _PEAK, console_script("occupy"), *args], cwd=cwd, capture_output=True,
+                       text=True, env=cli_env(env, columns=200), timeout=120)
     seconds = time.monotonic() - t0
     lines = r.stderr.splitlines()
     _, peak, code = lines[-1].split()
     return int(code), "\n".join(lines[:-1]), int(peak), seconds
 
 
-def _header(nx: int, ny: int, nz: int, mode: int = 2, nsymbt: int = 0, order: str = "<") -> bytes:
-    head = bytearray(1024)
-    struct.pack_into(f"{order}4i", head, 0, nx, ny, nz, mode)
-    struct.pack_into(f"{order}3i", head, 28, nx, ny, nz)          # MX, MY, MZ
-    struct.pack_into(f"{order}3f", head, 40, nx, ny, nz)          # cell (1 Å voxels)
-    struct.pack_into(f"{order}3i", head, 64, 1, 2, 3)
-    struct.pack_into(f"{order}2i", head, 88, 1, nsymbt)
-    head[208:212] = b"MAP "
-    head[212:214] = b"\x44\x44" if order == "<" else b"\x11\x11"
-    return bytes(head)
-
-
-def _one_error(err: str, text: str) -> str:
-    errors = [ln for ln in err.splitlines() if ln.startswith("error: ")]
-    assert len(errors) == 1 and text in errors[0], err
-    assert "Traceback" not in err
-    return errors[0]
-
-
 HOSTILE_FILES = {
-    "huge extended header": (lambda: _header(10, 10, 10, nsymbt=2_000_000_000) + bytes(4000), "truncated map"),
-    "huge dimensions": (lambda: _header(100_000, 100_000, 100_000) + bytes(4000), "truncated map"),
-    "big-endian lie": (lambda: _header(2000, 2000, 2000, order=">") + bytes(4000), "truncated map"),
+    "huge extended header": (lambda: mrc_header(10, 10, 10, nsymbt=2_000_000_000) + bytes(4000), "truncated map"),
+    "huge dimensions": (lambda: mrc_header(100_000, 100_000, 100_000) + bytes(4000), "truncated map"),
+    "big-endian lie": (lambda: mrc_header(2000, 2000, 2000, order=">") + bytes(4000), "truncated map"),
     "text": (lambda: b"this is not a map\n" * 300, "not a readable MRC/CCP4 map"),
     "pdb": (lambda: b"".join(f"ATOM  {i:5d}  CA  ALA A{i:4d}      11.104  13.207   2.100  1.00 20.00\n".encode()
                              for i in range(1, 2000)), "not a readable MRC/CCP4 map"),
@@ -70,7 +47,7 @@ def test_lying_or_foreign_files_are_refused_fast_and_small(tmp_path, name) -> No
     (tmp_path / "input.mrc").write_bytes(make())
     code, err, peak, seconds = occupy_peak("-i", "input.mrc", "-o", "out", cwd=tmp_path)
     assert code == 1
-    _one_error(err, message)
+    one_error(err, message)
     assert peak < 150, f"{peak} MB for a {name} file"        # the interpreter with NumPy is ~80 MB
     assert sorted(p.name for p in tmp_path.iterdir()) == ["input.mrc"]
     assert seconds < 10
@@ -79,7 +56,7 @@ def test_lying_or_foreign_files_are_refused_fast_and_small(tmp_path, name) -> No
 def test_reading_a_lying_header_allocates_nothing(tmp_path) -> None:
     import resource
     p = tmp_path / "lie.mrc"
-    p.write_bytes(_header(10, 10, 10, nsymbt=2_000_000_000) + bytes(4000))
+    p.write_bytes(mrc_header(10, 10, 10, nsymbt=2_000_000_000) + bytes(4000))
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     with pytest.raises(OccupyError, match="truncated map: file has 5024 bytes, header promises 2000005024"):
         occupy.read_map(p)
@@ -88,10 +65,7 @@ def test_reading_a_lying_header_allocates_nothing(tmp_path) -> None:
 
 @pytest.fixture()
 def small_map(tmp_path) -> Path:
-    demo = occupy.make_demo_map(box=32, seed=2)
-    path = tmp_path / "m.mrc"
-    occupy.write_map(path, demo.data, voxel_size=demo.voxel_size)
-    return path
+    return write_demo_map(tmp_path / "m.mrc", box=32, seed=2)
 
 
 @pytest.mark.parametrize("args, message", [
@@ -126,7 +100,7 @@ def test_unsafe_names_are_refused_before_any_work(small_map, name, message) -> N
     before = sorted(p.name for p in small_map.parent.iterdir())
     code, err, _, _ = occupy_peak("-i", name, cwd=small_map.parent)
     assert code == 2
-    _one_error(err, message)
+    one_error(err, message)
     assert sorted(p.name for p in small_map.parent.iterdir()) == before
     code, err, _, _ = occupy_peak("-i", name, "--no-chimerax", "-o", "ok", cwd=small_map.parent)
     assert code == 0, err                                         # no script: nothing unsafe is written
@@ -146,7 +120,7 @@ def test_unsafe_names_are_refused_before_any_work(small_map, name, message) -> N
 def test_every_option_value_is_a_usage_error(small_map, args, message) -> None:
     code, err, _, _ = occupy_peak("-i", small_map.name, "-o", "out", *args, cwd=small_map.parent)
     assert code == 2
-    _one_error(err, message)
+    one_error(err, message)
     assert not (small_map.parent / "out").exists()
 
 

@@ -6,6 +6,7 @@ import os
 import mrcfile
 import numpy as np
 import pytest
+from helpers import write_mrc
 
 from occupy import OccupyError, read_map, write_map
 from occupy.outputs.outputset import OutputSet
@@ -47,20 +48,11 @@ def test_round_trip_preserves_header(test_data, tmp_path, name):
     assert not list(tmp_path.glob("*.part")) and not list(tmp_path.glob(".*"))
 
 
-def _write(path, data, voxel=1.0, mode_dtype=None, **header):
-    with mrcfile.new(path, overwrite=True) as mrc:
-        mrc.set_data(data if mode_dtype is None else data.astype(mode_dtype))
-        mrc.voxel_size = voxel
-        for k, v in header.items():
-            setattr(mrc.header, k, v)
-    return path
-
-
 def test_axis_order_honoured_and_preserved(tmp_path):
     rng = np.random.default_rng(0)
     zyx = rng.random((4, 5, 6), dtype=np.float32)  # canonical [z, y, x]
     # File stored with MAPC=3 (columns are Z), MAPR=2, MAPS=1 (sections are X): file array is [x, y, z].
-    src = _write(tmp_path / "swapped.mrc", np.ascontiguousarray(zyx.transpose(2, 1, 0)), mapc=3, mapr=2, maps=1)
+    src = write_mrc(tmp_path / "swapped.mrc", np.ascontiguousarray(zyx.transpose(2, 1, 0)), mapc=3, mapr=2, maps=1)
     m = read_map(src)
     assert m.axis_order == (3, 2, 1)
     np.testing.assert_array_equal(m.data, zyx)
@@ -73,7 +65,7 @@ def test_axis_order_honoured_and_preserved(tmp_path):
 @pytest.mark.parametrize("dtype", [np.float16, np.int8, np.int16, np.uint16, np.float32])
 def test_accepted_data_modes(tmp_path, dtype):
     data = (np.arange(4 * 5 * 6).reshape(4, 5, 6) % 50).astype(dtype)
-    m = read_map(_write(tmp_path / "m.mrc", data))
+    m = read_map(write_mrc(tmp_path / "m.mrc", data))
     assert m.data.dtype == np.float32
     np.testing.assert_array_equal(m.data, data.astype(np.float32))
 
@@ -94,14 +86,15 @@ def test_not_a_map(tmp_path):
 
 
 def test_truncated_map(tmp_path):
-    p = _write(tmp_path / "t.mrc", np.random.default_rng(1).random((10, 10, 10), dtype=np.float32))
+    p = write_mrc(tmp_path / "t.mrc", np.random.default_rng(1).random((10, 10, 10), dtype=np.float32))
     raw = p.read_bytes()
     p.write_bytes(raw[: len(raw) - 500])
     _assert_error(p, "truncated")
 
 
 def test_2d_image_and_stack(tmp_path):
-    _assert_error(_write(tmp_path / "img.mrc", np.ones((1, 8, 8), np.float32) * np.arange(8, dtype=np.float32)), "2-D image")
+    image = np.ones((1, 8, 8), np.float32) * np.arange(8, dtype=np.float32)
+    _assert_error(write_mrc(tmp_path / "img.mrc", image), "2-D image")
     stack = np.random.default_rng(2).random((3, 8, 8), dtype=np.float32)
     for name in ("stack.mrcs", "stack.mrc"):
         with mrcfile.new(tmp_path / name) as mrc:
@@ -114,19 +107,19 @@ def test_nan_inf_constant(tmp_path):
     d = np.random.default_rng(3).random((6, 6, 6), dtype=np.float32)
     d[1, 2, 3] = np.nan
     d[0, 0, 0] = np.inf
-    _assert_error(_write(tmp_path / "nan.mrc", d), "2 NaN/Inf")
-    _assert_error(_write(tmp_path / "c.mrc", np.full((6, 6, 6), 3.0, np.float32)), "constant")
+    _assert_error(write_mrc(tmp_path / "nan.mrc", d), "2 NaN/Inf")
+    _assert_error(write_mrc(tmp_path / "c.mrc", np.full((6, 6, 6), 3.0, np.float32)), "constant")
 
 
 def test_voxel_size_missing_and_override(tmp_path):
-    p = _write(tmp_path / "v0.mrc", np.random.default_rng(4).random((6, 6, 6), dtype=np.float32), voxel=0.0)
+    p = write_mrc(tmp_path / "v0.mrc", np.random.default_rng(4).random((6, 6, 6), dtype=np.float32), voxel=0.0)
     _assert_error(p, "voxel size .* missing or non-positive.*--pixel-size")
     assert read_map(p, pixel_size=1.3).voxel_size == pytest.approx(1.3)
 
 
 def test_anisotropic_voxels_warn(tmp_path):
-    p = _write(tmp_path / "a.mrc", np.random.default_rng(5).random((6, 6, 6), dtype=np.float32),
-               voxel=(1.0, 1.2, 1.0))
+    p = write_mrc(tmp_path / "a.mrc", np.random.default_rng(5).random((6, 6, 6), dtype=np.float32),
+                  voxel=(1.0, 1.2, 1.0))
     with pytest.warns(UserWarning, match="anisotropic"):
         m = read_map(p)
     assert m.voxel_size == pytest.approx(1.0)
@@ -134,7 +127,7 @@ def test_anisotropic_voxels_warn(tmp_path):
 
 
 def test_old_header_read_permissively_with_warning(tmp_path):
-    p = _write(tmp_path / "old.map", np.random.default_rng(6).random((6, 6, 6), dtype=np.float32))
+    p = write_mrc(tmp_path / "old.map", np.random.default_rng(6).random((6, 6, 6), dtype=np.float32))
     raw = bytearray(p.read_bytes())
     raw[208:212] = b"\x00\x00\x00\x00"  # old CCP4 files have no 'MAP ' identifier
     p.write_bytes(bytes(raw))
@@ -216,7 +209,7 @@ def test_axis_order_output_keeps_voxel_size_and_sampling(tmp_path):
 
 
 def test_pixel_size_override_reaches_outputs(tmp_path):
-    p = _write(tmp_path / "v0.mrc", np.random.default_rng(9).random((6, 7, 8), dtype=np.float32), voxel=0.0)
+    p = write_mrc(tmp_path / "v0.mrc", np.random.default_rng(9).random((6, 7, 8), dtype=np.float32), voxel=0.0)
     m = read_map(p, pixel_size=1.3)
     back = read_map(write_map(tmp_path / "o.mrc", m.data, like=m))
     assert back.voxel_size_xyz == pytest.approx((1.3, 1.3, 1.3))

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+from helpers import occupy_warnings
 
 from occupy.errors import OccupyError, OccupyWarning
 from occupy.params import derive_parameters, processing_shape, tau_from_nv
@@ -23,7 +24,7 @@ def _ball_count(k: int, r: float) -> int:
 @pytest.mark.parametrize("pix, lp, k", [(1.0, 8.0, 9), (1.05, 8.0, 7), (1.742, 8.0, 5), (0.5, 8.0, 9),
                                         (4.0, 12.0, 3)])
 def test_default_lowpass_and_kernel(pix, lp, k):
-    with pytest.warns(OccupyWarning) if k < 5 else _no_warning():
+    with pytest.warns(OccupyWarning) if k < 5 else occupy_warnings("error"):
         p = derive_parameters(SHAPE, pix)
     assert p.lowpass == pytest.approx(lp)
     assert p.kernel_size == k and k % 2 == 1
@@ -33,19 +34,8 @@ def test_default_lowpass_and_kernel(pix, lp, k):
     assert p.tau == p.tau_recommended == tau_from_nv(p.n_v)
 
 
-class _no_warning:
-    def __enter__(self):
-        import warnings
-        self._cm = warnings.catch_warnings()
-        self._cm.__enter__()
-        warnings.simplefilter("error", OccupyWarning)
-
-    def __exit__(self, *exc):
-        return self._cm.__exit__(*exc)
-
-
 def test_resolution_only_is_used_and_finite():
-    with _no_warning():
+    with occupy_warnings("error"):
         p = derive_parameters(SHAPE, 1.0, resolution=6.0)
     assert p.lowpass == 6.0 and p.kernel_size == 7 and p.kernel_radius == pytest.approx(3.0)
     assert math.isfinite(p.tau) and 0.5 < p.tau < 1

@@ -1,56 +1,39 @@
 """occupy-relion run the way RELION 4/5 runs an External job: from the project directory."""
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
-import gemmi
 import numpy as np
 import pytest
+from helpers import log_value, one_error, read_star, run_cli, write_demo_map
 
 import occupy
 from occupy import relion
-from occupy.io import MapData
-
-SCRIPT = Path(sys.executable).parent / "occupy-relion"
-
-
-def parse_star(text: str) -> dict[str, list[dict[str, str]]]:
-    """STAR blocks holding one loop each, read with gemmi (the library occupy writes them with)."""
-    doc = gemmi.cif.read_string(text)
-    blocks: dict[str, list[dict[str, str]]] = {}
-    for block in doc:
-        loops = [item.loop for item in block if item.loop is not None]
-        assert len(loops) == 1, f"block {block.name} has {len(loops)} loops"
-        tags = list(loops[0].tags)
-        table = block.find(tags)
-        blocks[block.name] = [{t[1:]: gemmi.cif.as_string(row[i]) for i, t in enumerate(tags)} for row in table]
-    return blocks
 
 
 @pytest.fixture()
 def project(tmp_path: Path) -> Path:
     """A RELION project directory with a map and a fresh External/job001/."""
-    demo = occupy.make_demo_map(box=48, seed=3)
-    occupy.write_map(tmp_path / "map.mrc", demo.data, like=MapData(data=demo.data, voxel_size=demo.voxel_size,
-                                             voxel_size_xyz=(demo.voxel_size,) * 3))
+    write_demo_map(tmp_path / "map.mrc", box=48, seed=3)
     (tmp_path / "External" / "job001").mkdir(parents=True)
     return tmp_path
 
 
-def relion_call(project: Path, *args: str) -> subprocess.CompletedProcess:
-    assert SCRIPT.exists(), f"console script not installed next to {sys.executable}"
-    return subprocess.run([str(SCRIPT), *args], cwd=project, capture_output=True, text=True, timeout=120)
+def job_files(project: Path, job: str = "job001") -> set[str]:
+    """Names of the files in the project's External job directory ``job``."""
+    return {p.name for p in (project / "External" / job).iterdir()}
 
 
-def job_files(project: Path) -> set[str]:
-    return {p.name for p in (project / "External" / "job001").iterdir()}
+def relion_main(*args: str) -> int:
+    """Exit status of occupy-relion run in this process (so tests can patch it) with ``args``."""
+    with pytest.raises(SystemExit) as exit_info:
+        relion.main(list(args))
+    return exit_info.value.code
 
 
 def test_external_job_success(project: Path) -> None:
-    proc = relion_call(project, "--o", "External/job001/", "--in_3dref", "map.mrc", "--j", "1",
-                       "--amplify", "true", "--gamma", "4")
+    proc = run_cli("occupy-relion", "--o", "External/job001/", "--in_3dref", "map.mrc", "--j", "1",
+                   "--amplify", "true", "--gamma", "4", cwd=project)
     assert proc.returncode == 0, proc.stderr
     job = project / "External" / "job001"
     files = job_files(project)
@@ -59,7 +42,7 @@ def test_external_job_success(project: Path) -> None:
     assert not files & {"RELION_JOB_EXIT_FAILURE", "RELION_JOB_EXIT_ABORTED"}
     assert not [f for f in files if f.startswith(".")], "temporary files left behind"
 
-    blocks = parse_star((job / "RELION_OUTPUT_NODES.star").read_text())
+    blocks = read_star(job / "RELION_OUTPUT_NODES.star")
     assert list(blocks) == ["output_nodes"]
     rows = blocks["output_nodes"]
     assert {tuple(sorted(r)) for r in rows} == {("rlnPipeLineNodeName", "rlnPipeLineNodeTypeLabel")}
@@ -70,7 +53,7 @@ def test_external_job_success(project: Path) -> None:
                       "External/job001/ampl_4.0_map.mrc": "DensityMap.mrc",
                       "External/job001/occupy_summary.star": "ProcessData.star.occupy.summary"}
     assert all((project / name).is_file() for name in labels)
-    summary = parse_star((job / "occupy_summary.star").read_text())["occupy_summary"]
+    summary = read_star(job / "occupy_summary.star")["occupy_summary"]
     assert len(summary) == 1 and summary[0]["rlnReferenceImage"] == "map.mrc"
     assert summary[0]["occupyStatus"] == "ok" and "rlnClassNumber" not in summary[0]
 
@@ -89,34 +72,31 @@ def test_mask_and_option_spellings(project: Path) -> None:
     demo = occupy.read_map(project / "map.mrc")
     mask = (np.abs(demo.data) > np.percentile(np.abs(demo.data), 70)).astype(np.float32)
     occupy.write_map(project / "mask.mrc", mask, like=demo)
-    proc = relion_call(project, "--o", "External/job001/", "--in_3dref", "map.mrc", "--in_mask", "mask.mrc",
-                       "--exclude_solvent", "yes", "--attenuate", "True", "--gamma", "2", "--lowpass", "9",
-                       "--no-chimerax", "true", "--j", "1")
+    proc = run_cli("occupy-relion", "--o", "External/job001/", "--in_3dref", "map.mrc", "--in_mask", "mask.mrc",
+                   "--exclude_solvent", "yes", "--attenuate", "True", "--gamma", "2", "--lowpass", "9",
+                   "--no-chimerax", "true", "--j", "1", cwd=project)
     assert proc.returncode == 0, proc.stderr
     files = job_files(project)
     assert "attn_2.0_solExcl_map.mrc" in files
     assert "chimX_map.cxc" not in files
-    log = (project / "External" / "job001" / "log_map.txt").read_text()
-    lowpass_line = next(ln for ln in log.splitlines() if ln.strip().startswith("lowpass (A)"))
-    assert lowpass_line.split()[-1] == "9"
-    assert "threads" in log and "--in_mask mask.mrc" in log
+    log = project / "External" / "job001" / "log_map.txt"
+    assert log_value(log, "lowpass (A)") == "9"
+    assert "threads" in log.read_text() and "--in_mask mask.mrc" in log.read_text()
 
 
 def test_missing_input_fails(project: Path) -> None:
-    proc = relion_call(project, "--o", "External/job001/", "--in_3dref", "nothere.mrc", "--j", "1")
+    proc = run_cli("occupy-relion", "--o", "External/job001/", "--in_3dref", "nothere.mrc", "--j", "1", cwd=project)
     assert proc.returncode == 1
     files = job_files(project)
     assert "RELION_JOB_EXIT_FAILURE" in files
     assert not files & {"RELION_JOB_EXIT_SUCCESS", "RELION_OUTPUT_NODES.star"}
     assert not [f for f in files if f.endswith(".mrc")]
-    err_lines = [ln for ln in proc.stderr.splitlines() if ln.startswith("error: ")]
-    assert len(err_lines) == 1 and "nothere.mrc" in err_lines[0]
-    assert "Traceback" not in proc.stderr
+    one_error(proc.stderr, "nothere.mrc")
 
 
 def test_unknown_parameter_fails_naming_it(project: Path) -> None:
-    proc = relion_call(project, "--o", "External/job001/", "--in_3dref", "map.mrc", "--gamma", "4",
-                       "--frobnicate", "7")
+    proc = run_cli("occupy-relion", "--o", "External/job001/", "--in_3dref", "map.mrc", "--gamma", "4",
+                   "--frobnicate", "7", cwd=project)
     assert proc.returncode == 1
     assert "--frobnicate" in proc.stderr and "unknown parameter" in proc.stderr
     assert "RELION_JOB_EXIT_FAILURE" in job_files(project)
@@ -132,9 +112,7 @@ def test_unknown_parameter_fails_naming_it(project: Path) -> None:
 ])
 def test_bad_values_fail(project: Path, args: list[str], message: str, monkeypatch, capsys) -> None:
     monkeypatch.chdir(project)
-    with pytest.raises(SystemExit) as exit_info:
-        relion.main(["--o", "External/job001/", "--in_3dref", "map.mrc", *args])
-    assert exit_info.value.code == 1
+    assert relion_main("--o", "External/job001/", "--in_3dref", "map.mrc", *args) == 1
     assert message in capsys.readouterr().err
     assert "RELION_JOB_EXIT_FAILURE" in job_files(project)
 
@@ -143,9 +121,7 @@ def test_abort_before_start(project: Path, monkeypatch, capsys) -> None:
     monkeypatch.chdir(project)
     job = project / "External" / "job001"
     (job / "RELION_JOB_ABORT_NOW").touch()
-    with pytest.raises(SystemExit) as exit_info:
-        relion.main(["--o", "External/job001/", "--in_3dref", "map.mrc", "--j", "1"])
-    assert exit_info.value.code == 2
+    assert relion_main("--o", "External/job001/", "--in_3dref", "map.mrc", "--j", "1") == 2
     assert job_files(project) == {"RELION_JOB_EXIT_ABORTED"}
     assert "abort" in capsys.readouterr().out
 
@@ -162,9 +138,7 @@ def test_abort_during_run_leaves_no_maps(project: Path, monkeypatch) -> None:
             (job / "RELION_JOB_ABORT_NOW").touch()
 
     monkeypatch.setattr(relion.job, "_say", say)
-    with pytest.raises(SystemExit) as exit_info:
-        relion.main(["--o", "External/job001/", "--in_3dref", "map.mrc", "--j", "1", "--amplify", "yes"])
-    assert exit_info.value.code == 2
+    assert relion_main("--o", "External/job001/", "--in_3dref", "map.mrc", "--j", "1", "--amplify", "yes") == 2
     assert job_files(project) == {"RELION_JOB_EXIT_ABORTED"}
 
 
@@ -172,26 +146,18 @@ def test_rerun_clears_old_markers(project: Path, monkeypatch) -> None:
     monkeypatch.chdir(project)
     job = project / "External" / "job001"
     (job / "RELION_JOB_EXIT_FAILURE").touch()
-    with pytest.raises(SystemExit) as exit_info:
-        relion.main(["--o", "External/job001/", "--in_3dref", "map.mrc", "--j", "1"])
-    assert exit_info.value.code == 0
+    assert relion_main("--o", "External/job001/", "--in_3dref", "map.mrc", "--j", "1") == 0
     files = job_files(project)
     assert "RELION_JOB_EXIT_SUCCESS" in files and "RELION_JOB_EXIT_FAILURE" not in files
-    rows = parse_star((job / "RELION_OUTPUT_NODES.star").read_text())["output_nodes"]
+    rows = read_star(job / "RELION_OUTPUT_NODES.star")["output_nodes"]
     assert [r["rlnPipeLineNodeName"] for r in rows] == ["External/job001/scale_res_map.mrc",
                                                         "External/job001/occupy_summary.star"]
 
 
 def test_help_and_no_arguments(capsys):
-    from occupy import relion
-
-    with pytest.raises(SystemExit) as e:
-        relion.main(["--help"])
-    assert e.value.code == 0 and "--in_3dref" in capsys.readouterr().out
-    with pytest.raises(SystemExit) as e:
-        relion.main([])
-    err = capsys.readouterr().err
-    assert e.value.code == 2 and err.count("error: ") == 1
+    assert relion_main("--help") == 0 and "--in_3dref" in capsys.readouterr().out
+    assert relion_main() == 2
+    one_error(capsys.readouterr().err, "no arguments")
 
 
 # ---------------------------------------------------------------- a classification as one External job
@@ -209,7 +175,7 @@ CLASS_JOB = ["--o", "External/job020/", "--in_3dref", "Class3D/job001/", "--j", 
 
 
 def test_classification_job(class3d: Path) -> None:
-    proc = relion_call(class3d, *CLASS_JOB, "--amplify", "true", "--gamma", "4", "--plot", "true")
+    proc = run_cli("occupy-relion", *CLASS_JOB, "--amplify", "true", "--gamma", "4", "--plot", "true", cwd=class3d)
     assert proc.returncode == 0, proc.stderr
     job = class3d / "External" / "job020"
     stems = [f"run_it025_class{k:03d}" for k in (1, 2, 4)]
@@ -220,7 +186,7 @@ def test_classification_job(class3d: Path) -> None:
         "occupy_summary.star", "occupy_summary.csv", "chimX_classes.cxc", "logfile.pdf",
         "RELION_OUTPUT_NODES.star", "RELION_JOB_EXIT_SUCCESS"}
     nodes = {r["rlnPipeLineNodeName"]: r["rlnPipeLineNodeTypeLabel"]
-             for r in parse_star((job / "RELION_OUTPUT_NODES.star").read_text())["output_nodes"]}
+             for r in read_star(job / "RELION_OUTPUT_NODES.star")["output_nodes"]}
     expected = {f"External/job020/scale_occ_{s}.mrc": "Image3D.mrc.occupy.localscale" for s in stems}
     expected |= {f"External/job020/ampl_4.0_{s}.mrc": "DensityMap.mrc" for s in stems}
     expected |= {"External/job020/occupy_summary.star": "ProcessData.star.occupy.summary",
@@ -228,7 +194,7 @@ def test_classification_job(class3d: Path) -> None:
     assert nodes == expected
     assert (job / "logfile.pdf").read_bytes().count(b"/Type /Page\n") + \
         (job / "logfile.pdf").read_bytes().count(b"/Type /Page ") == 9      # 3 plots x 3 classes
-    summary = parse_star((job / "occupy_summary.star").read_text())["occupy_summary"]
+    summary = read_star(job / "occupy_summary.star")["occupy_summary"]
     assert [r["rlnClassNumber"] for r in summary] == ["1", "2", "3", "4"]
     assert summary[2]["occupyStatus"] == "skipped: empty class (distribution 0)"
     out = proc.stdout
@@ -239,12 +205,11 @@ def test_classification_job(class3d: Path) -> None:
 def test_classification_job_with_a_bad_class_fails_naming_it(class3d: Path) -> None:
     bad = class3d / "Class3D/job001/run_it025_class002.mrc"
     bad.write_bytes(bad.read_bytes()[:3000])
-    proc = relion_call(class3d, *CLASS_JOB, "--amplify", "true")
+    proc = run_cli("occupy-relion", *CLASS_JOB, "--amplify", "true", cwd=class3d)
     assert proc.returncode == 1
-    assert job_files_of(class3d / "External" / "job020") == {"RELION_JOB_EXIT_FAILURE"}
-    errors = [ln for ln in proc.stderr.splitlines() if ln.startswith("error: ")]
-    assert len(errors) == 1 and errors[0].startswith(
-        "error: class 2 (Class3D/job001/run_it025_class002.mrc): ") and "truncated map" in errors[0]
+    assert job_files(class3d, "job020") == {"RELION_JOB_EXIT_FAILURE"}
+    error = one_error(proc.stderr, "truncated map")
+    assert error.startswith("error: class 2 (Class3D/job001/run_it025_class002.mrc): ")
 
 
 def test_classification_job_refuses_2d_classes(class3d: Path) -> None:
@@ -253,11 +218,12 @@ def test_classification_job_refuses_2d_classes(class3d: Path) -> None:
     model.write_text("data_model_general\n_rlnReferenceDimensionality 2\n\ndata_model_classes\nloop_\n"
                      "_rlnReferenceImage #1\n_rlnClassDistribution #2\n"
                      "000001@Class2D/job004/run_it025_classes.mrcs 0.5\n")
-    proc = relion_call(class3d, "--o", "External/job020/", "--in_3dref", str(model.relative_to(class3d)))
+    proc = run_cli("occupy-relion", "--o", "External/job020/", "--in_3dref", str(model.relative_to(class3d)),
+                   cwd=class3d)
     assert proc.returncode == 1
     assert "is a 2-D classification (class averages such as 000001@Class2D/job004/run_it025_classes.mrcs); " \
            "occupy needs 3-D maps" in proc.stderr
-    assert job_files_of(class3d / "External" / "job020") == {"RELION_JOB_EXIT_FAILURE"}
+    assert job_files(class3d, "job020") == {"RELION_JOB_EXIT_FAILURE"}
 
 
 def test_classification_job_abort_between_classes(class3d: Path, monkeypatch) -> None:
@@ -270,11 +236,5 @@ def test_classification_job_abort_between_classes(class3d: Path, monkeypatch) ->
         (job / "RELION_JOB_ABORT_NOW").touch()
 
     monkeypatch.setattr(relion.job, "_report_class", report)
-    with pytest.raises(SystemExit) as exit_info:
-        relion.main([*CLASS_JOB[:-2], "--j", "1"])
-    assert exit_info.value.code == 2
-    assert job_files_of(job) == {"RELION_JOB_EXIT_ABORTED"}
-
-
-def job_files_of(job: Path) -> set[str]:
-    return {p.name for p in job.iterdir()}
+    assert relion_main(*CLASS_JOB[:-2], "--j", "1") == 2
+    assert job_files(class3d, "job020") == {"RELION_JOB_EXIT_ABORTED"}

@@ -1,28 +1,18 @@
-"""What the seed README promises and the original's users type (issue 12): each item, as a user sees it."""
+"""What the seed README promises and what users of the original OccuPy type, each checked as a user sees it."""
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import log_value, occupy_warnings, one_error, run_cli
 
 import occupy
 from occupy.cli.occupy import find_chimerax
 from occupy.cli.spellings import ORIGINAL_ONLY
 from occupy.errors import OccupyWarning
-
-OCCUPY = str(Path(sys.executable).with_name("occupy"))
-
-
-def occupy_cli(*args: str, cwd: Path, columns: int = 120, env: dict | None = None) -> subprocess.CompletedProcess:
-    e = dict(os.environ, OMP_NUM_THREADS="2", COLUMNS=str(columns), **(env or {}))
-    return subprocess.run([OCCUPY, *args], cwd=cwd, capture_output=True, text=True, env=e, timeout=300)
-
 
 @pytest.fixture()
 def gro(tmp_path, test_data) -> Path:
@@ -31,23 +21,18 @@ def gro(tmp_path, test_data) -> Path:
     return tmp_path
 
 
-def _log_value(log: Path, name: str) -> str:
-    line = next(ln for ln in log.read_text().splitlines() if ln.strip().startswith(name))
-    return line.split()[-1]
-
-
-# 1. --kernel-size alone changes the kernel ----------------------------------------------------
+# --kernel-size alone changes the kernel --------------------------------------------------------
 
 def test_following_the_small_kernel_advice_raises_n_v(gro) -> None:
-    r = occupy_cli("-i", "map.mrc", "-o", "default", cwd=gro)
+    r = run_cli("occupy", "-i", "map.mrc", "-o", "default", cwd=gro)
     assert r.returncode == 0, r.stderr
     advice = next(ln for ln in r.stderr.splitlines() if "small kernel" in ln)
     assert "n_v = 27" in advice and "--kernel-size (e.g. 5)" in advice
-    assert _log_value(gro / "default" / "log_map.txt", "n_v") == "27"
-    r = occupy_cli("-i", "map.mrc", "-o", "k5", "--kernel-size", "5", cwd=gro)   # the advice, followed
+    assert log_value(gro / "default" / "log_map.txt", "n_v") == "27"
+    r = run_cli("occupy", "-i", "map.mrc", "-o", "k5", "--kernel-size", "5", cwd=gro)   # the advice, followed
     assert r.returncode == 0, r.stderr
-    assert _log_value(gro / "k5" / "log_map.txt", "n_v") == "33"
-    assert _log_value(gro / "k5" / "log_map.txt", "kernel radius") == "2"
+    assert log_value(gro / "k5" / "log_map.txt", "n_v") == "33"
+    assert log_value(gro / "k5" / "log_map.txt", "kernel radius") == "2"
     assert "small kernel" not in r.stderr
     default = occupy.read_map(gro / "default" / "scale_res_map.mrc").data
     assert not np.array_equal(default, occupy.read_map(gro / "k5" / "scale_res_map.mrc").data)
@@ -58,42 +43,31 @@ def test_kernel_radius_rule() -> None:
     base = derive_parameters((64, 64, 64), 2.02)                       # lp 8 Å: radius 1.98, k 3
     assert (base.kernel_size, base.n_v) == (3, 27)
     for k, n_v in ((5, 33), (7, 123), (9, 257)):
-        with _quiet():
+        with occupy_warnings("ignore"):
             p = derive_parameters((64, 64, 64), 2.02, kernel_size=k)
         assert p.kernel_radius == (k - 1) / 2 and p.n_v == n_v
-    with _quiet():                                                     # an explicit radius still wins
+    with occupy_warnings("ignore"):                                    # an explicit radius still wins
         assert derive_parameters((64, 64, 64), 2.02, kernel_size=5, kernel_radius=1.98).n_v == 27
         p = derive_parameters((64, 64, 64), 1.0, kernel_size=5)        # lp/(2 pix) = 4 > (5-1)/2
     assert p.kernel_radius == 4.0
 
 
-class _quiet:
-    def __enter__(self):
-        import warnings
-        self._cm = warnings.catch_warnings()
-        self._cm.__enter__()
-        warnings.simplefilter("ignore", OccupyWarning)
-
-    def __exit__(self, *exc):
-        return self._cm.__exit__(*exc)
-
-
-# 2. the original's spellings ------------------------------------------------------------------
+# the original's spellings ----------------------------------------------------------------------
 
 def test_original_spellings_are_accepted(gro) -> None:
-    r = occupy_cli("-i", "map.mrc", "--raw_scale", "--amplify", "-o", "raw", "-q", cwd=gro)
+    r = run_cli("occupy", "-i", "map.mrc", "--raw_scale", "--amplify", "-o", "raw", "-q", cwd=gro)
     assert r.returncode == 0, r.stderr
     assert sorted(p.name for p in (gro / "raw").iterdir()) == [
         "ampl_2.0_map.mrc", "chimX_map.cxc", "log_map.txt", "scale_res_map.mrc"]
     forms = {"value": ["--amplify", "4", "--attenuate"], "short": ["-am", "4", "-at", "4"],
              "gamma": ["--amplify", "--attenuate", "--gamma", "4"]}
     for name, args in forms.items():
-        r = occupy_cli("-i", "map.mrc", *args, "-o", name, "-q", cwd=gro)
+        r = run_cli("occupy", "-i", "map.mrc", *args, "-o", name, "-q", cwd=gro)
         assert r.returncode == 0, (name, r.stderr)
     for out in ("ampl_4.0_map.mrc", "attn_4.0_map.mrc", "scale_occ_map.mrc"):
         ref = (gro / "gamma" / out).read_bytes()
         assert (gro / "value" / out).read_bytes() == ref == (gro / "short" / out).read_bytes()
-    r = occupy_cli("-i", "map.mrc", "--amplify", "4", "--gamma", "3", "-o", "clash", cwd=gro)
+    r = run_cli("occupy", "-i", "map.mrc", "--amplify", "4", "--gamma", "3", "-o", "clash", cwd=gro)
     assert r.returncode == 2 and "--amplify 4 and --gamma 3 disagree" in r.stderr
     assert not (gro / "clash").exists()
 
@@ -116,32 +90,32 @@ def test_relion_refuses_flag_values_that_disagree_like_the_cli(args, message) ->
 
 def test_emdb_id_spelling_reuses_the_download(tmp_path, test_data) -> None:
     shutil.copy(test_data / "emd_1997.map", tmp_path / "emd_1997.map")
-    r = occupy_cli("--emdb-id", "EMD-1997", "-q", cwd=tmp_path, env={"OCCUPY_EMDB_URL": "http://127.0.0.1:9/none"})
+    r = run_cli("occupy", "--emdb-id", "EMD-1997", "-q", cwd=tmp_path,
+                env={"OCCUPY_EMDB_URL": "http://127.0.0.1:9/none"})
     assert r.returncode == 0, r.stderr
     assert (tmp_path / "scale_res_emd_1997.mrc").is_file()
 
 
 @pytest.mark.parametrize("option", sorted(ORIGINAL_ONLY))
 def test_original_options_we_lack_say_what_to_use(tmp_path, option) -> None:
-    r = occupy_cli("-i", "map.mrc", option, cwd=tmp_path)
+    r = run_cli("occupy", "-i", "map.mrc", option, cwd=tmp_path)
     assert r.returncode == 2, r.stderr
-    errors = [ln for ln in r.stderr.splitlines() if ln.startswith("error: ")]
-    assert len(errors) == 1 and f"{option} is an option of the original OccuPy" in errors[0]
-    assert ORIGINAL_ONLY[option] in errors[0]
+    error = one_error(r.stderr, f"{option} is an option of the original OccuPy")
+    assert ORIGINAL_ONLY[option] in error
     assert list(tmp_path.iterdir()) == []
 
 
-# 3. -o with a map name -------------------------------------------------------------------------
+# -o with a map name ----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("name", ["out_map.mrc", "nested/x.MAP", "res.ccp4"])
 def test_output_dir_named_like_a_map_is_a_usage_error(gro, name) -> None:
-    r = occupy_cli("-i", "map.mrc", "-o", name, "--amplify", cwd=gro)
+    r = run_cli("occupy", "-i", "map.mrc", "-o", name, "--amplify", cwd=gro)
     assert r.returncode == 2
     assert "ends in a map extension: -o names the output directory" in r.stderr
     assert sorted(p.name for p in gro.iterdir()) == ["map.mrc"]
 
 
-# 4. masked input ---------------------------------------------------------------------------------
+# masked input ----------------------------------------------------------------------------------
 
 def test_masked_input_warns_once_and_unmasked_does_not(test_data, tmp_path) -> None:
     with pytest.warns(OccupyWarning, match="71% of the voxels are exactly 0"):
@@ -165,10 +139,10 @@ def test_flattened_fraction_on_synthetic_maps() -> None:
     assert abs(fraction - 0.75) < 0.01 and value == -0.5
 
 
-# 5. log labels ----------------------------------------------------------------------------------
+# log labels ------------------------------------------------------------------------------------
 
 def test_log_names_each_quantity_with_its_unit(gro) -> None:
-    r = occupy_cli("-i", "map.mrc", "-q", cwd=gro)
+    r = run_cli("occupy", "-i", "map.mrc", "-q", cwd=gro)
     assert r.returncode == 0, r.stderr
     log = (gro / "log_map.txt").read_text()
     for label in ("solvent histogram mode (map value)", "solvent mean, fitted (map value)",
@@ -179,16 +153,16 @@ def test_log_names_each_quantity_with_its_unit(gro) -> None:
         assert label in log, label
     for old in ("solvent peak", "content > 99% above", "confidence limit"):
         assert old not in log
-    absolute = float(_log_value(gro / "log_map.txt", "confidence > 0.5 from (map value)"))
-    relative = float(_log_value(gro / "log_map.txt", "confidence > 0.5 from (relative"))
-    s_full = float(_log_value(gro / "log_map.txt", "s_full"))
+    absolute = float(log_value(gro / "log_map.txt", "confidence > 0.5 from (map value)"))
+    relative = float(log_value(gro / "log_map.txt", "confidence > 0.5 from (relative"))
+    s_full = float(log_value(gro / "log_map.txt", "s_full"))
     assert relative == pytest.approx(absolute / s_full, rel=1e-4)
 
 
-# 6. ChimeraX -------------------------------------------------------------------------------------
+# ChimeraX --------------------------------------------------------------------------------------
 
 def test_chimerax_script_full_region_and_colour_before_hide(gro) -> None:
-    r = occupy_cli("-i", "map.mrc", "--amplify", "--attenuate", "-q", cwd=gro)
+    r = run_cli("occupy", "-i", "map.mrc", "--amplify", "--attenuate", "-q", cwd=gro)
     assert r.returncode == 0, r.stderr
     lines = (gro / "chimX_map.cxc").read_text().splitlines()
     volumes = [ln for ln in lines if ln.startswith("volume #")]
@@ -224,7 +198,7 @@ def test_show_chimerax_starts_the_program_named_by_occupy_chimerax(gro) -> None:
     fake = gro / "fake-chimerax"
     fake.write_text(f"#!/bin/sh\necho \"$1\" > {marker}\n")
     fake.chmod(0o755)
-    r = occupy_cli("-i", "map.mrc", "--show-chimerax", "-o", "out", cwd=gro, env={"OCCUPY_CHIMERAX": str(fake)})
+    r = run_cli("occupy", "-i", "map.mrc", "--show-chimerax", "-o", "out", cwd=gro, env={"OCCUPY_CHIMERAX": str(fake)})
     assert r.returncode == 0, r.stderr
     for _ in range(50):
         if marker.exists():
@@ -234,7 +208,7 @@ def test_show_chimerax_starts_the_program_named_by_occupy_chimerax(gro) -> None:
     assert marker.read_text().strip() == str((gro / "out" / "chimX_map.cxc").resolve())
 
 
-# 7. help at 80 columns ---------------------------------------------------------------------------
+# help at 80 columns ----------------------------------------------------------------------------
 
 def _spellings(program_options) -> list[str]:
     out = []
@@ -246,7 +220,7 @@ def _spellings(program_options) -> list[str]:
 @pytest.mark.parametrize("which", ["--help", "--help-all"])
 def test_help_at_80_columns_keeps_every_option_whole(tmp_path, which) -> None:
     from occupy.cli.common import command_options
-    r = occupy_cli(which, cwd=tmp_path, columns=80)
+    r = run_cli("occupy", which, cwd=tmp_path, columns=80)
     assert r.returncode == 0
     assert max(len(ln) for ln in r.stdout.splitlines()) <= 80
     shown = [o for o in command_options("occupy") if which == "--help-all" or o.everyday]

@@ -8,21 +8,18 @@ from __future__ import annotations
 
 import gzip
 import http.server
-import os
 import signal
 import subprocess
-import sys
-import threading
 import time
 from pathlib import Path
 
 import pytest
+from helpers import cli_env, console_script, http_server, one_error, run_cli, write_demo_map
 
 import occupy
 
 psutil = pytest.importorskip("psutil")
 
-BIN = Path(sys.executable).parent
 FAULTS = Path(__file__).parent / "faults"
 SIGNALS = {"SIGTERM": 143, "SIGINT": 130, "SIGHUP": 129}
 
@@ -31,8 +28,7 @@ SIGNALS = {"SIGTERM": 143, "SIGINT": 130, "SIGHUP": 129}
 def maps(tmp_path_factory) -> Path:
     d = tmp_path_factory.mktemp("maps")
     for i, name in enumerate(("a", "b", "c")):
-        demo = occupy.make_demo_map(box=48, seed=20 + i)
-        occupy.write_map(d / f"{name}.mrc", demo.data, voxel_size=demo.voxel_size)
+        write_demo_map(d / f"{name}.mrc", box=48, seed=20 + i)
     return d
 
 
@@ -42,9 +38,9 @@ class Paused:
     def __init__(self, args: list[str], cwd: Path, point: str, *, expect_ready: int = 1, env: dict | None = None):
         self.ready = cwd / ".ready"
         self.ready.mkdir(exist_ok=True)
-        e = {**os.environ, "PYTHONPATH": str(FAULTS), "OCCUPY_TEST_PAUSE_AT": point,
-             "OCCUPY_TEST_READY": str(self.ready), "OMP_NUM_THREADS": "1", **(env or {})}
-        self.proc = subprocess.Popen([str(BIN / args[0]), *args[1:]], cwd=cwd, env=e, stdout=subprocess.PIPE,
+        e = cli_env({"PYTHONPATH": str(FAULTS), "OCCUPY_TEST_PAUSE_AT": point, "OCCUPY_TEST_READY": str(self.ready),
+                     **(env or {})}, threads=1)
+        self.proc = subprocess.Popen([console_script(args[0]), *args[1:]], cwd=cwd, env=e, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + 60
         while len(self.paused_pids()) < expect_ready:
@@ -77,12 +73,6 @@ def _tree(root: Path) -> list[str]:
     return sorted(str(p.relative_to(root)) for p in root.rglob("*") if ".ready" not in p.parts)
 
 
-def _one_error(err: str, text: str) -> None:
-    errors = [ln for ln in err.splitlines() if ln.startswith("error: ")]
-    assert len(errors) == 1 and text in errors[0], err
-    assert "Traceback" not in err
-
-
 @pytest.mark.parametrize("point", ["stage:lowpass", "write:2", "commit:2"])
 @pytest.mark.parametrize("sig", sorted(SIGNALS))
 def test_occupy_stopped_anywhere_leaves_nothing(maps, tmp_path, point, sig) -> None:
@@ -91,14 +81,13 @@ def test_occupy_stopped_anywhere_leaves_nothing(maps, tmp_path, point, sig) -> N
     run = Paused(["occupy", "-i", "a.mrc", "--amplify", "-o", "out/nested"], tmp_path, point)
     code, _, err, _ = run.signal(sig)
     assert code == SIGNALS[sig]
-    _one_error(err, f"stopped by {sig}")
+    one_error(err, f"stopped by {sig}")
     assert _tree(tmp_path) == before          # no staged file, no out/ or out/nested/
 
 
 def test_commit_interrupted_restores_the_previous_outputs(maps, tmp_path) -> None:
     (tmp_path / "a.mrc").write_bytes((maps / "a.mrc").read_bytes())
-    first = subprocess.run([str(BIN / "occupy"), "-i", "a.mrc", "--amplify", "--gamma", "3", "-q"], cwd=tmp_path,
-                           capture_output=True, text=True)
+    first = run_cli("occupy", "-i", "a.mrc", "--amplify", "--gamma", "3", "-q", cwd=tmp_path)
     assert first.returncode == 0, first.stderr
     old = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
     run = Paused(["occupy", "-i", "a.mrc", "--amplify", "--gamma", "3", "--seed", "1", "-q"], tmp_path, "commit:2")
@@ -122,7 +111,7 @@ def test_relion_signal_leaves_exactly_the_failure_marker(maps, tmp_path, point) 
     run = Paused(RELION, tmp_path, point)
     code, _, err, _ = run.signal("SIGTERM")
     assert code == 143
-    _one_error(err, "stopped by SIGTERM")
+    one_error(err, "stopped by SIGTERM")
     assert sorted(p.name for p in job.iterdir()) == ["RELION_JOB_EXIT_FAILURE"]
 
 
@@ -135,7 +124,7 @@ def test_relion_classification_signal_stops_every_class(tmp_path) -> None:
                   "--amplify", "true"], tmp_path, "class:1", env={"OMP_NUM_THREADS": "2"})
     code, out, err, seconds = run.signal("SIGTERM")
     assert code == 143 and seconds < 5, (code, seconds, err)
-    _one_error(err, "stopped by SIGTERM")
+    one_error(err, "stopped by SIGTERM")
     assert " class " in out                              # the first class had finished
     assert sorted(p.name for p in job.iterdir()) == ["RELION_JOB_EXIT_FAILURE"]
 
@@ -151,8 +140,7 @@ def test_relion_abort_is_honoured_up_to_the_commit(maps, tmp_path) -> None:
 
 def test_relion_rejects_a_bare_output_option(maps, tmp_path) -> None:
     _relion_project(maps, tmp_path)
-    r = subprocess.run([str(BIN / "occupy-relion"), "--o", "--in_3dref", "map.mrc"], cwd=tmp_path,
-                       capture_output=True, text=True)
+    r = run_cli("occupy-relion", "--o", "--in_3dref", "map.mrc", cwd=tmp_path)
     assert r.returncode == 1 and "--o needs a value" in r.stderr
     assert not (tmp_path / "true").exists() and not (tmp_path / "--in_3dref").exists()
 
@@ -164,7 +152,7 @@ def test_batch_signal_stops_every_worker_within_5_s(maps, tmp_path) -> None:
     assert len(family) >= 3                               # main, forkserver, two workers
     code, _, err, seconds = run.signal("SIGTERM")
     assert code == 143 and seconds < 5, (code, seconds, err)
-    _one_error(err, "stopped by SIGTERM")
+    one_error(err, "stopped by SIGTERM")
     gone, alive = psutil.wait_procs(family, timeout=5 - min(seconds, 4.5))
     assert not alive, [p.info if hasattr(p, "info") else p for p in alive]
     assert not (tmp_path / "out").exists()                # staged files removed, then the empty directory
@@ -190,17 +178,12 @@ class _Drip(http.server.BaseHTTPRequestHandler):
 
 def test_emdb_download_signalled_leaves_nothing(maps, tmp_path) -> None:
     _Drip.payload = gzip.compress((maps / "c.mrc").read_bytes())
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Drip)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    try:
+    with http_server(_Drip) as httpd:
         run = Paused(["occupy", "--emdb", "1234", "-o", "dl"], tmp_path, "download:100000",
-                     env={"OCCUPY_EMDB_URL": f"http://127.0.0.1:{httpd.server_address[1]}"})
+                     env={"OCCUPY_EMDB_URL": httpd.base})
         code, _, err, _ = run.signal("SIGINT")
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
     assert code == 130
-    _one_error(err, "stopped by SIGINT")
+    one_error(err, "stopped by SIGINT")
     assert _tree(tmp_path) == []
 
 
