@@ -1,6 +1,7 @@
 """Batch runs: local process pool, Dask, failures, name clashes; same bits as single runs."""
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
