@@ -1,5 +1,5 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, initializedcheck=False, cdivision=True
-"""Per-voxel confidence lookup (SPEC 2.6).
+"""Per-voxel confidence lookup (docs/algorithm.md §7, step 5).
 
 Every voxel is computed independently, so results are identical for any thread count.
 """

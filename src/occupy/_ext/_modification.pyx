@@ -1,5 +1,5 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, initializedcheck=False, cdivision=True
-"""Fused per-voxel kernels of the map modification (SPEC 2.7).
+"""Fused per-voxel kernels of the map modification (docs/algorithm.md §8).
 
 Every voxel is computed independently (no floating-point reductions), and the synthetic
 solvent draws are assigned to voxels through fixed-size sub-blocks, so results are
@@ -21,7 +21,7 @@ def n_sub_blocks(Py_ssize_t n):
 def factor_block(const float[::1] scale, const float[::1] conf, float[::1] factor,
                  int mode, double g, double mu, double limit, bint use_conf,
                  long long[::1] need, int n_threads):
-    """Modification factor of a block of scale values (float32), SPEC 2.7.
+    """Modification factor of a block of scale values (float32), docs/algorithm.md §8.
 
     ``mode`` 0 amplify ``S^(1/g-1)``, 1 attenuate ``S^(g-1)`` (float32 ``powf`` with the
     exponent rounded to float32), 2 sigmoid ``f(S)/S`` in double; ``S <= limit`` (compared

@@ -191,9 +191,9 @@ cdef inline Py_ssize_t _bin(float v, double lo, double inv_width, const double* 
 
 
 # Histograms count through four lanes of uint32 counts (value j of a run into lane j % 4),
-# so that a run of values in one bin (solvent) does not wait on its own last increment:
-# 26% faster than one count array at 512^3. A thread adds its lanes into its int64 counts
-# at least every FLUSH_VOXELS voxels, before a lane could overflow.
+# so that a run of values in one bin (solvent) does not wait on its own last increment.
+# A thread adds its lanes into its int64 counts at least every FLUSH_VOXELS voxels,
+# before a lane could overflow.
 cdef enum:
     LANES = 4
     FLUSH_VOXELS = 1 << 30

@@ -1,5 +1,5 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
-"""Tile search of SPEC 2.4: the largest per-tile rank value over a list of tiles.
+"""Tile search (docs/algorithm.md §4): the largest per-tile rank value over a list of tiles.
 
 Each thread walks a contiguous, ascending block of tiles and keeps its own best.  A
 tile can only beat the current best ``b`` if at least ``V - rank`` of its voxels are
