@@ -14,7 +14,15 @@ cdef enum:
 
 
 def minmax(const float[::1] values, int n_threads):
-    """``(min, max)`` of a non-empty float32 array (NaN values are skipped)."""
+    """``(min, max)`` of a non-empty float32 array, meant for values without NaN.
+
+    NaN is not skipped reliably: a block of ``STAT_BLOCK`` values whose first value is NaN
+    has NaN as its min and max, a later NaN in a block is ignored, and the blocks are
+    merged past NaN. So the result is ``(nan, nan)`` when every block starts with NaN (for
+    up to 65536 values: when the first is NaN, as in ``minmax([nan, 1, 2])``), and NaN
+    values are ignored otherwise (``minmax([1, nan, 2])`` is ``(1, 2)``).
+    :func:`finite_minmax` skips NaN and Inf and counts them.
+    """
     cdef Py_ssize_t n = values.shape[0]
     if n == 0:
         raise ValueError("minmax of an empty array")
