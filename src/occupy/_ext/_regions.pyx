@@ -3,14 +3,13 @@
 and the values selected by a key map, without full-size boolean arrays.
 
 Counts are integers, summed exactly, and gathered values keep their order: results never
-depend on the thread count. Work is split in blocks of ``BLOCK`` voxels (a multiple of 8,
-so every block owns whole bytes of a packed mask).
+depend on the thread count. Work is split in blocks of ``STAT_BLOCK`` voxels (a multiple
+of 8, so every block owns whole bytes of a packed mask; see ``_blocks.pxd``).
 """
 import numpy as np
 from cython.parallel cimport prange
 
-cdef enum:
-    STAT_BLOCK = 65536   # voxels per block (fixed: independent of threads)
+from ._blocks cimport STAT_BLOCK, block_span, n_blocks
 
 
 def count_above_below(const float[::1] a, float above, const float[::1] b, float below, int n_threads):
@@ -21,16 +20,13 @@ def count_above_below(const float[::1] a, float above, const float[::1] b, float
     cdef Py_ssize_t n = a.shape[0]
     if b.shape[0] != n:
         raise ValueError("the arrays differ in size")
-    cdef Py_ssize_t nb = (n + STAT_BLOCK - 1) // STAT_BLOCK
+    cdef Py_ssize_t nb = n_blocks(n, STAT_BLOCK)
     cdef long long[::1] n_above = np.zeros(nb, dtype=np.int64)
     cdef long long[::1] n_both = np.zeros(nb, dtype=np.int64)
     cdef Py_ssize_t blk, i, start, stop
     cdef long long c_above, c_both
     for blk in prange(nb, nogil=True, num_threads=n_threads, schedule="static"):
-        start = blk * STAT_BLOCK
-        stop = start + STAT_BLOCK
-        if stop > n:
-            stop = n
+        start, stop = block_span(blk, n, STAT_BLOCK)
         c_above = 0
         c_both = 0
         for i in range(start, stop):
@@ -48,14 +44,11 @@ def above_bits(const float[::1] a, float level, int n_threads):
     cdef Py_ssize_t n = a.shape[0]
     cdef Py_ssize_t nbytes = (n + 7) // 8
     cdef unsigned char[::1] bits = np.zeros(nbytes, dtype=np.uint8)
-    cdef Py_ssize_t nb = (n + STAT_BLOCK - 1) // STAT_BLOCK
+    cdef Py_ssize_t nb = n_blocks(n, STAT_BLOCK)
     cdef Py_ssize_t blk, i, start, stop
     cdef unsigned char byte
     for blk in prange(nb, nogil=True, num_threads=n_threads, schedule="static"):
-        start = blk * STAT_BLOCK            # a multiple of 8: blocks own whole bytes
-        stop = start + STAT_BLOCK
-        if stop > n:
-            stop = n
+        start, stop = block_span(blk, n, STAT_BLOCK)   # start is a multiple of 8: whole bytes
         byte = 0
         for i in range(start, stop):
             if a[i] > level:
@@ -71,16 +64,13 @@ def count_bits_below(const unsigned char[::1] bits, const float[::1] b, float be
     cdef Py_ssize_t n = b.shape[0]
     if bits.shape[0] != (n + 7) // 8:
         raise ValueError("bit mask and array differ in size")
-    cdef Py_ssize_t nb = (n + STAT_BLOCK - 1) // STAT_BLOCK
+    cdef Py_ssize_t nb = n_blocks(n, STAT_BLOCK)
     cdef long long[::1] n_set = np.zeros(nb, dtype=np.int64)
     cdef long long[::1] n_both = np.zeros(nb, dtype=np.int64)
     cdef Py_ssize_t blk, i, start, stop
     cdef long long c_set, c_both
     for blk in prange(nb, nogil=True, num_threads=n_threads, schedule="static"):
-        start = blk * STAT_BLOCK
-        stop = start + STAT_BLOCK
-        if stop > n:
-            stop = n
+        start, stop = block_span(blk, n, STAT_BLOCK)
         c_set = 0
         c_both = 0
         for i in range(start, stop):
@@ -98,15 +88,12 @@ def gather_where_equal(const float[::1] key, float value, const float[::1] src, 
     cdef Py_ssize_t n = key.shape[0]
     if src.shape[0] != n:
         raise ValueError("the arrays differ in size")
-    cdef Py_ssize_t nb = (n + STAT_BLOCK - 1) // STAT_BLOCK
+    cdef Py_ssize_t nb = n_blocks(n, STAT_BLOCK)
     cdef long long[::1] counts = np.zeros(nb + 1, dtype=np.int64)
     cdef Py_ssize_t blk, i, start, stop, j
     cdef long long c
     for blk in prange(nb, nogil=True, num_threads=n_threads, schedule="static"):
-        start = blk * STAT_BLOCK
-        stop = start + STAT_BLOCK
-        if stop > n:
-            stop = n
+        start, stop = block_span(blk, n, STAT_BLOCK)
         c = 0
         for i in range(start, stop):
             if key[i] == value:
@@ -115,10 +102,7 @@ def gather_where_equal(const float[::1] key, float value, const float[::1] src, 
     cdef long long[::1] offsets = np.cumsum(counts)
     cdef float[::1] out = np.empty(offsets[nb], dtype=np.float32)
     for blk in prange(nb, nogil=True, num_threads=n_threads, schedule="static"):
-        start = blk * STAT_BLOCK
-        stop = start + STAT_BLOCK
-        if stop > n:
-            stop = n
+        start, stop = block_span(blk, n, STAT_BLOCK)
         j = offsets[blk]
         for i in range(start, stop):
             if key[i] == value:
@@ -141,7 +125,7 @@ def summarize_scale(const float[::1] scale, const unsigned char[::1] solid, floa
         raise ValueError("summary of an empty array")
     if solid.shape[0] != (n + 7) // 8:
         raise ValueError("bit mask and array differ in size")
-    cdef Py_ssize_t nb = (n + STAT_BLOCK - 1) // STAT_BLOCK
+    cdef Py_ssize_t nb = n_blocks(n, STAT_BLOCK)
     cdef double[::1] bsum = np.empty(nb, dtype=np.float64)
     cdef double[::1] bm2 = np.empty(nb, dtype=np.float64)
     cdef float[::1] bmin = np.empty(nb, dtype=np.float32)
@@ -154,10 +138,7 @@ def summarize_scale(const float[::1] scale, const unsigned char[::1] solid, floa
     cdef float lo, hi, v
     cdef long long c_full, c_set, c_part
     for b in prange(nb, nogil=True, num_threads=n_threads, schedule="static"):
-        start = b * STAT_BLOCK
-        stop = start + STAT_BLOCK
-        if stop > n:
-            stop = n
+        start, stop = block_span(b, n, STAT_BLOCK)
         s = 0.0
         lo = scale[start]
         hi = scale[start]
@@ -197,7 +178,7 @@ def gather_full_blocks(const float[::1] key, float value, const float[::1] src,
                        const long long[::1] per_block, int n_threads):
     """``src[key == value]`` in order, visiting only the blocks whose count ``per_block`` is not 0."""
     cdef Py_ssize_t n = key.shape[0]
-    cdef Py_ssize_t nb = (n + STAT_BLOCK - 1) // STAT_BLOCK
+    cdef Py_ssize_t nb = n_blocks(n, STAT_BLOCK)
     if src.shape[0] != n or per_block.shape[0] != nb:
         raise ValueError("the arrays differ in size")
     cdef long long[::1] offsets = np.concatenate(([0], np.cumsum(per_block))).astype(np.int64)
@@ -206,10 +187,7 @@ def gather_full_blocks(const float[::1] key, float value, const float[::1] src,
     for blk in prange(nb, nogil=True, num_threads=n_threads, schedule="dynamic"):
         if per_block[blk] == 0:
             continue
-        start = blk * STAT_BLOCK
-        stop = start + STAT_BLOCK
-        if stop > n:
-            stop = n
+        start, stop = block_span(blk, n, STAT_BLOCK)
         j = offsets[blk]
         for i in range(start, stop):
             if key[i] == value:

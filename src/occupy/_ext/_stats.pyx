@@ -9,8 +9,7 @@ import numpy as np
 from cython.parallel cimport prange
 from libc.math cimport INFINITY, isfinite, sqrt
 
-cdef enum:
-    STAT_BLOCK = 65536   # voxels per summation block (fixed: independent of threads)
+from ._blocks cimport STAT_BLOCK, block_span, n_blocks
 
 
 def minmax(const float[::1] values, int n_threads):
@@ -26,16 +25,13 @@ def minmax(const float[::1] values, int n_threads):
     cdef Py_ssize_t n = values.shape[0]
     if n == 0:
         raise ValueError("minmax of an empty array")
-    cdef Py_ssize_t nb = (n + STAT_BLOCK - 1) // STAT_BLOCK
+    cdef Py_ssize_t nb = n_blocks(n, STAT_BLOCK)
     cdef float[::1] bmin = np.empty(nb, dtype=np.float32)
     cdef float[::1] bmax = np.empty(nb, dtype=np.float32)
     cdef Py_ssize_t b, i, start, stop
     cdef float lo, hi, v
     for b in prange(nb, nogil=True, num_threads=n_threads, schedule="static"):
-        start = b * STAT_BLOCK
-        stop = start + STAT_BLOCK
-        if stop > n:
-            stop = n
+        start, stop = block_span(b, n, STAT_BLOCK)
         lo = values[start]
         hi = values[start]
         for i in range(start + 1, stop):
@@ -65,7 +61,7 @@ def finite_minmax(const float[::1] values, int n_threads):
     cdef Py_ssize_t n = values.shape[0]
     if n == 0:
         raise ValueError("finite_minmax of an empty array")
-    cdef Py_ssize_t nb = (n + STAT_BLOCK - 1) // STAT_BLOCK
+    cdef Py_ssize_t nb = n_blocks(n, STAT_BLOCK)
     cdef float[::1] bmin = np.full(nb, np.inf, dtype=np.float32)
     cdef float[::1] bmax = np.full(nb, -np.inf, dtype=np.float32)
     cdef long long[::1] bbad = np.zeros(nb, dtype=np.int64)
@@ -73,10 +69,7 @@ def finite_minmax(const float[::1] values, int n_threads):
     cdef float lo, hi, v
     cdef long long bad
     for b in prange(nb, nogil=True, num_threads=n_threads, schedule="static"):
-        start = b * STAT_BLOCK
-        stop = start + STAT_BLOCK
-        if stop > n:
-            stop = n
+        start, stop = block_span(b, n, STAT_BLOCK)
         lo = INFINITY
         hi = -INFINITY
         bad = 0
@@ -108,7 +101,7 @@ def mean_std(const float[::1] values, int n_threads):
     cdef Py_ssize_t n = values.shape[0]
     if n == 0:
         raise ValueError("statistics of an empty array")
-    cdef Py_ssize_t nb = (n + STAT_BLOCK - 1) // STAT_BLOCK
+    cdef Py_ssize_t nb = n_blocks(n, STAT_BLOCK)
     cdef double[::1] bsum = np.empty(nb, dtype=np.float64)
     cdef double[::1] bm2 = np.empty(nb, dtype=np.float64)
     cdef float[::1] bmin = np.empty(nb, dtype=np.float32)
@@ -117,10 +110,7 @@ def mean_std(const float[::1] values, int n_threads):
     cdef double s, m2, d, bmean
     cdef float lo, hi, v
     for b in prange(nb, nogil=True, num_threads=n_threads, schedule="static"):
-        start = b * STAT_BLOCK
-        stop = start + STAT_BLOCK
-        if stop > n:
-            stop = n
+        start, stop = block_span(b, n, STAT_BLOCK)
         s = 0.0
         lo = values[start]
         hi = values[start]
@@ -150,13 +140,10 @@ def merge_block_stats(Py_ssize_t n, const double[::1] bsum, const double[::1] bm
     cdef Py_ssize_t nb = bsum.shape[0], b, start, stop
     cdef double count = 0.0, mean = 0.0, tot_m2 = 0.0, nbk, mb, delta, merged
     cdef float lo = bmin[0], hi = bmax[0]
-    if nb != (n + STAT_BLOCK - 1) // STAT_BLOCK or bm2.shape[0] != nb or bmin.shape[0] != nb or bmax.shape[0] != nb:
+    if nb != n_blocks(n, STAT_BLOCK) or bm2.shape[0] != nb or bmin.shape[0] != nb or bmax.shape[0] != nb:
         raise ValueError("block statistics do not match the array size")
     for b in range(nb):
-        start = b * STAT_BLOCK
-        stop = start + STAT_BLOCK
-        if stop > n:
-            stop = n
+        start, stop = block_span(b, n, STAT_BLOCK)
         nbk = <double>(stop - start)
         mb = bsum[b] / nbk
         merged = count + nbk

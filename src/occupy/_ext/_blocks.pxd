@@ -1,0 +1,32 @@
+# cython: language_level=3, cdivision=True
+"""Declarations shared by the kernels: the fixed block size and the block traversal.
+
+A kernel whose result must not depend on the thread count walks its flat array in
+blocks of a fixed number of voxels, one ``prange`` iteration per block, and combines the
+per-block results in block order:
+
+    for b in prange(n_blocks(n, STAT_BLOCK), nogil=True, num_threads=n_threads, schedule="static"):
+        start, stop = block_span(b, n, STAT_BLOCK)
+        ...                              # the block's work on [start, stop)
+
+Everything here is inlined into the modules that cimport it, so this file is needed to
+build them, not to run them.
+"""
+cdef enum:
+    # Voxels per block of the reductions and region kernels (_stats, _regions): fixed,
+    # never derived from the thread count, and a multiple of 8, so that each block owns
+    # whole bytes of a packed bit mask. Block results such as summarize_scale's
+    # statistics are merged by _stats.merge_block_stats, so both must use this value.
+    STAT_BLOCK = 65536
+
+
+cdef inline Py_ssize_t n_blocks(Py_ssize_t n, Py_ssize_t size) noexcept nogil:
+    """Number of blocks of ``size`` voxels covering ``n >= 0`` voxels (the last may be short)."""
+    return (n + size - 1) // size
+
+
+cdef inline (Py_ssize_t, Py_ssize_t) block_span(Py_ssize_t b, Py_ssize_t n,
+                                                Py_ssize_t size) noexcept nogil:
+    """``(start, stop)`` of block ``b`` of ``size`` voxels in an array of ``n`` voxels."""
+    cdef Py_ssize_t start = b * size
+    return start, min(start + size, n)
