@@ -1,5 +1,6 @@
 # cython: language_level=3, cdivision=True
-"""Declarations shared by the kernels: the fixed block size and the block traversal.
+"""Declarations shared by the kernels: the fixed block size, the block traversal, and
+block work that two kernels must do identically.
 
 A kernel whose result must not depend on the thread count walks its flat array in
 blocks of a fixed number of voxels, one ``prange`` iteration per block, and combines the
@@ -30,3 +31,14 @@ cdef inline (Py_ssize_t, Py_ssize_t) block_span(Py_ssize_t b, Py_ssize_t n,
     """``(start, stop)`` of block ``b`` of ``size`` voxels in an array of ``n`` voxels."""
     cdef Py_ssize_t start = b * size
     return start, min(start + size, n)
+
+
+cdef inline double sum_sq_dev(const float* v, Py_ssize_t m, double mean) noexcept nogil:
+    """Sum of the squared deviations of ``v[0:m]`` from ``mean``, in double and in order:
+    a block's ``m2`` as ``_stats.mean_std`` and ``_regions.summarize_scale`` make it."""
+    cdef Py_ssize_t i
+    cdef double d, m2 = 0.0
+    for i in range(m):
+        d = v[i] - mean
+        m2 = m2 + d * d
+    return m2

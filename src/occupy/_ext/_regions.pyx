@@ -9,7 +9,7 @@ of 8, so every block owns whole bytes of a packed mask; see ``_blocks.pxd``).
 import numpy as np
 from cython.parallel cimport prange
 
-from ._blocks cimport STAT_BLOCK, block_span, n_blocks
+from ._blocks cimport STAT_BLOCK, block_span, n_blocks, sum_sq_dev
 
 
 def count_above_below(const float[::1] a, float above, const float[::1] b, float below, int n_threads):
@@ -83,6 +83,16 @@ def count_bits_below(const unsigned char[::1] bits, const float[::1] b, float be
     return int(np.asarray(n_set).sum()), int(np.asarray(n_both).sum())
 
 
+cdef inline void _gather_equal(const float* key, float value, const float* src, Py_ssize_t m,
+                               float* out) noexcept nogil:
+    """Append ``src[i]`` for each ``i < m`` with ``key[i] == value`` to ``out``, in order."""
+    cdef Py_ssize_t i, j = 0
+    for i in range(m):
+        if key[i] == value:
+            out[j] = src[i]
+            j = j + 1
+
+
 def gather_where_equal(const float[::1] key, float value, const float[::1] src, int n_threads):
     """``src[key == value]`` in order, without a boolean mask of the whole array."""
     cdef Py_ssize_t n = key.shape[0]
@@ -90,7 +100,7 @@ def gather_where_equal(const float[::1] key, float value, const float[::1] src, 
         raise ValueError("the arrays differ in size")
     cdef Py_ssize_t nb = n_blocks(n, STAT_BLOCK)
     cdef long long[::1] counts = np.zeros(nb + 1, dtype=np.int64)
-    cdef Py_ssize_t blk, i, start, stop, j
+    cdef Py_ssize_t blk, i, start, stop
     cdef long long c
     for blk in prange(nb, nogil=True, num_threads=n_threads, schedule="static"):
         start, stop = block_span(blk, n, STAT_BLOCK)
@@ -103,11 +113,7 @@ def gather_where_equal(const float[::1] key, float value, const float[::1] src, 
     cdef float[::1] out = np.empty(offsets[nb], dtype=np.float32)
     for blk in prange(nb, nogil=True, num_threads=n_threads, schedule="static"):
         start, stop = block_span(blk, n, STAT_BLOCK)
-        j = offsets[blk]
-        for i in range(start, stop):
-            if key[i] == value:
-                out[j] = src[i]
-                j = j + 1
+        _gather_equal(&key[start], value, &src[start], stop - start, &out[0] + offsets[blk])
     return np.asarray(out)
 
 
@@ -134,7 +140,7 @@ def summarize_scale(const float[::1] scale, const unsigned char[::1] solid, floa
     cdef long long[::1] bset = np.zeros(nb, dtype=np.int64)
     cdef long long[::1] bpart = np.zeros(nb, dtype=np.int64)
     cdef Py_ssize_t b, i, start, stop
-    cdef double s, m2, d, bmean
+    cdef double s
     cdef float lo, hi, v
     cdef long long c_full, c_set, c_part
     for b in prange(nb, nogil=True, num_threads=n_threads, schedule="static"):
@@ -158,13 +164,8 @@ def summarize_scale(const float[::1] scale, const unsigned char[::1] solid, floa
                 c_set = c_set + 1
                 if v < below:
                     c_part = c_part + 1
-        bmean = s / (stop - start)
-        m2 = 0.0
-        for i in range(start, stop):          # the block is still in cache
-            d = scale[i] - bmean
-            m2 = m2 + d * d
         bsum[b] = s
-        bm2[b] = m2
+        bm2[b] = sum_sq_dev(&scale[start], stop - start, s / (stop - start))   # block still in cache
         bmin[b] = lo
         bmax[b] = hi
         bfull[b] = c_full
@@ -183,14 +184,10 @@ def gather_full_blocks(const float[::1] key, float value, const float[::1] src,
         raise ValueError("the arrays differ in size")
     cdef long long[::1] offsets = np.concatenate(([0], np.cumsum(per_block))).astype(np.int64)
     cdef float[::1] out = np.empty(offsets[nb], dtype=np.float32)
-    cdef Py_ssize_t blk, i, start, stop, j
+    cdef Py_ssize_t blk, start, stop
     for blk in prange(nb, nogil=True, num_threads=n_threads, schedule="dynamic"):
         if per_block[blk] == 0:
             continue
         start, stop = block_span(blk, n, STAT_BLOCK)
-        j = offsets[blk]
-        for i in range(start, stop):
-            if key[i] == value:
-                out[j] = src[i]
-                j = j + 1
+        _gather_equal(&key[start], value, &src[start], stop - start, &out[0] + offsets[blk])
     return np.asarray(out)

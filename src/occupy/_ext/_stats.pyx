@@ -9,7 +9,7 @@ import numpy as np
 from cython.parallel cimport prange
 from libc.math cimport INFINITY, isfinite, sqrt
 
-from ._blocks cimport STAT_BLOCK, block_span, n_blocks
+from ._blocks cimport STAT_BLOCK, block_span, n_blocks, sum_sq_dev
 
 
 def minmax(const float[::1] values, int n_threads):
@@ -107,7 +107,7 @@ def mean_std(const float[::1] values, int n_threads):
     cdef float[::1] bmin = np.empty(nb, dtype=np.float32)
     cdef float[::1] bmax = np.empty(nb, dtype=np.float32)
     cdef Py_ssize_t b, i, start, stop
-    cdef double s, m2, d, bmean
+    cdef double s
     cdef float lo, hi, v
     for b in prange(nb, nogil=True, num_threads=n_threads, schedule="static"):
         start, stop = block_span(b, n, STAT_BLOCK)
@@ -121,13 +121,8 @@ def mean_std(const float[::1] values, int n_threads):
                 lo = v
             if v > hi:
                 hi = v
-        bmean = s / (stop - start)
-        m2 = 0.0
-        for i in range(start, stop):
-            d = values[i] - bmean
-            m2 = m2 + d * d
         bsum[b] = s
-        bm2[b] = m2
+        bm2[b] = sum_sq_dev(&values[start], stop - start, s / (stop - start))   # block still in cache
         bmin[b] = lo
         bmax[b] = hi
     return merge_block_stats(n, bsum, bm2, bmin, bmax)
