@@ -30,10 +30,8 @@ def count_above_below(const float[::1] a, float above, const float[::1] b, float
         c_above = 0
         c_both = 0
         for i in range(start, stop):
-            if a[i] > above:
-                c_above = c_above + 1
-                if b[i] < below:
-                    c_both = c_both + 1
+            c_above = c_above + (a[i] > above)
+            c_both = c_both + ((a[i] > above) & (b[i] < below))
         n_above[blk] = c_above
         n_both[blk] = c_both
     return int(np.asarray(n_above).sum()), int(np.asarray(n_both).sum())
