@@ -13,6 +13,8 @@ per-block results in block order:
 Everything here is inlined into the modules that cimport it, so this file is needed to
 build them, not to run them.
 """
+from libc.string cimport memcpy
+
 cdef enum:
     # Voxels per block of the reductions and region kernels (_stats, _regions): fixed,
     # never derived from the thread count, and a multiple of 8, so that each block owns
@@ -42,3 +44,32 @@ cdef inline double sum_sq_dev(const float* v, Py_ssize_t m, double mean) noexcep
         d = v[i] - mean
         m2 = m2 + d * d
     return m2
+
+
+cdef inline bint _little_endian() noexcept nogil:
+    cdef unsigned short probe = 1
+    return (<unsigned char*> &probe)[0] == 1           # a constant to the C compiler
+
+
+cdef inline unsigned char above_byte(const float* v, Py_ssize_t m, float level) noexcept nogil:
+    """One byte of a packed mask: bit ``j`` set where ``v[j] > level`` (never for NaN), for
+    ``j < m <= 8``; the mask of ``_regions.above_bits`` and ``_stats.histogram_above``.
+
+    A whole byte is made without branches: the eight 0/1 flags, read as one 64-bit word,
+    times a constant that moves flag ``j`` to bit ``56 + j`` (no two partial products
+    meet, so nothing carries); the compiler vectorises the comparisons.
+    """
+    cdef unsigned char flags[8]
+    cdef unsigned long long word
+    cdef Py_ssize_t j
+    cdef unsigned char byte = 0
+    if m == 8:
+        for j in range(8):
+            flags[j] = v[j] > level
+        memcpy(&word, flags, 8)
+        if _little_endian():
+            return <unsigned char> ((word * 0x0102040810204080ULL) >> 56)
+        return <unsigned char> ((word * 0x8040201008040201ULL) >> 56)
+    for j in range(m):
+        byte = byte | <unsigned char> ((v[j] > level) << j)
+    return byte

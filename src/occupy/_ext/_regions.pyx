@@ -9,7 +9,7 @@ of 8, so every block owns whole bytes of a packed mask; see ``_blocks.pxd``).
 import numpy as np
 from cython.parallel cimport prange
 
-from ._blocks cimport STAT_BLOCK, block_span, n_blocks, sum_sq_dev
+from ._blocks cimport STAT_BLOCK, above_byte, block_span, n_blocks, sum_sq_dev
 
 
 def count_above_below(const float[::1] a, float above, const float[::1] b, float below, int n_threads):
@@ -43,17 +43,13 @@ def above_bits(const float[::1] a, float level, int n_threads):
     cdef Py_ssize_t nbytes = (n + 7) // 8
     cdef unsigned char[::1] bits = np.zeros(nbytes, dtype=np.uint8)
     cdef Py_ssize_t nb = n_blocks(n, STAT_BLOCK)
-    cdef Py_ssize_t blk, i, start, stop
-    cdef unsigned char byte
+    cdef Py_ssize_t blk, k, start, stop
     for blk in prange(nb, nogil=True, num_threads=n_threads, schedule="static"):
         start, stop = block_span(blk, n, STAT_BLOCK)   # start is a multiple of 8: whole bytes
-        byte = 0
-        for i in range(start, stop):
-            if a[i] > level:
-                byte = byte | <unsigned char> (1 << (i & 7))
-            if (i & 7) == 7 or i == stop - 1:
-                bits[i >> 3] = byte
-                byte = 0
+        for k in range(start >> 3, stop >> 3):
+            bits[k] = above_byte(&a[k << 3], 8, level)
+        if stop & 7:                                   # the last, partial byte
+            bits[stop >> 3] = above_byte(&a[stop & ~7], stop & 7, level)
     return np.asarray(bits)
 
 

@@ -9,7 +9,7 @@ import numpy as np
 from cython.parallel cimport prange
 from libc.math cimport INFINITY, isfinite, sqrt
 
-from ._blocks cimport STAT_BLOCK, block_span, n_blocks, sum_sq_dev
+from ._blocks cimport STAT_BLOCK, above_byte, block_span, n_blocks, sum_sq_dev
 
 
 def minmax(const float[::1] values, int n_threads):
@@ -314,8 +314,7 @@ def histogram_above(const float[::1] values, const double[::1] edges, float leve
     cdef long long[:, ::1] counts = np.zeros((nt, nbins), dtype=np.int64)
     cdef unsigned int[:, ::1] lanes = np.zeros((nt, LANES * stride), dtype=np.uint32)
     cdef unsigned char[::1] bits = np.zeros((n + 7) // 8, dtype=np.uint8)
-    cdef Py_ssize_t t, i, j, m, stop, pending, per = (((n + nt - 1) // nt) + 7) // 8 * 8   # whole bytes
-    cdef unsigned char byte
+    cdef Py_ssize_t t, i, m, stop, pending, per = (((n + nt - 1) // nt) + 7) // 8 * 8   # whole bytes
     for t in prange(nt, nogil=True, num_threads=nt, schedule="static", chunksize=1):
         i = t * per
         stop = min(i + per, n)
@@ -323,11 +322,7 @@ def histogram_above(const float[::1] values, const double[::1] edges, float leve
         while i < stop:                              # one byte of the mask (8 voxels) at a time
             m = min(8, stop - i)
             _count_run(&values[i], m, &lanes[t, 0], stride, lo, inv_width, &edges[0], nbins)
-            byte = 0
-            for j in range(m):
-                if values[i + j] > level:
-                    byte = byte | <unsigned char> (1 << j)
-            bits[i >> 3] = byte
+            bits[i >> 3] = above_byte(&values[i], m, level)
             pending = pending + m
             if pending >= FLUSH_VOXELS:
                 _flush(&lanes[t, 0], stride, &counts[t, 0], nbins)
