@@ -136,7 +136,7 @@ def summarize_scale(const float[::1] scale, const unsigned char[::1] solid, floa
     cdef Py_ssize_t b, i, start, stop
     cdef double s
     cdef float lo, hi, v
-    cdef long long c_full, c_set, c_part
+    cdef long long c_full, c_set, c_part, bit
     for b in prange(nb, nogil=True, num_threads=n_threads, schedule="static"):
         start, stop = block_span(b, n, STAT_BLOCK)
         s = 0.0
@@ -152,12 +152,10 @@ def summarize_scale(const float[::1] scale, const unsigned char[::1] solid, floa
                 lo = v
             if v > hi:
                 hi = v
-            if v == 1:
-                c_full = c_full + 1
-            if (solid[i >> 3] >> (i & 7)) & 1:
-                c_set = c_set + 1
-                if v < below:
-                    c_part = c_part + 1
+            bit = (solid[i >> 3] >> (i & 7)) & 1
+            c_full = c_full + (v == 1)
+            c_set = c_set + bit
+            c_part = c_part + (bit & (v < below))
         bsum[b] = s
         bm2[b] = sum_sq_dev(&scale[start], stop - start, s / (stop - start))   # block still in cache
         bmin[b] = lo
