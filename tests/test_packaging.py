@@ -16,7 +16,7 @@ def test_metadata() -> None:
     assert "matplotlib" in " ".join(metadata.requires("occupy"))      # --plot works after `pip install .`
     files = [str(f) for f in metadata.files("occupy")]
     assert any(f.endswith("licenses/LICENSE") for f in files)
-    assert not [f for f in files if f.endswith(".pyx")]
+    assert not [f for f in files if f.endswith((".pyx", ".pxd"))]     # kernel sources: compiled in
 
 
 def test_typed_package_with_stubs() -> None:

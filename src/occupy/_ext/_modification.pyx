@@ -8,6 +8,8 @@ identical for any thread count.
 from cython.parallel cimport prange
 from libc.math cimport pow, powf
 
+from ._blocks cimport block_span, n_blocks
+
 
 cdef enum:
     SUB = 4096   # voxels per sub-block: the unit of noise bookkeeping (fixed, not per thread)
@@ -15,7 +17,7 @@ cdef enum:
 
 def n_sub_blocks(Py_ssize_t n):
     """Number of sub-blocks of ``n`` voxels (the length of ``factor_block``'s ``need``)."""
-    return (n + SUB - 1) // SUB
+    return n_blocks(n, SUB)
 
 
 def factor_block(const float[::1] scale, const float[::1] conf, float[::1] factor,
@@ -28,7 +30,7 @@ def factor_block(const float[::1] scale, const float[::1] conf, float[::1] facto
     in float32) or NaN gives 1. When ``need`` is non-empty, ``need[k]`` counts the voxels of
     sub-block ``k`` that get a synthetic-solvent draw: factor < 1 and (``use_conf``) conf > 0.
     """
-    cdef Py_ssize_t n = scale.shape[0], nsub = (n + SUB - 1) // SUB
+    cdef Py_ssize_t n = scale.shape[0], nsub = n_blocks(n, SUB)
     cdef Py_ssize_t k, i, start, stop
     cdef bint count = need.shape[0] > 0
     cdef float e = <float>(1.0 / g - 1.0) if mode == 0 else <float>(g - 1.0)
@@ -43,10 +45,7 @@ def factor_block(const float[::1] scale, const float[::1] conf, float[::1] facto
     if mode < 0 or mode > 2:
         raise ValueError("mode must be 0, 1 or 2")
     for k in prange(nsub, nogil=True, num_threads=n_threads, schedule="static"):
-        start = k * SUB
-        stop = start + SUB
-        if stop > n:
-            stop = n
+        start, stop = block_span(k, n, SUB)
         c = 0
         for i in range(start, stop):
             s = scale[i]
@@ -78,7 +77,7 @@ def modify_block(const float[::1] data, const float[::1] factor, const float[::1
     ``use_conf``: ``m = m*c + d*(1-c)`` (``keep_input``) or ``m*c``; with ``clip``: clip to
     [lo, hi]. Arithmetic in double, stored as float32.
     """
-    cdef Py_ssize_t n = data.shape[0], nsub = (n + SUB - 1) // SUB
+    cdef Py_ssize_t n = data.shape[0], nsub = n_blocks(n, SUB)
     cdef Py_ssize_t k, i, j, start, stop
     cdef double f, d, m, c, w, z
     if factor.shape[0] != n or out.shape[0] != n:
@@ -90,10 +89,7 @@ def modify_block(const float[::1] data, const float[::1] factor, const float[::1
     if use_noise and noise.shape[0] != offsets[nsub]:
         raise ValueError("noise size differs from the number of draws needed")
     for k in prange(nsub, nogil=True, num_threads=n_threads, schedule="static"):
-        start = k * SUB
-        stop = start + SUB
-        if stop > n:
-            stop = n
+        start, stop = block_span(k, n, SUB)
         j = offsets[k] if use_noise else 0
         for i in range(start, stop):
             f = factor[i]

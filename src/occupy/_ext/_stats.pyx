@@ -9,25 +9,29 @@ import numpy as np
 from cython.parallel cimport prange
 from libc.math cimport INFINITY, isfinite, sqrt
 
-cdef enum:
-    STAT_BLOCK = 65536   # voxels per summation block (fixed: independent of threads)
+from ._blocks cimport STAT_BLOCK, above_byte, block_span, n_blocks, sum_sq_dev
 
 
 def minmax(const float[::1] values, int n_threads):
-    """``(min, max)`` of a non-empty float32 array (NaN values are skipped)."""
+    """``(min, max)`` of a non-empty float32 array, meant for values without NaN.
+
+    NaN is not skipped reliably: a block of ``STAT_BLOCK`` values whose first value is NaN
+    has NaN as its min and max, a later NaN in a block is ignored, and the blocks are
+    merged past NaN. So the result is ``(nan, nan)`` when every block starts with NaN (for
+    up to 65536 values: when the first is NaN, as in ``minmax([nan, 1, 2])``), and NaN
+    values are ignored otherwise (``minmax([1, nan, 2])`` is ``(1, 2)``).
+    :func:`finite_minmax` skips NaN and Inf and counts them.
+    """
     cdef Py_ssize_t n = values.shape[0]
     if n == 0:
         raise ValueError("minmax of an empty array")
-    cdef Py_ssize_t nb = (n + STAT_BLOCK - 1) // STAT_BLOCK
+    cdef Py_ssize_t nb = n_blocks(n, STAT_BLOCK)
     cdef float[::1] bmin = np.empty(nb, dtype=np.float32)
     cdef float[::1] bmax = np.empty(nb, dtype=np.float32)
     cdef Py_ssize_t b, i, start, stop
     cdef float lo, hi, v
     for b in prange(nb, nogil=True, num_threads=n_threads, schedule="static"):
-        start = b * STAT_BLOCK
-        stop = start + STAT_BLOCK
-        if stop > n:
-            stop = n
+        start, stop = block_span(b, n, STAT_BLOCK)
         lo = values[start]
         hi = values[start]
         for i in range(start + 1, stop):
@@ -57,7 +61,7 @@ def finite_minmax(const float[::1] values, int n_threads):
     cdef Py_ssize_t n = values.shape[0]
     if n == 0:
         raise ValueError("finite_minmax of an empty array")
-    cdef Py_ssize_t nb = (n + STAT_BLOCK - 1) // STAT_BLOCK
+    cdef Py_ssize_t nb = n_blocks(n, STAT_BLOCK)
     cdef float[::1] bmin = np.full(nb, np.inf, dtype=np.float32)
     cdef float[::1] bmax = np.full(nb, -np.inf, dtype=np.float32)
     cdef long long[::1] bbad = np.zeros(nb, dtype=np.int64)
@@ -65,10 +69,7 @@ def finite_minmax(const float[::1] values, int n_threads):
     cdef float lo, hi, v
     cdef long long bad
     for b in prange(nb, nogil=True, num_threads=n_threads, schedule="static"):
-        start = b * STAT_BLOCK
-        stop = start + STAT_BLOCK
-        if stop > n:
-            stop = n
+        start, stop = block_span(b, n, STAT_BLOCK)
         lo = INFINITY
         hi = -INFINITY
         bad = 0
@@ -100,19 +101,16 @@ def mean_std(const float[::1] values, int n_threads):
     cdef Py_ssize_t n = values.shape[0]
     if n == 0:
         raise ValueError("statistics of an empty array")
-    cdef Py_ssize_t nb = (n + STAT_BLOCK - 1) // STAT_BLOCK
+    cdef Py_ssize_t nb = n_blocks(n, STAT_BLOCK)
     cdef double[::1] bsum = np.empty(nb, dtype=np.float64)
     cdef double[::1] bm2 = np.empty(nb, dtype=np.float64)
     cdef float[::1] bmin = np.empty(nb, dtype=np.float32)
     cdef float[::1] bmax = np.empty(nb, dtype=np.float32)
     cdef Py_ssize_t b, i, start, stop
-    cdef double s, m2, d, bmean
+    cdef double s
     cdef float lo, hi, v
     for b in prange(nb, nogil=True, num_threads=n_threads, schedule="static"):
-        start = b * STAT_BLOCK
-        stop = start + STAT_BLOCK
-        if stop > n:
-            stop = n
+        start, stop = block_span(b, n, STAT_BLOCK)
         s = 0.0
         lo = values[start]
         hi = values[start]
@@ -123,13 +121,8 @@ def mean_std(const float[::1] values, int n_threads):
                 lo = v
             if v > hi:
                 hi = v
-        bmean = s / (stop - start)
-        m2 = 0.0
-        for i in range(start, stop):
-            d = values[i] - bmean
-            m2 = m2 + d * d
         bsum[b] = s
-        bm2[b] = m2
+        bm2[b] = sum_sq_dev(&values[start], stop - start, s / (stop - start))   # block still in cache
         bmin[b] = lo
         bmax[b] = hi
     return merge_block_stats(n, bsum, bm2, bmin, bmax)
@@ -142,13 +135,10 @@ def merge_block_stats(Py_ssize_t n, const double[::1] bsum, const double[::1] bm
     cdef Py_ssize_t nb = bsum.shape[0], b, start, stop
     cdef double count = 0.0, mean = 0.0, tot_m2 = 0.0, nbk, mb, delta, merged
     cdef float lo = bmin[0], hi = bmax[0]
-    if nb != (n + STAT_BLOCK - 1) // STAT_BLOCK or bm2.shape[0] != nb or bmin.shape[0] != nb or bmax.shape[0] != nb:
+    if nb != n_blocks(n, STAT_BLOCK) or bm2.shape[0] != nb or bmin.shape[0] != nb or bmax.shape[0] != nb:
         raise ValueError("block statistics do not match the array size")
     for b in range(nb):
-        start = b * STAT_BLOCK
-        stop = start + STAT_BLOCK
-        if stop > n:
-            stop = n
+        start, stop = block_span(b, n, STAT_BLOCK)
         nbk = <double>(stop - start)
         mb = bsum[b] / nbk
         merged = count + nbk
@@ -191,9 +181,9 @@ cdef inline Py_ssize_t _bin(float v, double lo, double inv_width, const double* 
 
 
 # Histograms count through four lanes of uint32 counts (value j of a run into lane j % 4),
-# so that a run of values in one bin (solvent) does not wait on its own last increment:
-# 26% faster than one count array at 512^3. A thread adds its lanes into its int64 counts
-# at least every FLUSH_VOXELS voxels, before a lane could overflow.
+# so that a run of values in one bin (solvent) does not wait on its own last increment.
+# A thread adds its lanes into its int64 counts at least every FLUSH_VOXELS voxels,
+# before a lane could overflow.
 cdef enum:
     LANES = 4
     FLUSH_VOXELS = 1 << 30
@@ -324,8 +314,7 @@ def histogram_above(const float[::1] values, const double[::1] edges, float leve
     cdef long long[:, ::1] counts = np.zeros((nt, nbins), dtype=np.int64)
     cdef unsigned int[:, ::1] lanes = np.zeros((nt, LANES * stride), dtype=np.uint32)
     cdef unsigned char[::1] bits = np.zeros((n + 7) // 8, dtype=np.uint8)
-    cdef Py_ssize_t t, i, j, m, stop, pending, per = (((n + nt - 1) // nt) + 7) // 8 * 8   # whole bytes
-    cdef unsigned char byte
+    cdef Py_ssize_t t, i, m, stop, pending, per = (((n + nt - 1) // nt) + 7) // 8 * 8   # whole bytes
     for t in prange(nt, nogil=True, num_threads=nt, schedule="static", chunksize=1):
         i = t * per
         stop = min(i + per, n)
@@ -333,11 +322,7 @@ def histogram_above(const float[::1] values, const double[::1] edges, float leve
         while i < stop:                              # one byte of the mask (8 voxels) at a time
             m = min(8, stop - i)
             _count_run(&values[i], m, &lanes[t, 0], stride, lo, inv_width, &edges[0], nbins)
-            byte = 0
-            for j in range(m):
-                if values[i + j] > level:
-                    byte = byte | <unsigned char> (1 << j)
-            bits[i >> 3] = byte
+            bits[i >> 3] = above_byte(&values[i], m, level)
             pending = pending + m
             if pending >= FLUSH_VOXELS:
                 _flush(&lanes[t, 0], stride, &counts[t, 0], nbins)
