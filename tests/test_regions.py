@@ -80,3 +80,12 @@ def test_histograms_count_runs_of_one_value_and_skip_outsiders(n) -> None:
         assert np.array_equal(_stats.rows_histogram(vol, x0, x1, edges, threads),
                               np.histogram(rows[np.isfinite(rows)], bins=edges)[0])
     assert expected.sum() < n and expected.max() >= n // 5     # the run and the outsiders are there
+
+
+def test_merge_block_stats_refuses_an_empty_array_instead_of_reading_past_it() -> None:
+    from occupy.stats import merge_block_stats
+    empty64, empty32 = np.zeros(0, np.float64), np.zeros(0, np.float32)
+    with pytest.raises(ValueError, match="do not match"):
+        merge_block_stats(0, empty64, empty64, empty32, empty32)
+    with pytest.raises(ValueError, match="do not match"):
+        merge_block_stats(10, np.zeros(2), np.zeros(2), np.zeros(2, np.float32), np.zeros(2, np.float32))

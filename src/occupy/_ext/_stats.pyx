@@ -134,9 +134,10 @@ def merge_block_stats(Py_ssize_t n, const double[::1] bsum, const double[::1] bm
     of ``STAT_BLOCK``-voxel blocks, merged in block order (Chan et al.), as ``mean_std`` does."""
     cdef Py_ssize_t nb = bsum.shape[0], b, start, stop
     cdef double count = 0.0, mean = 0.0, tot_m2 = 0.0, nbk, mb, delta, merged
-    cdef float lo = bmin[0], hi = bmax[0]
-    if nb != n_blocks(n, STAT_BLOCK) or bm2.shape[0] != nb or bmin.shape[0] != nb or bmax.shape[0] != nb:
-        raise ValueError("block statistics do not match the array size")
+    cdef float lo, hi
+    if nb < 1 or nb != n_blocks(n, STAT_BLOCK) or bm2.shape[0] != nb or bmin.shape[0] != nb or bmax.shape[0] != nb:
+        raise ValueError("block statistics do not match the array size (or the array is empty)")
+    lo, hi = bmin[0], bmax[0]
     for b in range(nb):
         start, stop = block_span(b, n, STAT_BLOCK)
         nbk = <double>(stop - start)
