@@ -39,6 +39,8 @@ def _sample(opt):
     """A valid value that differs from the default."""
     if opt.kind is bool:
         return not opt.default
+    if opt.choices:           # the last choice: never the default
+        return next(c for c in reversed(opt.choices) if c != opt.default)
     if opt.kind is str:       # an existing file for the mask, a file in an existing directory for --json
         return {"solvent_def": __file__, "json": "tests/run.json"}.get(opt.name, "some/dir")
     if opt.odd:

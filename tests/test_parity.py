@@ -120,7 +120,7 @@ def occ_result(case):
     from occupy.stages.scale import estimate_scale
 
     name, m, ref = case
-    return name, m, ref["configs"]["occ"], estimate_scale(m.data, m.voxel_size, mode="occ")
+    return name, m, ref["configs"]["occ"], estimate_scale(m.data, m.voxel_size, mode="occ", occ_filter="lowpass")
 
 
 def test_occ_mode_parity(occ_result):

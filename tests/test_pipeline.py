@@ -9,6 +9,7 @@ import pytest
 
 import occupy
 from occupy import OccupyError, read_map, write_map
+from occupy.stages.lowpass import gaussian_filter
 
 
 def _names(d):
@@ -49,8 +50,14 @@ def test_save_all_maps_s0_sigmoid_names(test_data, tmp_path):
                                        "modification_emd_5168.mrc", "log_emd_5168.txt"])
     conf = mrcfile.read(tmp_path / "conf_emd_5168.mrc")
     assert conf.min() >= 0 and conf.max() <= 1
-    assert r.s_full == pytest.approx(r.tau * float(read_map(tmp_path / "lowpass_emd_5168.mrc").data.max()),
-                                     rel=1e-5)
+    m = read_map(test_data / "emd_5168.map")
+    assert r.scale_mode == "occ" and r.occ_sigma == 3.5        # the occ-mode scale is made on the Gaussian
+    assert r.s_full == pytest.approx(r.tau * float(gaussian_filter(m.data, m.voxel_size, 3.5).max()), rel=1e-5)
+    lp = occupy.run(test_data / "emd_5168.map", output_dir=tmp_path / "lp", sigmoid=8, pivot=0.5, s0=True,
+                    save_all_maps=True, chimerax=False, occ_filter="lowpass")
+    assert lp.occ_sigma is None         # the original's occ mode: on the saved lowpassed map
+    assert lp.s_full == pytest.approx(lp.tau * float(read_map(tmp_path / "lp" / "lowpass_emd_5168.mrc").data.max()),
+                                      rel=1e-5)
 
 
 def test_solvent_def_mask_changes_solvent_sample(test_data, tmp_path):

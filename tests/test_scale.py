@@ -6,7 +6,9 @@ import pytest
 from ref_impl import ref_params, ref_tile_search
 
 from occupy.errors import OccupyError
-from occupy.stages.lowpass import lowpass_filter
+from occupy.constants import OCC_KERNEL_SIGMAS
+from occupy.params import occ_sigma
+from occupy.stages.lowpass import gaussian_filter, lowpass_filter
 from occupy.stages.scale import estimate_scale, variability_limit
 
 ndimage = pytest.importorskip("scipy.ndimage")
@@ -30,8 +32,9 @@ def _direct(scale_input, footprint, s_full):
 
 @pytest.mark.parametrize("mode", ["res", "occ"])
 def test_matches_direct_computation(mode):
+    """res mode, and occ mode with the original's filter, as algorithm.md §1-§5.2 describe them."""
     data, pix = _blob_map(), 1.2
-    est = estimate_scale(data, pix, mode=mode, threads=2)
+    est = estimate_scale(data, pix, mode=mode, threads=2, occ_filter="lowpass")
     p = ref_params(data.shape, pix)
     assert (est.params.kernel_size, est.params.n_v, est.tau) == (p.kernel_size, p.n_v, p.tau)
     np.testing.assert_array_equal(est.params.footprint, p.kernel)
@@ -46,12 +49,30 @@ def test_matches_direct_computation(mode):
     assert est.mode == mode and est.voxel_size == pix
 
 
-def test_scale_ranks_occupancies_in_occ_mode():
+def test_gaussian_occ_mode_matches_direct_computation():
+    """occ mode's default: the Gaussian of algorithm.md §5.3 and a kernel derived from 4 sigma."""
+    data, pix = _blob_map(), 1.2
+    est = estimate_scale(data, pix, mode="occ", threads=2)
+    sigma = occ_sigma(8.0, pix)
+    assert est.params.sigma == sigma == 3.5 and est.params.lowpass == 8.0
+    p = ref_params(data.shape, pix, lowpass=OCC_KERNEL_SIGMAS * sigma)      # the kernel of a 14 Å lowpass
+    assert (est.params.kernel_size, est.params.n_v, est.tau) == (p.kernel_size, p.n_v, p.tau)
+    np.testing.assert_array_equal(est.params.footprint, p.kernel)
+    np.testing.assert_array_equal(est.lowpassed, lowpass_filter(data, pix, 8.0))   # the solvent model's map
+    smooth = gaussian_filter(data, pix, sigma)
+    np.testing.assert_array_equal(est.scale_input, smooth)
+    s_full, idx = ref_tile_search(smooth, p.tau)
+    assert est.s_full == s_full and tuple(est.tile.tile_index) == idx
+    np.testing.assert_array_equal(est.scale, _direct(smooth, p.kernel, s_full))
+
+
+@pytest.mark.parametrize("occ_filter", ["gaussian", "lowpass"])
+def test_scale_ranks_occupancies_in_occ_mode(occ_filter):
     data = _blob_map()
-    est = estimate_scale(data, 1.2, mode="occ")
-    s = est.scale
+    s = estimate_scale(data, 1.2, mode="occ", occ_filter=occ_filter).scale
     assert s[16, 14, 13] == 1.0
-    assert 0.5 < s[30, 28, 20] < 0.75 and 0.2 < s[22, 30, 28] < 0.45
+    assert 0.5 < s[30, 28, 20] < 0.75 and 0.2 < s[22, 30, 28] < 0.5
+    assert s[30, 28, 20] - s[22, 30, 28] > 0.15
 
 
 def test_s0_and_overrides():
@@ -66,8 +87,11 @@ def test_s0_and_overrides():
 def test_given_lpmap_and_no_lowpass():
     data = _blob_map()
     fake = np.ascontiguousarray(data[::-1])
-    est = estimate_scale(data, 1.2, mode="occ", lpmap=fake)
+    est = estimate_scale(data, 1.2, mode="occ", lpmap=fake, occ_filter="lowpass")
     assert est.lowpassed is fake and est.scale_input is fake
+    est = estimate_scale(data, 1.2, mode="occ", lpmap=fake)
+    assert est.lowpassed is fake
+    np.testing.assert_array_equal(est.scale_input, gaussian_filter(data, 1.2, 3.5))
     res = estimate_scale(data, 1.2, mode="res", make_lowpassed=False)
     assert res.lowpassed is None
 

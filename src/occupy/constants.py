@@ -23,6 +23,10 @@ __all__ = [
     "MAX_KERNEL_SIZE",
     "MIN_VIS_SCALE",
     "N_BINS",
+    "OCC_FILTERS",
+    "OCC_KERNEL_SIGMAS",
+    "OCC_SIGMA_MIN_VOXELS",
+    "OCC_SIGMA_PER_LOWPASS",
     "SCALE_LIMIT",
     "THREADS_PER_CPU_CAP",
     "TILES_PER_AXIS",
@@ -35,6 +39,15 @@ DEFAULT_KERNEL_MIN = 3     # the derived kernel size is clipped to [min, max]
 DEFAULT_KERNEL_MAX = 9
 MAX_KERNEL_SIZE = 31       # largest --kernel-size (and ball kernel) accepted
 MAX_BOX_MIN = 16           # --max-box is 0 (off) or at least this
+
+# The occ-mode filter (algorithm.md §5.3): a Gaussian of sigma = max(OCC_SIGMA_PER_LOWPASS *
+# lowpass, OCC_SIGMA_MIN_VOXELS * voxel size), band-limited at sigma / OCC_SIGMA_PER_LOWPASS,
+# where its amplitude is exp(-2 pi^2 OCC_SIGMA_PER_LOWPASS^2) = 2.3%; the kernel is derived
+# as for a lowpass of OCC_KERNEL_SIGMAS * sigma. "lowpass" is the original's hard lowpass.
+OCC_FILTERS = ("gaussian", "lowpass")
+OCC_SIGMA_PER_LOWPASS = 0.4375   # 3.5 Å for the default 8 Å
+OCC_SIGMA_MIN_VOXELS = 1.5
+OCC_KERNEL_SIGMAS = 4.0
 
 # Tile search (algorithm.md §4)
 TILES_PER_AXIS = 20

@@ -19,6 +19,7 @@ from .constants import (
     MAX_BOX_MIN,
     MAX_KERNEL_SIZE,
     MIN_VIS_SCALE,
+    OCC_FILTERS,
     SCALE_LIMIT,
 )
 from .errors import OptionError
@@ -78,6 +79,8 @@ class RunOptions:
         Side (voxels) of the full-scale search tiles; derived when None.
     scale_mode : {"auto", "occ", "res"}
         Estimate on the lowpassed (``occ``) or raw (``res``) map; ``auto``: occ when modifying.
+    occ_filter : {"gaussian", "lowpass"}
+        The filter in front of the occ-mode scale: a Gaussian (default) or the original's hard lowpass.
     s0 : bool
         Naive full scale (tau x map maximum) instead of the tile search.
     max_box : int
@@ -228,6 +231,13 @@ class RunOptions:
                   Switch(("--raw-scale",), "res", "Estimate scale on the raw map.",
                          "res mode: scale includes resolution effects. Default when only estimating.",
                          aliases=("--raw_scale",))))
+    occ_filter: str = _option(
+        OCC_FILTERS[0], "--occ-filter", kind=str, panel=_EST, choices=OCC_FILTERS, metavar="gaussian|lowpass",
+        help="Filter before the occ-mode scale: gaussian (default) or lowpass (the original's).",
+        details="gaussian: a Gaussian of sigma = 0.44 x the lowpass (3.5 Å for the default 8 Å, at least 1.5 "
+                "voxels), with the kernel derived as for a lowpass of 4 sigma; the scale then follows occupancy "
+                "much less than local resolution. lowpass: the hard spherical lowpass of the original OccuPy, "
+                "exactly. Only occ mode uses it; the solvent model always uses the hard lowpass.")
     s0: bool = _option(
         False, "--s0", kind=bool, panel=_EST,
         help="Naive full scale: tau x map maximum.",

@@ -11,12 +11,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .constants import DEFAULT_KERNEL_MAX, DEFAULT_KERNEL_MIN, LOWPASS_FLOOR_A, LOWPASS_VOXELS, MAX_KERNEL_SIZE
+from .constants import (DEFAULT_KERNEL_MAX, DEFAULT_KERNEL_MIN, LOWPASS_FLOOR_A, LOWPASS_VOXELS, MAX_KERNEL_SIZE,
+                        OCC_KERNEL_SIGMAS, OCC_SIGMA_MIN_VOXELS, OCC_SIGMA_PER_LOWPASS)
 from .errors import OccupyError, warn
 from .options import check_option
 
-__all__ = ["Parameters", "ball_footprint", "check_voxel_size", "default_lowpass", "derive_parameters", "processing_shape",
-           "tau_from_nv", "tau_root"]
+__all__ = ["Parameters", "ball_footprint", "check_voxel_size", "default_lowpass", "derive_parameters", "occ_sigma",
+           "processing_shape", "tau_from_nv", "tau_root"]
 
 _log = logging.getLogger("occupy")
 
@@ -45,6 +46,9 @@ class Parameters:
         The one derived from ``n_v`` (equal to ``tau`` unless the user overrode it).
     warnings : list of str
         Advice issued while deriving them.
+    sigma : float or None
+        With the Gaussian occ-mode filter: its sigma in Å (``occ_sigma``); the kernel is then
+        derived from ``OCC_KERNEL_SIGMAS * sigma`` instead of the lowpass. None otherwise.
     """
 
     lowpass: float
@@ -55,6 +59,33 @@ class Parameters:
     tau: float
     tau_recommended: float
     warnings: list[str] = field(default_factory=list)
+    sigma: float | None = None
+
+
+def occ_sigma(lowpass: float, voxel_size: float) -> float:
+    """The sigma (Å) of the Gaussian occ-mode filter for a lowpass (algorithm.md §5.3).
+
+    ``max(OCC_SIGMA_PER_LOWPASS * lowpass, OCC_SIGMA_MIN_VOXELS * voxel_size)``: the lowpass
+    keeps its meaning (the worst resolution of interest) and sets the filter's width.
+
+    Parameters
+    ----------
+    lowpass : float
+        The lowpass in Å (``--lowpass``/``--resolution``, or the default).
+    voxel_size : float
+        Voxel size in Å.
+
+    Returns
+    -------
+    float
+        Sigma in Å.
+
+    Examples
+    --------
+    >>> occ_sigma(8.0, 1.0), occ_sigma(20.0, 1.0), occ_sigma(8.0, 3.0)
+    (3.5, 8.75, 4.5)
+    """
+    return max(OCC_SIGMA_PER_LOWPASS * float(lowpass), OCC_SIGMA_MIN_VOXELS * float(voxel_size))
 
 
 def default_lowpass(voxel_size: float) -> float:
@@ -285,7 +316,7 @@ def check_voxel_size(voxel_size: float) -> float:
 def derive_parameters(shape: tuple[int, ...], voxel_size: float, *,
                       lowpass: float | None = None, resolution: float | None = None,
                       kernel_size: int | None = None, kernel_radius: float | None = None,
-                      tau: float | None = None) -> Parameters:
+                      tau: float | None = None, occ_filter: str = "lowpass") -> Parameters:
     """Derive the lowpass, kernel and tau of algorithm.md §12 for a box and voxel size.
 
     Parameters
@@ -304,6 +335,9 @@ def derive_parameters(shape: tuple[int, ...], voxel_size: float, *,
         Ball radius in voxels; default lowpass / (2 voxel size).
     tau : float, optional
         Rank fraction in (0, 1]; default ``tau_from_nv`` of the ball's voxel count.
+    occ_filter : {"lowpass", "gaussian"}
+        The filter of the scale's input: with ``"gaussian"`` (occ mode's default) ``sigma``
+        is set and the kernel's size and radius are derived from ``OCC_KERNEL_SIGMAS * sigma``.
 
     Returns
     -------
@@ -329,7 +363,8 @@ def derive_parameters(shape: tuple[int, ...], voxel_size: float, *,
     pix = check_voxel_size(voxel_size)
     sink: list[str] = []
     lp = _choose_lowpass(pix, lowpass, resolution, sink)
-    k, rk = _choose_kernel(lp, pix, kernel_size, kernel_radius)
+    sigma = occ_sigma(lp, pix) if check_option("occ_filter", occ_filter) == "gaussian" else None
+    k, rk = _choose_kernel(lp if sigma is None else OCC_KERNEL_SIGMAS * sigma, pix, kernel_size, kernel_radius)
     footprint = np.asarray(ball_footprint(k, rk), dtype=bool)
     n_v = int(np.count_nonzero(footprint))
     if n_v < 1:
@@ -337,7 +372,7 @@ def derive_parameters(shape: tuple[int, ...], voxel_size: float, *,
     tau_used, tau_rec = _choose_tau(tau, n_v)
     _kernel_advice(k, rk, n_v, sink)
     return Parameters(lowpass=lp, kernel_size=k, kernel_radius=rk, footprint=footprint, n_v=n_v,
-                      tau=tau_used, tau_recommended=tau_rec, warnings=sink)
+                      tau=tau_used, tau_recommended=tau_rec, warnings=sink, sigma=sigma)
 
 
 def processing_shape(shape: tuple[int, ...], max_box: int) -> tuple[int, ...]:

@@ -27,7 +27,7 @@ from .outputs.outputset import OutputSet
 from .outputs.writer import RunProducts, stage_outputs
 from .params import derive_parameters, processing_shape
 from .stages.confidence import curve_from_histogram, voxel_confidence
-from .stages.lowpass import lowpass_filter_unchecked, fourier_crop, fourier_pad
+from .stages.lowpass import fourier_crop, fourier_pad, gaussian_filter_unchecked, lowpass_filter_unchecked
 from .stages.modification import flatten_solvent, modify
 from .stages.scale import limit_from_full, scale_from_input
 from .stages.solvent import check_solvent_mask, fit_solvent_unchecked, flattening_warning
@@ -151,8 +151,9 @@ def _prepare(m: MapData, opts: RunOptions) -> _Work:
 def _run_map(m: MapData, opts: RunOptions, clock: StageClock, out_dir: Path) -> RunResult:
     """Every stage after reading the map, in the order of algorithm.md §11; outputs last, all or none.
 
-    The solvent model and the confidence come before the scale, so that in res mode the
-    lowpassed map is gone before the scale is made: at most about two maps are alive at once.
+    The solvent model and the confidence come before the scale, so that the lowpassed map is
+    gone before the scale is made (in res mode, and in occ mode with the Gaussian filter):
+    the scale is made in its buffer.
     """
     warnings: list[str] = list(m.warnings)
     mode, gamma = resolve_options(opts, warnings)
@@ -162,7 +163,8 @@ def _run_map(m: MapData, opts: RunOptions, clock: StageClock, out_dir: Path) -> 
         work = _prepare(m, opts)
         params = derive_parameters(work.data.shape, work.voxel_size, lowpass=opts.lowpass,
                                    resolution=opts.resolution, kernel_size=opts.kernel_size,
-                                   kernel_radius=opts.kernel_radius, tau=opts.tau)
+                                   kernel_radius=opts.kernel_radius, tau=opts.tau,
+                                   occ_filter=opts.occ_filter if mode == "occ" else "lowpass")
     warnings.extend(params.warnings)  # already issued by derive_parameters
     with clock("lowpass"):
         lp = lowpass_filter_unchecked(work.data, work.voxel_size, params.lowpass, opts.threads)
@@ -171,10 +173,13 @@ def _run_map(m: MapData, opts: RunOptions, clock: StageClock, out_dir: Path) -> 
         solvent = _solvent(m, lp, work.mask, opts, warnings)
     with clock("confidence"):
         curve, conf, solid = _confidence(lp, lp_range, solvent, opts, warnings)
+    scale_input = work.data if mode == "res" else lp
+    if mode == "occ" and params.sigma is not None:
+        with clock("occ filter"):
+            scale_input = gaussian_filter_unchecked(work.data, work.voxel_size, params.sigma, opts.threads)
     with clock("scale"):
-        scale_input = lp if mode == "occ" else work.data
         spare = None
-        if mode == "res" and not opts.save_all_maps:
+        if scale_input is not lp and not opts.save_all_maps:
             spare, lp = lp, None            # not needed any more: the scale is made in its buffer
         est = scale_from_input(scale_input, params, mode, work.voxel_size, s0=opts.s0, tile_size=opts.tile_size,
                        threads=opts.threads, out=spare)
@@ -247,6 +252,7 @@ def _result(m: MapData, mode: str, gamma: float | None, products: RunProducts, s
     est, solvent, p = products.estimate, products.solvent, products.estimate.params
     result = RunResult(input_path=Path(m.path or "map"), scale_mode=mode, kernel_size=p.kernel_size,
                        kernel_radius=p.kernel_radius, n_v=p.n_v, tau=est.tau, lowpass=p.lowpass, gamma=gamma,
+                       occ_sigma=p.sigma if mode == "occ" else None,
                        s_full=est.s_full, solvent_mean=solvent.mean, solvent_width=solvent.sigma,
                        solvent_edge=solvent.edge, map_threshold=(est.s_full + solvent.edge) / 2.0,
                        scale_threshold=var_limit, partial_fraction=partial, bad_solvent_model=bool(products.curve.bad_model),

@@ -40,6 +40,9 @@ class RunResult:
         Percentile of the full-scale tile used.
     lowpass : float
         Lowpass (Å).
+    occ_sigma : float or None
+        In occ mode with the Gaussian filter (``occ_filter="gaussian"``), its sigma in Å;
+        None with the hard lowpass and in res mode.
     gamma : float or None
         The gamma used (2 when amplifying or attenuating without ``gamma``).
     s_full : float
@@ -71,6 +74,7 @@ class RunResult:
     n_v: int = 0
     tau: float = 0.0
     lowpass: float = 0.0
+    occ_sigma: float | None = None
     gamma: float | None = None
     s_full: float = 0.0
     tile_center_A: tuple[float, float, float] | None = None

@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .._version import __version__
+from ..constants import OCC_KERNEL_SIGMAS
 from ..options import option_table
 
 if TYPE_CHECKING:  # pragma: no cover - types only
@@ -135,6 +136,9 @@ def log_text(m: "MapData", opts: "RunOptions", result: "RunResult", est: "ScaleR
 def _sections(m, opts, result, est, solvent, curve) -> Sections:
     """The log's rows; each name says its unit: Å, voxels, map value (the map's own units) or scale."""
     p, tile = est.params, est.tile
+    occ_filter = [] if result.scale_mode != "occ" else [(
+        "occ filter", f"gaussian, sigma {p.sigma:.6g} A (kernel as for a {OCC_KERNEL_SIGMAS:g} sigma lowpass)"
+        if p.sigma is not None else "lowpass (hard, as the original OccuPy)")]
     return [
         ("run", [("occupy version", __version__), ("command line", opts.command_line or api_call(m.path, opts)),
                  ("input", m.path), ("box (z, y, x voxels)", tuple(m.shape)), ("voxel size (A)", m.voxel_size),
@@ -144,6 +148,7 @@ def _sections(m, opts, result, est, solvent, curve) -> Sections:
         ("parameters", [("lowpass (A)", p.lowpass), ("kernel size (voxels)", p.kernel_size),
                         ("kernel radius (voxels)", p.kernel_radius), ("n_v (voxels in the kernel)", p.n_v),
                         ("tau", est.tau), ("recommended tau", p.tau_recommended), ("scale mode", result.scale_mode),
+                        *occ_filter,
                         ("scale limit (scale)", opts.scale_limit),
                         ("gamma", result.gamma if result.gamma is not None else "-"),
                         ("hedge confidence", opts.hedge_confidence or "-"), ("seed", opts.seed),

@@ -1,4 +1,5 @@
-"""Fourier-space stages: the hard spherical lowpass (algorithm.md §5.2) and Fourier crop/pad (algorithm.md §10).
+"""Fourier-space stages: the hard spherical lowpass (algorithm.md §5.2), the occ-mode Gaussian
+(§5.3) and Fourier crop/pad (§10).
 
 Each is one ``occupy.stages.spectral.spectral_map``: a transform that keeps only the
 needed block of frequencies, scales it plane by plane and transforms back, so a lowpass of
@@ -11,12 +12,15 @@ import math
 import numpy as np
 
 from ..arrays import check_map_values
+from ..constants import OCC_SIGMA_PER_LOWPASS
 from ..errors import OccupyError
 from ..params import check_voxel_size
 from ..threads import effective_threads
 from .spectral import spectral_map
 
-__all__ = ["fourier_crop", "fourier_pad", "lowpass_cutoff", "lowpass_filter"]
+__all__ = ["fourier_crop", "fourier_pad", "gaussian_filter", "gaussian_filter_unchecked", "lowpass_cutoff",
+           "lowpass_filter", "lowpass_filter_unchecked"]
+
 
 def lowpass_cutoff(shape: tuple[int, ...], voxel_size: float, lowpass_A: float) -> int:
     """Cut-off radius of the lowpass in Fourier voxels of the longest edge (algorithm.md §5.2).
@@ -96,7 +100,29 @@ def lowpass_filter(data: np.ndarray, voxel_size: float, lowpass_A: float,
 
 
 def lowpass_filter_unchecked(data: np.ndarray, voxel_size: float, lowpass_A: float, threads: int | None) -> np.ndarray:
-    """``lowpass_filter`` of a checked 3-D map (no value checks)."""
+    """``lowpass_filter`` of a 3-D map already checked (no value checks).
+
+    Parameters
+    ----------
+    data : numpy.ndarray
+        The map, 3-D, free of NaN/Inf (``check_map_values``).
+    voxel_size : float
+        Voxel size in Å.
+    lowpass_A : float
+        Lowpass resolution in Å.
+    threads : int or None
+        Thread count; results do not depend on it.
+
+    Returns
+    -------
+    numpy.ndarray
+        As ``lowpass_filter`` gives it.
+
+    Raises
+    ------
+    OccupyError
+        If ``voxel_size`` or ``lowpass_A`` is not positive and finite.
+    """
     check_voxel_size(voxel_size)
     if not (lowpass_A > 0 and math.isfinite(lowpass_A)):
         raise OccupyError(f"lowpass must be a positive finite number of Å, got {lowpass_A!r}")
@@ -107,9 +133,11 @@ def lowpass_filter_unchecked(data: np.ndarray, voxel_size: float, lowpass_A: flo
     return spectral_map(data, shape, (iz, iz), (iy, iy), nkx, plane_scale, effective_threads(threads))
 
 
-def _sphere_mask(shape: tuple[int, int, int], radius: int):
+def _sphere_mask(shape: tuple[int, int, int], radius: int, gaussian: float = 0.0):
     """The kept y and x frequencies of a sphere of ``radius`` (longest-edge units), and the
-    per-z-plane scaling that normalises the kept block and zeroes what lies outside."""
+    per-z-plane scaling that normalises the kept block and zeroes what lies outside; with
+    ``gaussian`` = -2 pi^2 sigma^2 in longest-edge units, it also weights each kept
+    component by ``exp(gaussian * f^2)``."""
     longest = max(shape)
     r2 = float(radius * radius)
     fz2 = _scaled_freq_sq(shape[0], longest, False)
@@ -119,15 +147,101 @@ def _sphere_mask(shape: tuple[int, int, int], radius: int):
     iy = np.flatnonzero(fy2 <= r2)
     fyx2 = fy2[iy][:, None] + fx2[:nkx][None, :]
     inv_n = np.float32(1.0 / float(np.prod(shape, dtype=np.float64)))
+    weight_yx = np.exp(gaussian * fyx2).astype(np.float32) * inv_n if gaussian else None
 
     def plane_scale(j: int, plane: np.ndarray) -> None:
         if fz2[j] > r2:
             plane[...] = 0
-        else:
+            return
+        if weight_yx is None:
             plane *= inv_n
-            plane[fyx2 > r2 - fz2[j]] = 0
+        else:
+            plane *= weight_yx * np.float32(math.exp(gaussian * fz2[j]))
+        plane[fyx2 > r2 - fz2[j]] = 0
 
     return np.arange(shape[0]), iy, nkx, plane_scale
+
+
+def gaussian_filter(data: np.ndarray, voxel_size: float, sigma_A: float, threads: int | None = None) -> np.ndarray:
+    """The occ-mode Gaussian filter of a 3-D map (algorithm.md §5.3).
+
+    Fourier components are weighted by ``exp(-2 pi^2 sigma^2 |f|^2)`` (a real-space Gaussian
+    of standard deviation ``sigma_A``) and band-limited at the lowpass ``sigma_A /
+    OCC_SIGMA_PER_LOWPASS``, where the weight is down to 2.3%: the kept block, and the cost,
+    are those of that hard lowpass, and a point's ripples stay within 0.2% of its peak (9%
+    with the hard lowpass alone).
+
+    Parameters
+    ----------
+    data : numpy.ndarray
+        The map, axes [z, y, x]; any real dtype (computed in float32).
+    voxel_size : float
+        Voxel size in Å.
+    sigma_A : float
+        The Gaussian's standard deviation in Å (``occupy.params.occ_sigma``).
+    threads : int, optional
+        Thread count (default: ``OMP_NUM_THREADS`` or all usable cores); results do not depend on it.
+
+    Returns
+    -------
+    numpy.ndarray
+        The filtered map, float32, of ``data``'s shape.
+
+    Raises
+    ------
+    OccupyError
+        If ``data`` is not 3-D, empty or not finite, or ``voxel_size``/``sigma_A`` is not
+        positive and finite.
+
+    Examples
+    --------
+    >>> spike = np.zeros((32, 32, 32), dtype=np.float32)
+    >>> spike[16, 16, 16] = 1
+    >>> g = gaussian_filter(spike, 1.0, 2.0)
+    >>> round(float(g.sum()), 4), bool(g[16, 16, 16] == g.max()), bool(g.min() > -0.002 * g.max())
+    (1.0, True, True)
+    """
+    arr = np.asarray(data)
+    if arr.ndim != 3:
+        raise OccupyError(f"expected a 3-D map, got shape {arr.shape}")
+    check_map_values(arr, allow_constant=True, threads=threads)
+    return gaussian_filter_unchecked(arr, voxel_size, sigma_A, threads)
+
+
+def gaussian_filter_unchecked(data: np.ndarray, voxel_size: float, sigma_A: float, threads: int | None
+                              ) -> np.ndarray:
+    """``gaussian_filter`` of a 3-D map already checked (no value checks).
+
+    Parameters
+    ----------
+    data : numpy.ndarray
+        The map, 3-D, free of NaN/Inf (``check_map_values``).
+    voxel_size : float
+        Voxel size in Å.
+    sigma_A : float
+        The Gaussian's standard deviation in Å.
+    threads : int or None
+        Thread count; results do not depend on it.
+
+    Returns
+    -------
+    numpy.ndarray
+        As ``gaussian_filter`` gives it.
+
+    Raises
+    ------
+    OccupyError
+        If ``voxel_size`` or ``sigma_A`` is not positive and finite.
+    """
+    pix = check_voxel_size(voxel_size)
+    if not (sigma_A > 0 and math.isfinite(sigma_A)):
+        raise OccupyError(f"the Gaussian's sigma must be a positive finite number of Å, got {sigma_A!r}")
+    shape = tuple(int(n) for n in data.shape)
+    longest = max(shape)
+    radius = lowpass_cutoff(shape, pix, float(sigma_A) / OCC_SIGMA_PER_LOWPASS)
+    coefficient = -2.0 * (math.pi * float(sigma_A) / (longest * pix)) ** 2
+    iz, iy, nkx, plane_scale = _sphere_mask(shape, radius, coefficient)
+    return spectral_map(data, shape, (iz, iz), (iy, iy), nkx, plane_scale, effective_threads(threads))
 
 
 def _axis_index(n_from: int, n_to: int) -> tuple[np.ndarray, np.ndarray]:

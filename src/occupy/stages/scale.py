@@ -10,7 +10,7 @@ from ..errors import OccupyError
 from ..params import Parameters, derive_parameters
 from ..regions import values_where_equal
 from ..threads import effective_threads
-from .lowpass import lowpass_filter_unchecked
+from .lowpass import gaussian_filter_unchecked, lowpass_filter_unchecked
 from .maxfilter import maximum_filter_ball_unchecked
 from .tiles import TileResult, tile_search_unchecked
 
@@ -76,7 +76,8 @@ def estimate_scale(data: np.ndarray, voxel_size: float, *, lowpass: float | None
                    resolution: float | None = None, mode: str = "res", tau: float | None = None,
                    kernel_size: int | None = None, kernel_radius: float | None = None,
                    tile_size: int | None = None, s0: bool = False, threads: int | None = None,
-                   lpmap: np.ndarray | None = None, make_lowpassed: bool = True) -> ScaleResult:
+                   lpmap: np.ndarray | None = None, make_lowpassed: bool = True,
+                   occ_filter: str = "gaussian") -> ScaleResult:
     """Estimate the local scale ``clip(smax / s_full, 0, 1)`` of a 3-D map (algorithm.md §1, §5.2, §12).
 
     Parameters
@@ -88,7 +89,7 @@ def estimate_scale(data: np.ndarray, voxel_size: float, *, lowpass: float | None
     lowpass, resolution : float, optional
         ``--lowpass`` and ``--resolution`` in Å (default lowpass ``max(8, 3*voxel_size)``).
     mode : {"res", "occ"}
-        Scale from ``data`` itself or from the lowpassed map.
+        Scale from ``data`` itself or from the filtered map (``occ_filter``).
     tau, kernel_size, kernel_radius : float or int, optional
         Rank fraction, kernel side and radius in voxels; defaults derived as in
         ``occupy.params.derive_parameters``.
@@ -101,7 +102,11 @@ def estimate_scale(data: np.ndarray, voxel_size: float, *, lowpass: float | None
     lpmap : numpy.ndarray, optional
         The lowpassed map, if already made (same shape).
     make_lowpassed : bool
-        Without ``lpmap``, make the lowpassed map in ``res`` mode too (the solvent model needs it).
+        Without ``lpmap``, make the lowpassed map even where the scale does not use it (the
+        solvent model needs it).
+    occ_filter : {"gaussian", "lowpass"}
+        In ``occ`` mode, the filter of the scale's input: a Gaussian (algorithm.md §5.3; the
+        kernel is derived from its width) or the hard lowpass (the original's occ mode).
 
     Returns
     -------
@@ -120,13 +125,21 @@ def estimate_scale(data: np.ndarray, voxel_size: float, *, lowpass: float | None
     >>> demo = occupy.make_demo_map(box=48)
     >>> res = estimate_scale(demo.data, demo.voxel_size, mode="occ")
     >>> res.scale.shape, res.scale.dtype, float(res.scale.max()), res.tau, round(res.s_full, 2)
-    ((48, 48, 48), dtype('float32'), 1.0, 0.9608, 1.05)
+    ((48, 48, 48), dtype('float32'), 1.0, 0.9896, 0.66)
+    >>> res.params.sigma, res.params.kernel_size, res.params.n_v   # the Gaussian's sigma (Å), its kernel
+    (3.5, 9, 437)
     """
     data = _as_map(data, mode)
     params = derive_parameters(data.shape, voxel_size, lowpass=lowpass, resolution=resolution,
-                               kernel_size=kernel_size, kernel_radius=kernel_radius, tau=tau)
-    lpmap = _lowpassed(data, lpmap, mode == "occ" or make_lowpassed, voxel_size, params.lowpass, threads)
-    scale_input = lpmap if mode == "occ" else data
+                               kernel_size=kernel_size, kernel_radius=kernel_radius, tau=tau,
+                               occ_filter=occ_filter if mode == "occ" else "lowpass")
+    gaussian = params.sigma is not None
+    lpmap = _lowpassed(data, lpmap, (mode == "occ" and not gaussian) or make_lowpassed, voxel_size,
+                       params.lowpass, threads)
+    if mode == "res":
+        scale_input = data
+    else:
+        scale_input = gaussian_filter_unchecked(data, voxel_size, params.sigma, threads) if gaussian else lpmap
     result = scale_from_input(scale_input, params, mode, voxel_size, s0=s0, tile_size=tile_size, threads=threads)
     result.lowpassed, result.scale_input = lpmap, scale_input
     return result
