@@ -50,12 +50,12 @@ def test_matches_direct_computation(mode):
 
 
 def test_gaussian_occ_mode_matches_direct_computation():
-    """occ mode's default: the Gaussian of algorithm.md §5.3 and a kernel derived from 4 sigma."""
+    """occ mode's default: the Gaussian of algorithm.md §5.3 and a kernel derived from 3 sigma."""
     data, pix = _blob_map(), 1.2
     est = estimate_scale(data, pix, mode="occ", threads=2)
     sigma = occ_sigma(8.0, pix)
     assert est.params.sigma == sigma == 3.5 and est.params.lowpass == 8.0
-    p = ref_params(data.shape, pix, lowpass=OCC_KERNEL_SIGMAS * sigma)      # the kernel of a 14 Å lowpass
+    p = ref_params(data.shape, pix, lowpass=OCC_KERNEL_SIGMAS * sigma)      # the kernel of a 10.5 Å lowpass
     assert (est.params.kernel_size, est.params.n_v, est.tau) == (p.kernel_size, p.n_v, p.tau)
     np.testing.assert_array_equal(est.params.footprint, p.kernel)
     np.testing.assert_array_equal(est.lowpassed, lowpass_filter(data, pix, 8.0))   # the solvent model's map

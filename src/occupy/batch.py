@@ -21,6 +21,7 @@ from .outputs.summary_table import stage_summary
 from .pipeline import run_outcome
 from .results import BatchReport, MapOutcome
 from .threads import effective_threads
+from .process import return_freed_memory
 from .termination import Terminated, stop_on_signals
 
 __all__ = ["run_batch", "run_one"]
@@ -61,6 +62,7 @@ def _init_worker(threads: int, pids) -> None:
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[var] = str(threads)
     stop_on_signals()
+    return_freed_memory()
     pids.put(os.getpid())
 
 

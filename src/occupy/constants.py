@@ -47,7 +47,7 @@ MAX_BOX_MIN = 16           # --max-box is 0 (off) or at least this
 OCC_FILTERS = ("gaussian", "lowpass")
 OCC_SIGMA_PER_LOWPASS = 0.4375   # 3.5 Å for the default 8 Å
 OCC_SIGMA_MIN_VOXELS = 1.5
-OCC_KERNEL_SIGMAS = 4.0
+OCC_KERNEL_SIGMAS = 3.0
 
 # Tile search (algorithm.md §4)
 TILES_PER_AXIS = 20

@@ -235,7 +235,7 @@ class RunOptions:
         OCC_FILTERS[0], "--occ-filter", kind=str, panel=_EST, choices=OCC_FILTERS, metavar="gaussian|lowpass",
         help="Filter before the occ-mode scale: gaussian (default) or lowpass (the original's).",
         details="gaussian: a Gaussian of sigma = 0.44 x the lowpass (3.5 Å for the default 8 Å, at least 1.5 "
-                "voxels), with the kernel derived as for a lowpass of 4 sigma; the scale then follows occupancy "
+                "voxels), with the kernel derived as for a lowpass of 3 sigma; the scale then follows occupancy "
                 "much less than local resolution. lowpass: the hard spherical lowpass of the original OccuPy, "
                 "exactly. Only occ mode uses it; the solvent model always uses the hard lowpass.")
     s0: bool = _option(

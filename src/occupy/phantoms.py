@@ -15,7 +15,8 @@ entry of :data:`FAMILIES`:
 The random-atom domains are balls of radius ``box/8`` centred ``0.22 box`` from the box
 centre towards the corners of a tetrahedron: well apart (≥ 0.1 box between balls), and
 all inside the box's inscribed sphere, of which they fill under 8 %, so the solvent
-there is plentiful. Every map is scaled so that its strongest domain's 99.5th
+there is plentiful. All four hold the same random atoms (one draw per seed), so they
+differ only by the occupancy and blur under test. Every map is scaled so that its strongest domain's 99.5th
 percentile of noise-free density is 1, and gets white Gaussian noise of SD ``noise``
 (default 0.04, i.e. 4 % of that peak). The seed draws the atoms (the model's
 orientation), the pairings and the noise; the same seed gives the same bytes (with one
@@ -320,22 +321,26 @@ def _check_box(box: int, voxel_size: float) -> tuple[int, float]:
 
 def _atom_phantom(family: str, seed: int, box: int, voxel_size: float, occupancies: Sequence[float],
                   sigmas: Sequence[float], noise: float) -> Phantom:
-    """Domain ``d``: random atoms in a ball, weight ``occupancies[d]``, blurred by ``sigmas[d]`` voxels."""
+    """Domain ``d``: the seed's random atoms in a ball, weight ``occupancies[d]``, blurred by ``sigmas[d]`` voxels.
+
+    Every domain holds the same atoms (one draw per seed, placed about whole-voxel centres),
+    so domains differ only by occupancy and blur: what a metric sees is what those do, not
+    the chance that one ball drew 5% more atoms into its core than another.
+    """
     n, vs = _check_box(box, voxel_size)
     rng = np.random.default_rng(seed)
     radius = n / 8.0
-    centres = (n - 1) / 2.0 + 0.22 * n * _TETRAHEDRON
+    centres = np.rint((n - 1) / 2.0 + 0.22 * n * _TETRAHEDRON)
+    count = int(ATOMS_PER_VOXEL * 4.0 / 3.0 * np.pi * radius ** 3)
+    direction = rng.normal(size=(count, 3))
+    direction /= np.linalg.norm(direction, axis=1)[:, None]
+    offsets = np.rint(direction * radius * rng.random(count)[:, None] ** (1 / 3)).astype(np.intp)  # uniform in the ball
     labels = np.zeros((n, n, n), np.uint8)
     clean = np.zeros((n, n, n), np.float64)
     blocks = [_block(n, c, radius + 5 * sigma + 1) for c, sigma in zip(centres, sigmas)]
     for d, ((block, dist), c, occ, sigma) in enumerate(zip(blocks, centres, occupancies, sigmas)):
-        inside = dist <= radius
-        labels[block][inside] = d + 1
-        count = int(ATOMS_PER_VOXEL * inside.sum())
-        direction = rng.normal(size=(count, 3))
-        direction /= np.linalg.norm(direction, axis=1)[:, None]
-        xyz = c + direction * radius * rng.random(count)[:, None] ** (1 / 3)    # uniform in the ball
-        idx = np.clip(np.rint(xyz), 0, n - 1).astype(np.intp) - [s.start for s in block]
+        labels[block][dist <= radius] = d + 1
+        idx = np.clip(c.astype(np.intp) + offsets, 0, n - 1) - [s.start for s in block]
         points = np.bincount(np.ravel_multi_index(idx.T, dist.shape), minlength=dist.size).reshape(dist.shape)
         clean[block] += occ * _gaussian_blur(points.astype(np.float64), sigma)
     core = np.zeros((n, n, n), bool)

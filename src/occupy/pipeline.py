@@ -27,7 +27,7 @@ from .outputs.outputset import OutputSet
 from .outputs.writer import RunProducts, stage_outputs
 from .params import derive_parameters, processing_shape
 from .stages.confidence import curve_from_histogram, voxel_confidence
-from .stages.lowpass import fourier_crop, fourier_pad, gaussian_filter_unchecked, lowpass_filter_unchecked
+from .stages.lowpass import fourier_crop, fourier_pad, lowpass_filter_unchecked, lowpass_then_gaussian
 from .stages.modification import flatten_solvent, modify
 from .stages.scale import limit_from_full, scale_from_input
 from .stages.solvent import check_solvent_mask, fit_solvent_unchecked, flattening_warning
@@ -167,20 +167,30 @@ def _run_map(m: MapData, opts: RunOptions, clock: StageClock, out_dir: Path) -> 
                                    occ_filter=opts.occ_filter if mode == "occ" else "lowpass")
     warnings.extend(params.warnings)  # already issued by derive_parameters
     with clock("lowpass"):
-        lp = lowpass_filter_unchecked(work.data, work.voxel_size, params.lowpass, opts.threads)
+        if mode == "occ" and params.sigma is not None:     # one forward transform for both filters
+            lp, make_gaussian = lowpass_then_gaussian(work.data, work.voxel_size, params.lowpass, params.sigma,
+                                                      opts.threads)
+        else:
+            lp = lowpass_filter_unchecked(work.data, work.voxel_size, params.lowpass, opts.threads)
         lp_range = check_map_values(lp, "lowpassed map", threads=opts.threads)   # also the histogram's range
     with clock("solvent model"):
         solvent = _solvent(m, lp, work.mask, opts, warnings)
     with clock("confidence"):
         curve, conf, solid = _confidence(lp, lp_range, solvent, opts, warnings)
-    scale_input = work.data if mode == "res" else lp
-    if mode == "occ" and params.sigma is not None:
-        with clock("occ filter"):
-            scale_input = gaussian_filter_unchecked(work.data, work.voxel_size, params.sigma, opts.threads)
-    with clock("scale"):
-        spare = None
-        if scale_input is not lp and not opts.save_all_maps:
+    spare = None
+    if mode == "res":
+        scale_input = work.data
+        if not opts.save_all_maps:
             spare, lp = lp, None            # not needed any more: the scale is made in its buffer
+    elif params.sigma is None:
+        scale_input = lp                    # the original's occ mode
+    else:
+        if not opts.save_all_maps:
+            lp = None                       # not needed any more: freed before the Gaussian's transforms
+        with clock("occ filter"):
+            scale_input = make_gaussian()
+            del make_gaussian
+    with clock("scale"):
         est = scale_from_input(scale_input, params, mode, work.voxel_size, s0=opts.s0, tile_size=opts.tile_size,
                        threads=opts.threads, out=spare)
         del spare

@@ -14,6 +14,7 @@ from typing import Any, Callable, NoReturn
 import click
 
 from ..options import option_table
+from ..process import return_freed_memory
 from ..optionspec import FRONT_ENDS, PANELS, Option, resolve_switches, set_flag_value
 from ..termination import Terminated, failure_status, handle_signals
 from .spellings import canonical_args
@@ -313,6 +314,8 @@ def run_main(command: Callable[..., click.Command], argv: list[str] | None, prog
     """
     args = list(sys.argv[1:] if argv is None else argv)
     status = 0
+    if argv is None:
+        return_freed_memory()           # the console script: a whole process of ours (occupy.process)
     try:
         with handle_signals():
             command(rich=wants_help(args) or not args).main(args=canonical_args(args, command_options(prog)),

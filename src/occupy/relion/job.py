@@ -20,6 +20,7 @@ from typing import Any, Callable
 from ..errors import OccupyWarning
 from ..outputs.outputset import OutputSet
 from ..results import MapOutcome
+from ..process import return_freed_memory
 from ..termination import failure_status, handle_signals
 from .args import parse_relion_args
 from .nodes import (
@@ -175,6 +176,8 @@ def main(argv: list[str] | None = None) -> None:
         stopped by signal N. Exactly one ``RELION_JOB_EXIT_*`` marker is left in every case.
     """
     args = list(sys.argv[1:] if argv is None else argv)
+    if argv is None:
+        return_freed_memory()           # the console script: a whole process of ours (occupy.process)
     if not args or args[0] in ("-h", "--help"):
         if args:
             print(USAGE)

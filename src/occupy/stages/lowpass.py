@@ -8,6 +8,7 @@ an N-voxel map needs its 4N-byte output plus the kept block.
 from __future__ import annotations
 
 import math
+from typing import Callable
 
 import numpy as np
 
@@ -16,10 +17,10 @@ from ..constants import OCC_SIGMA_PER_LOWPASS
 from ..errors import OccupyError
 from ..params import check_voxel_size
 from ..threads import effective_threads
-from .spectral import spectral_map
+from .spectral import aligned_copy, from_kept_spectrum, kept_spectrum, spectral_map
 
 __all__ = ["fourier_crop", "fourier_pad", "gaussian_filter", "gaussian_filter_unchecked", "lowpass_cutoff",
-           "lowpass_filter", "lowpass_filter_unchecked"]
+           "lowpass_filter", "lowpass_filter_unchecked", "lowpass_then_gaussian"]
 
 
 def lowpass_cutoff(shape: tuple[int, ...], voxel_size: float, lowpass_A: float) -> int:
@@ -242,6 +243,49 @@ def gaussian_filter_unchecked(data: np.ndarray, voxel_size: float, sigma_A: floa
     coefficient = -2.0 * (math.pi * float(sigma_A) / (longest * pix)) ** 2
     iz, iy, nkx, plane_scale = _sphere_mask(shape, radius, coefficient)
     return spectral_map(data, shape, (iz, iz), (iy, iy), nkx, plane_scale, effective_threads(threads))
+
+
+def lowpass_then_gaussian(data: np.ndarray, voxel_size: float, lowpass_A: float, sigma_A: float,
+                          threads: int | None) -> tuple[np.ndarray, Callable[[], np.ndarray]]:
+    """The hard lowpass of a checked map now, and the occ-mode Gaussian later, from one forward transform.
+
+    Where the Gaussian keeps the lowpass's block of frequencies (sigma = ``OCC_SIGMA_PER_LOWPASS``
+    x lowpass: the default), the kept spectrum is transformed once and a copy of it (a
+    block of the spectrum, far smaller than the map) waits for the Gaussian, which is then
+    only the inverse half; both results are the bits ``lowpass_filter_unchecked`` and
+    ``gaussian_filter_unchecked`` give. Otherwise the Gaussian is made from ``data`` when asked.
+
+    Parameters
+    ----------
+    data : numpy.ndarray
+        The map, 3-D, free of NaN/Inf.
+    voxel_size : float
+        Voxel size in Å.
+    lowpass_A, sigma_A : float
+        The lowpass and the Gaussian's sigma, in Å.
+    threads : int or None
+        Thread count; results do not depend on it.
+
+    Returns
+    -------
+    (numpy.ndarray, callable)
+        The lowpassed map, and a function of no arguments that returns the Gaussian-filtered
+        map (call it once; ``data`` must be unchanged until then).
+    """
+    pix = check_voxel_size(voxel_size)
+    shape = tuple(int(n) for n in data.shape)
+    radius = lowpass_cutoff(shape, pix, lowpass_A)
+    if lowpass_A <= 2 * pix or radius != lowpass_cutoff(shape, pix, float(sigma_A) / OCC_SIGMA_PER_LOWPASS):
+        return (lowpass_filter_unchecked(data, pix, lowpass_A, threads),
+                lambda: gaussian_filter_unchecked(data, pix, sigma_A, threads))
+    n_threads = effective_threads(threads)
+    iz, iy, nkx, hard = _sphere_mask(shape, radius)
+    block = kept_spectrum(data, (iz, iz), (iy, iy), nkx, shape[0], n_threads)
+    saved = aligned_copy(block)
+    lp = from_kept_spectrum(block, shape, (iy, iy), hard, n_threads)
+    del block
+    gaussian = _sphere_mask(shape, radius, -2.0 * (math.pi * float(sigma_A) / (max(shape) * pix)) ** 2)[3]
+    return lp, lambda: from_kept_spectrum(saved, shape, (iy, iy), gaussian, n_threads)
 
 
 def _axis_index(n_from: int, n_to: int) -> tuple[np.ndarray, np.ndarray]:

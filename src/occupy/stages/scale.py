@@ -125,9 +125,9 @@ def estimate_scale(data: np.ndarray, voxel_size: float, *, lowpass: float | None
     >>> demo = occupy.make_demo_map(box=48)
     >>> res = estimate_scale(demo.data, demo.voxel_size, mode="occ")
     >>> res.scale.shape, res.scale.dtype, float(res.scale.max()), res.tau, round(res.s_full, 2)
-    ((48, 48, 48), dtype('float32'), 1.0, 0.9896, 0.66)
+    ((48, 48, 48), dtype('float32'), 1.0, 0.9787, 0.66)
     >>> res.params.sigma, res.params.kernel_size, res.params.n_v   # the Gaussian's sigma (Å), its kernel
-    (3.5, 9, 437)
+    (3.5, 7, 179)
     """
     data = _as_map(data, mode)
     params = derive_parameters(data.shape, voxel_size, lowpass=lowpass, resolution=resolution,

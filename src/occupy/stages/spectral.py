@@ -12,7 +12,7 @@ import numpy as np
 
 from ..constants import BLOCK_VOXELS
 
-__all__ = ["spectral_map"]
+__all__ = ["aligned_copy", "from_kept_spectrum", "kept_spectrum", "spectral_map"]
 
 _FLAGS = ("FFTW_ESTIMATE",)
 
@@ -139,6 +139,22 @@ def _take_aligned(arr: np.ndarray, index: np.ndarray | slice, axis: int) -> np.n
     return out
 
 
+def aligned_copy(arr: np.ndarray) -> np.ndarray:
+    """A copy of ``arr`` in memory aligned as pyFFTW's plans expect it.
+
+    Parameters
+    ----------
+    arr : numpy.ndarray
+        Any array (a kept spectrum, to transform it twice).
+
+    Returns
+    -------
+    numpy.ndarray
+        The copy.
+    """
+    return _take_aligned(arr, slice(None), 0)
+
+
 def _embed_aligned(arr: np.ndarray, shape: tuple[int, ...], index: np.ndarray | slice,
                    axis: int) -> np.ndarray:
     """Zero array of ``shape`` with ``arr`` placed at ``index`` along ``axis``."""
@@ -177,15 +193,57 @@ def spectral_map(data: np.ndarray, out_shape: tuple[int, ...], z_idx, y_idx, nkx
     numpy.ndarray
         The unnormalised float32 result of shape ``out_shape``.
     """
-    nz, ny, _ = data.shape
-    mz, my, mx = out_shape
+    block = kept_spectrum(data, z_idx, y_idx, nkx, out_shape[0], threads)
+    return from_kept_spectrum(block, out_shape, y_idx, plane_scale, threads)
+
+
+def kept_spectrum(data: np.ndarray, z_idx, y_idx, nkx: int, out_nz: int, threads: int) -> np.ndarray:
+    """The forward half of ``spectral_map``: the kept block of ``data``'s spectrum, unscaled.
+
+    Parameters
+    ----------
+    data : numpy.ndarray
+        A 3-D float32 map.
+    z_idx, y_idx, nkx
+        As for ``spectral_map``.
+    out_nz : int
+        The output's z size (the block's first axis).
+    threads : int
+        Threads for the transforms; the result does not depend on it.
+
+    Returns
+    -------
+    numpy.ndarray
+        Complex64 block ``(out_nz, len(y_idx[0]), nkx)``: ``from_kept_spectrum`` scales a
+        copy of it and transforms it back, so one forward transform can serve two filters.
+    """
+    nz = data.shape[0]
     block = _r2c_x_kept(data, nkx, threads)
     _c2c_inplace(block, 1, True, threads)
     block = _take_aligned(block, y_idx[0], 1)
     _c2c_inplace(block, 0, True, threads)
-    if mz != nz or not np.array_equal(z_idx[0], z_idx[1]):
-        block = _embed_aligned(block[z_idx[0]], (mz,) + block.shape[1:], z_idx[1], 0)
-    for j in range(mz):
+    if out_nz != nz or not np.array_equal(z_idx[0], z_idx[1]):
+        block = _embed_aligned(block[z_idx[0]], (out_nz,) + block.shape[1:], z_idx[1], 0)
+    return block
+
+
+def from_kept_spectrum(block: np.ndarray, out_shape: tuple[int, ...], y_idx, plane_scale, threads: int
+                       ) -> np.ndarray:
+    """The inverse half of ``spectral_map``, on ``block`` (scaled in place, then transformed back).
+
+    Parameters
+    ----------
+    block : numpy.ndarray
+        From ``kept_spectrum`` (a copy of it, to use it again).
+    out_shape, y_idx, plane_scale, threads
+        As for ``spectral_map``.
+
+    Returns
+    -------
+    numpy.ndarray
+        The unnormalised float32 result of shape ``out_shape``.
+    """
+    for j in range(out_shape[0]):
         plane_scale(j, block[j])
     _c2c_inplace(block, 0, False, threads)
     return _y_then_x_inverse(block, y_idx[1], out_shape, threads)
