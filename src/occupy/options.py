@@ -78,7 +78,8 @@ class RunOptions:
     tile_size : int, optional
         Side (voxels) of the full-scale search tiles; derived when None.
     scale_mode : {"auto", "occ", "res"}
-        Estimate on the lowpassed (``occ``) or raw (``res``) map; ``auto``: occ when modifying.
+        Estimate on the smoothed (``occ``, see ``occ_filter``) or raw (``res``) map; ``auto``: occ when
+        modifying.
     occ_filter : {"gaussian", "lowpass"}
         The filter in front of the occ-mode scale: a Gaussian (default) or the original's hard lowpass.
     s0 : bool
@@ -224,9 +225,10 @@ class RunOptions:
                 "scale and stretch the scale range.")
     scale_mode: str = _option(
         "auto", kind=str, panel=_EST, choices=("auto", "occ", "res"),
-        help="Scale mode: occ (lowpassed map) or res (raw map); auto picks occ when modifying.",
-        switches=(Switch(("--lp-scale",), "occ", "Estimate scale on the lowpassed map.",
-                         "occ mode: reduces resolution effects so the scale approximates occupancy. "
+        help="Scale mode: occ (smoothed map) or res (raw map); auto picks occ when modifying.",
+        switches=(Switch(("--lp-scale",), "occ", "Estimate scale on the smoothed map (occ mode).",
+                         "occ mode: removes most resolution effects so the scale approximates occupancy "
+                         "(--occ-filter). "
                          "Default when modifying.", aliases=("--occupancy",)),
                   Switch(("--raw-scale",), "res", "Estimate scale on the raw map.",
                          "res mode: scale includes resolution effects. Default when only estimating.",

@@ -182,7 +182,10 @@ def _demo_table(out: Stream, demo, r) -> None:
     if r.gamma is not None and any(name in ideal for name in modified):
         caption += f"; ideal = occ^(1/g) (amplify) or occ^g (attenuate), g = {r.gamma:g}"
     if r.scale_mode == "res":
-        caption += "; add --occupancy for the lowpassed (occupancy-like) scale"
+        caption += "; add --occupancy for the occupancy-like scale (occ mode)"
+    else:
+        caption += (f"; occ filter: Gaussian, sigma {r.occ_sigma:g} Å" if r.occ_sigma is not None
+                    else "; occ filter: hard lowpass (the original's)")
     t = Table(title=f"demo: true occupancy vs estimated {r.scale_mode} scale (median per domain)",
               caption=caption)
     for name in ("domain", "true occ", "scale", "rel."):
