@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from occupy.errors import OccupyError
-from occupy.stages.lowpass import fourier_crop, fourier_pad, lowpass_cutoff, lowpass_filter
+from occupy.stages.lowpass import lowpass_cutoff, lowpass_filter
+from occupy.stages.resample import fourier_crop, fourier_pad
 
 
 def _wave(shape, k, phase=0.3):

@@ -9,7 +9,8 @@ import pytest
 from helpers import occupy_warnings
 
 from occupy.errors import OccupyError, OccupyWarning
-from occupy.params import derive_parameters, processing_shape, tau_from_nv
+from occupy.params import derive_parameters, tau_from_nv
+from occupy.stages.resample import processing_shape
 
 SHAPE = (64, 64, 64)
 

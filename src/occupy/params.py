@@ -1,7 +1,7 @@
-"""Parameters derived from the box, the voxel size and the user's overrides (algorithm.md §10, §12).
+"""Parameters derived from the box, the voxel size and the user's overrides (algorithm.md §12).
 
-The lowpass, the ball kernel (size, radius, footprint, ``n_v``), the tile-search rank
-fraction ``tau`` and the processing box under ``--max-box``.
+The lowpass, the occ-mode Gaussian's width, the ball kernel (size, radius, footprint,
+``n_v``) and the tile-search rank fraction ``tau``.
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from .errors import OccupyError, warn
 from .options import check_option
 
 __all__ = ["Parameters", "ball_footprint", "check_voxel_size", "default_lowpass", "derive_parameters", "occ_sigma",
-           "processing_shape", "tau_from_nv", "tau_root"]
+           "tau_from_nv", "tau_root"]
 
 _log = logging.getLogger("occupy")
 
@@ -373,44 +373,3 @@ def derive_parameters(shape: tuple[int, ...], voxel_size: float, *,
     _kernel_advice(k, rk, n_v, sink)
     return Parameters(lowpass=lp, kernel_size=k, kernel_radius=rk, footprint=footprint, n_v=n_v,
                       tau=tau_used, tau_recommended=tau_rec, warnings=sink, sigma=sigma)
-
-
-def processing_shape(shape: tuple[int, ...], max_box: int) -> tuple[int, ...]:
-    """Return the shape the map is processed at under ``--max-box`` (algorithm.md §10).
-
-    ``max_box <= 0`` or a largest side ``<= max_box`` leaves ``shape`` unchanged. Otherwise
-    the largest side(s) become ``max_box`` and the other sides are scaled by the same
-    factor and rounded to the nearest even number (at least 2, never larger than before).
-    The processing voxel size is ``voxel_size * max(shape) / max_box``.
-
-    Parameters
-    ----------
-    shape : tuple of int
-        The map's shape (z, y, x) in voxels.
-    max_box : int or None
-        Largest side to process at (``--max-box``); 0, negative or None: no limit.
-
-    Returns
-    -------
-    tuple of int
-        The processing shape.
-
-    Examples
-    --------
-    >>> processing_shape((300, 200, 151), 256)
-    (256, 170, 128)
-    """
-    shape = tuple(int(n) for n in shape)
-    if max_box is None or max_box <= 0:
-        return shape
-    largest = max(shape)
-    if largest <= max_box:
-        return shape
-    factor = max_box / largest
-    out = []
-    for n in shape:
-        if n == largest:
-            out.append(int(max_box))
-        else:
-            out.append(min(max(2 * int(round(n * factor / 2.0)), 2), n))
-    return tuple(out)

@@ -25,9 +25,10 @@ from .outputs.chimerax import check_script_name
 from .outputs.names import exclude_name, map_stem, modified_name
 from .outputs.outputset import OutputSet
 from .outputs.writer import RunProducts, stage_outputs
-from .params import derive_parameters, processing_shape
+from .params import derive_parameters
 from .stages.confidence import curve_from_histogram, voxel_confidence
-from .stages.lowpass import fourier_crop, fourier_pad, lowpass_filter_unchecked, lowpass_then_gaussian
+from .stages.lowpass import lowpass_filter_unchecked, lowpass_then_gaussian
+from .stages.resample import fourier_crop, fourier_pad, processing_shape
 from .stages.modification import flatten_solvent, modify
 from .stages.scale import limit_from_full, scale_from_input
 from .stages.solvent import check_solvent_mask, fit_solvent_unchecked, flattening_warning
@@ -150,11 +151,7 @@ def _prepare(m: MapData, opts: RunOptions) -> _Work:
 
 def _run_map(m: MapData, opts: RunOptions, clock: StageClock, out_dir: Path) -> RunResult:
     """Every stage after reading the map, in the order of algorithm.md §11; outputs last, all or none.
-
-    The solvent model and the confidence come before the scale, so that the lowpassed map is
-    gone before the scale is made (in res mode, and in occ mode with the Gaussian filter):
-    the scale is made in its buffer.
-    """
+    Solvent model and confidence come first, so that the lowpassed map is gone before the scale."""
     warnings: list[str] = list(m.warnings)
     mode, gamma = resolve_options(opts, warnings)
     asked = opts        # as given, for the log
@@ -167,29 +164,25 @@ def _run_map(m: MapData, opts: RunOptions, clock: StageClock, out_dir: Path) -> 
                                    occ_filter=opts.occ_filter if mode == "occ" else "lowpass")
     warnings.extend(params.warnings)  # already issued by derive_parameters
     with clock("lowpass"):
-        if mode == "occ" and params.sigma is not None:     # one forward transform for both filters
-            lp, make_gaussian = lowpass_then_gaussian(work.data, work.voxel_size, params.lowpass, params.sigma,
-                                                      opts.threads)
-        else:
-            lp = lowpass_filter_unchecked(work.data, work.voxel_size, params.lowpass, opts.threads)
+        lp, make_gaussian = _lowpass(work, params, opts.threads)
         lp_range = check_map_values(lp, "lowpassed map", threads=opts.threads)   # also the histogram's range
     with clock("solvent model"):
         solvent = _solvent(m, lp, work.mask, opts, warnings)
     with clock("confidence"):
         curve, conf, solid = _confidence(lp, lp_range, solvent, opts, warnings)
-    spare = None
+    spare = None                            # without --save-all-maps lp is not needed any more:
     if mode == "res":
         scale_input = work.data
         if not opts.save_all_maps:
-            spare, lp = lp, None            # not needed any more: the scale is made in its buffer
-    elif params.sigma is None:
-        scale_input = lp                    # the original's occ mode
+            spare, lp = lp, None            # the scale is made in its buffer
+    elif make_gaussian is None:
+        scale_input = lp                    # the original's occ mode: the lowpassed map itself
     else:
         if not opts.save_all_maps:
-            lp = None                       # not needed any more: freed before the Gaussian's transforms
+            lp = None                       # freed before the Gaussian's transforms
         with clock("occ filter"):
             scale_input = make_gaussian()
-            del make_gaussian
+    del make_gaussian
     with clock("scale"):
         est = scale_from_input(scale_input, params, mode, work.voxel_size, s0=opts.s0, tile_size=opts.tile_size,
                        threads=opts.threads, out=spare)
@@ -218,6 +211,14 @@ def _run_map(m: MapData, opts: RunOptions, clock: StageClock, out_dir: Path) -> 
         result.arrays = {"scale": products.scale, "confidence": products.confidence,
                          **{kind: arr for kind, (_, arr) in products.modified.items()}}
     return result
+
+
+def _lowpass(work: _Work, params, threads: int):
+    """The lowpassed map, and with the Gaussian occ filter a function that makes the scale's input
+    later from the same forward transform (algorithm.md §5.3); else None."""
+    if params.sigma is None:
+        return lowpass_filter_unchecked(work.data, work.voxel_size, params.lowpass, threads), None
+    return lowpass_then_gaussian(work.data, work.voxel_size, params.lowpass, params.sigma, threads)
 
 
 def _solvent(m: MapData, lp: np.ndarray, mask: np.ndarray | None, opts: RunOptions, warnings: list[str]):

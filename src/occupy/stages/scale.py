@@ -102,11 +102,9 @@ def estimate_scale(data: np.ndarray, voxel_size: float, *, lowpass: float | None
     lpmap : numpy.ndarray, optional
         The lowpassed map, if already made (same shape).
     make_lowpassed : bool
-        Without ``lpmap``, make the lowpassed map even where the scale does not use it (the
-        solvent model needs it).
+        Without ``lpmap``, make the lowpassed map even where the scale does not use it.
     occ_filter : {"gaussian", "lowpass"}
-        In ``occ`` mode, the filter of the scale's input: a Gaussian (algorithm.md §5.3; the
-        kernel is derived from its width) or the hard lowpass (the original's occ mode).
+        In ``occ`` mode: a Gaussian (algorithm.md §5.3) or the hard lowpass (the original's).
 
     Returns
     -------
@@ -126,8 +124,6 @@ def estimate_scale(data: np.ndarray, voxel_size: float, *, lowpass: float | None
     >>> res = estimate_scale(demo.data, demo.voxel_size, mode="occ")
     >>> res.scale.shape, res.scale.dtype, float(res.scale.max()), res.tau, round(res.s_full, 2)
     ((48, 48, 48), dtype('float32'), 1.0, 0.9787, 0.66)
-    >>> res.params.sigma, res.params.kernel_size, res.params.n_v   # the Gaussian's sigma (Å), its kernel
-    (3.5, 7, 179)
     """
     data = _as_map(data, mode)
     params = derive_parameters(data.shape, voxel_size, lowpass=lowpass, resolution=resolution,
@@ -136,10 +132,8 @@ def estimate_scale(data: np.ndarray, voxel_size: float, *, lowpass: float | None
     gaussian = params.sigma is not None
     lpmap = _lowpassed(data, lpmap, (mode == "occ" and not gaussian) or make_lowpassed, voxel_size,
                        params.lowpass, threads)
-    if mode == "res":
-        scale_input = data
-    else:
-        scale_input = gaussian_filter_unchecked(data, voxel_size, params.sigma, threads) if gaussian else lpmap
+    scale_input = data if mode == "res" else (
+        gaussian_filter_unchecked(data, voxel_size, params.sigma, threads) if gaussian else lpmap)
     result = scale_from_input(scale_input, params, mode, voxel_size, s0=s0, tile_size=tile_size, threads=threads)
     result.lowpassed, result.scale_input = lpmap, scale_input
     return result
