@@ -170,3 +170,12 @@ def test_resolve_reports_ignored_options_and_default_gamma() -> None:
     assert (mode, gamma) == ("occ", 2.0)
     assert any("using --gamma 2" in w for w in warnings) and any("--pivot has no effect" in w for w in warnings)
     assert resolve_options(RunOptions(scale_mode="res", amplify=True, gamma=3), []) == ("res", 3)
+
+
+def test_an_occ_filter_given_for_a_res_mode_run_is_reported() -> None:
+    warnings: list[str] = []
+    with pytest.warns(UserWarning, match="--occ-filter lowpass has no effect on the res-mode scale"):
+        assert resolve_options(RunOptions(occ_filter="lowpass"), warnings) == ("res", None)
+    assert len(warnings) == 1
+    assert resolve_options(RunOptions(occ_filter="lowpass", scale_mode="occ"), []) == ("occ", None)
+    assert resolve_options(RunOptions(amplify=True, gamma=2, occ_filter="lowpass"), []) == ("occ", 2)

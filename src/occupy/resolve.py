@@ -5,7 +5,7 @@ will not be used as given) is warned once and kept with the run's other warnings
 """
 from __future__ import annotations
 
-from .constants import GAMMA_DEFAULT
+from .constants import GAMMA_DEFAULT, OCC_FILTERS
 from .errors import warn
 from .options import RunOptions
 from .threads import thread_advice
@@ -41,6 +41,9 @@ def resolve_options(opts: RunOptions, warnings: list[str]) -> tuple[str, float |
     mode = opts.scale_mode
     if mode == "auto":
         mode = "occ" if opts.modifying else "res"
+    if mode == "res" and opts.occ_filter != OCC_FILTERS[0]:
+        warn(f"--occ-filter {opts.occ_filter} has no effect on the res-mode scale (of the raw map); add "
+             "--occupancy for the occ-mode scale", warnings)
     return mode, gamma
 
 
