@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .phantoms.base import gaussian_blur
+
 __all__ = ["DEMO_FILE", "DEMO_OCCUPANCIES", "DemoMap", "domain_table", "make_demo_map",
            "write_demo_classification", "write_demo_map"]
 
@@ -49,13 +51,6 @@ class DemoMap:
     noise_sigma: float
 
 
-def _gaussian_blur(vol: np.ndarray, sigma_vox: float) -> np.ndarray:
-    freqs = [np.fft.fftfreq(n) for n in vol.shape[:2]] + [np.fft.rfftfreq(vol.shape[2])]
-    fz, fy, fx = np.meshgrid(*freqs, indexing="ij", sparse=True)
-    transfer = np.exp(-2.0 * (np.pi * sigma_vox) ** 2 * (fz ** 2 + fy ** 2 + fx ** 2))
-    return np.fft.irfftn(np.fft.rfftn(vol) * transfer, s=vol.shape, axes=(0, 1, 2)).astype(np.float32)
-
-
 def make_demo_map(box: int = 96, voxel_size: float = 1.5, occupancies=DEMO_OCCUPANCIES,
                   seed: int = 0, noise: float = 0.04) -> DemoMap:
     """Build a seeded map of globular domains of random 'atoms' at known occupancies.
@@ -87,7 +82,7 @@ def make_demo_map(box: int = 96, voxel_size: float = 1.5, occupancies=DEMO_OCCUP
     radius = n / 7.0
     centres = _domain_centres(n, len(occupancies))
     points, labels = _atoms(n, radius, centres, occupancies, rng)
-    clean = _gaussian_blur(points, sigma_vox=5.0 / (2.355 * voxel_size) * 1.2)
+    clean = gaussian_blur(points, 5.0 / (2.355 * voxel_size) * 1.2).astype(np.float32)
     clean /= float(np.percentile(clean[labels == 1], 99.5))
     data = clean + rng.normal(0.0, noise, size=clean.shape).astype(np.float32)
     return DemoMap(data=data.astype(np.float32), voxel_size=float(voxel_size),

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["ATOMS_PER_VOXEL", "CORE_DEPTH_A", "CORE_FRACTION", "LABEL_RADIUS_A", "MODEL_B", "MODEL_OCCUPANCIES",
-           "MODEL_PDB", "NOISE", "SHELL", "Phantom"]
+__all__ = ["ATOMS_PER_VOXEL", "CORE_DEPTH_A", "CORE_FRACTION", "gaussian_blur", "LABEL_RADIUS_A", "MODEL_B",
+           "MODEL_OCCUPANCIES", "MODEL_PDB", "NOISE", "Phantom", "SHELL"]
 
 NOISE = 0.04                # noise SD, relative to the strongest domain's peak (99.5th percentile)
 MODEL_PDB = "5me2.pdb"      # the model family's default model, looked up in $OCCUPY_TEST_DATA
@@ -110,8 +110,21 @@ def _block(n: int, centre: np.ndarray, half: float) -> tuple[tuple[slice, ...], 
     return tuple(slice(a, a + side) for a in lo), dist
 
 
-def _gaussian_blur(vol: np.ndarray, sigma: float) -> np.ndarray:
-    """Periodic Gaussian blur of σ voxels, by FFT."""
+def gaussian_blur(vol: np.ndarray, sigma: float) -> np.ndarray:
+    """Periodic Gaussian blur of σ voxels, by FFT (float64 NumPy: the phantoms' and the demo's truth).
+
+    Parameters
+    ----------
+    vol : numpy.ndarray
+        A 3-D array.
+    sigma : float
+        The Gaussian's standard deviation in voxels.
+
+    Returns
+    -------
+    numpy.ndarray
+        The blurred array, float64.
+    """
     freqs = [np.fft.fftfreq(k) for k in vol.shape[:2]] + [np.fft.rfftfreq(vol.shape[2])]
     fz, fy, fx = np.meshgrid(*freqs, indexing="ij", sparse=True)
     transfer = np.exp(-2.0 * (np.pi * sigma) ** 2 * (fz ** 2 + fy ** 2 + fx ** 2))

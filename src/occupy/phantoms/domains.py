@@ -6,7 +6,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from .base import (ATOMS_PER_VOXEL, CORE_FRACTION, NOISE, Phantom, _above_median, _block, _check_box, _finish,
-                   _gaussian_blur)
+                   gaussian_blur)
 
 __all__ = ["blur_phantom", "both_phantom", "occupancy_phantom"]
 
@@ -128,7 +128,7 @@ def _atom_phantom(family: str, seed: int, box: int, voxel_size: float, occupanci
         labels[block][dist <= radius] = d + 1
         idx = np.clip(c.astype(np.intp) + offsets, 0, n - 1) - [s.start for s in block]
         points = np.bincount(np.ravel_multi_index(idx.T, dist.shape), minlength=dist.size).reshape(dist.shape)
-        clean[block] += occ * _gaussian_blur(points.astype(np.float64), sigma)
+        clean[block] += occ * gaussian_blur(points.astype(np.float64), sigma)
     core = np.zeros((n, n, n), bool)
     for block, dist in blocks:
         core[block] |= _above_median(clean[block], dist <= CORE_FRACTION * radius)
