@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..constants import BLOCK_VOXELS
+from .fftw_core import fftw_core
 
 __all__ = ["aligned_copy", "from_kept_spectrum", "kept_spectrum", "spectral_map"]
 
@@ -18,10 +19,9 @@ _FLAGS = ("FFTW_ESTIMATE",)
 
 
 def _fftw():
-    """pyFFTW, imported when a transform is first made (its import is slow, slower still with
-    SciPy or Dask installed: bench/README.md), so runs that fail early, and ``import occupy``, do not pay it."""
-    import pyfftw
-    return pyfftw
+    """pyFFTW's compiled core, loaded when a transform is first made (``fftw_core``: without the
+    package's SciPy and Dask interfaces), so runs that fail early, and ``import occupy``, pay nothing."""
+    return fftw_core()
 
 
 def _rfft_shape(shape: tuple[int, ...]) -> tuple[int, ...]:
