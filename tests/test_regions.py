@@ -50,7 +50,7 @@ def test_scale_summary_equals_the_separate_passes(shape) -> None:
     for threads in (1, 2, 3):
         r = scale_statistics(scale, data, solid, 0.5, threads)
         assert r.header_stats == header_statistics(scale)
-        assert np.array_equal(r.at_full, data[scale == 1])
+        assert (r.n_full, r.sum_full) == (np.count_nonzero(scale == 1), np.sum(data[scale == 1], dtype=np.float64))
         assert r.partial_fraction == partial_fraction(lp, scale, 0.2, 0.5)
 
 
@@ -89,3 +89,35 @@ def test_merge_block_stats_refuses_an_empty_array_instead_of_reading_past_it() -
         merge_block_stats(0, empty64, empty64, empty32, empty32)
     with pytest.raises(ValueError, match="do not match"):
         merge_block_stats(10, np.zeros(2), np.zeros(2), np.zeros(2, np.float32), np.zeros(2, np.float32))
+
+
+def _wide_values(rng, n: int) -> np.ndarray:
+    """float32 values over 35 orders of magnitude and both signs: any change in the order or grouping
+    of a float64 sum of them shows in its last bits."""
+    return (rng.standard_normal(n) * np.exp(rng.uniform(-40, 40, n))).astype(np.float32)
+
+
+def test_pairwise_sum_is_numpys_for_every_length_of_a_chunk() -> None:
+    """The compiled pairwise sum gives np.sum(float32, dtype=float64) bit for bit, up to one buffer."""
+    from occupy._ext._regions import pairwise_sum_f32
+    rng = np.random.default_rng(7)
+    lengths = [*range(0, 300), 1000, 1023, 1024, 1025, 4095, 4096, 8191, 8192]
+    for n in lengths:
+        a = _wide_values(rng, n)
+        assert pairwise_sum_f32(a) == np.sum(a, dtype=np.float64), n
+
+
+@pytest.mark.parametrize("density", [0.0, 1e-6, 0.001, 0.3, 0.96, 1.0])
+@pytest.mark.parametrize("n", [1, 8191, 65536 * 5 + 123, 65536 * 9])
+def test_full_scale_sum_is_numpys_without_gathering(density: float, n: int) -> None:
+    """The sum of the values where the key is 1, made where they lie (no array of them), equals
+    np.sum of the gathered values, dtype float64, bit for bit, for 1-8 threads: chunks shared by
+    two threads' blocks, chunks wholly inside one, and selections that end mid-chunk."""
+    from occupy._ext._regions import summarize_scale, sum_full_blocks
+    rng = np.random.default_rng(int(density * 1000) + n)
+    key = np.where(rng.random(n) < density, 1.0, 0.5).astype(np.float32)
+    src = _wide_values(rng, n)
+    _, per_block, _, _ = summarize_scale(key, np.zeros((n + 7) // 8, np.uint8), 0.5, 2)
+    expected = (int(np.count_nonzero(key == 1)), np.sum(src[key == 1], dtype=np.float64))
+    for threads in (1, 2, 3, 5, 8):
+        assert sum_full_blocks(key, 1.0, src, per_block, threads) == expected, threads

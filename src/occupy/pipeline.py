@@ -30,7 +30,7 @@ from .stages.confidence import curve_from_histogram, voxel_confidence
 from .stages.lowpass import lowpass_filter_unchecked, lowpass_then_gaussian
 from .stages.resample import fourier_crop, fourier_pad, processing_shape
 from .stages.modification import flatten_solvent, modify
-from .stages.scale import limit_from_full, scale_from_input
+from .stages.scale import limit_from_sum, scale_from_input
 from .stages.solvent import check_solvent_mask, fit_solvent_unchecked, flattening_warning
 from .regions import scale_statistics
 from .stageclock import StageClock
@@ -188,7 +188,7 @@ def _run_map(m: MapData, opts: RunOptions, clock: StageClock, out_dir: Path) -> 
                        threads=opts.threads, out=spare)
         del spare
         scale_stats = scale_statistics(est.scale, scale_input, solid, PARTIAL_SCALE, opts.threads)
-        var_limit = limit_from_full(scale_stats.at_full, est.s_full)
+        var_limit = limit_from_sum(scale_stats.n_full, scale_stats.sum_full, est.s_full)
         partial = scale_stats.partial_fraction
     del scale_input, solid
     products = RunProducts(scale=est.scale, confidence=conf, lowpassed=lp if opts.save_all_maps else None,

@@ -140,14 +140,18 @@ class ScaleStatistics:
     header_stats : (float, float, float, float) or None
         Minimum, maximum, mean and standard deviation, exactly as
         ``occupy.stats.header_statistics`` gives them (None if not finite).
-    at_full : numpy.ndarray
-        The values of the scale's input map where the scale is exactly 1, in order.
+    n_full : int
+        How many voxels have a scale of exactly 1.
+    sum_full : float
+        The sum of the scale's input map over those voxels, exactly as
+        ``np.sum(scale_input[scale == 1], dtype=np.float64)`` gives it (0.0 if none).
     partial_fraction : float
         Of the voxels in the solid mask, the fraction with scale below the limit (NaN if none).
     """
 
     header_stats: tuple[float, float, float, float] | None
-    at_full: np.ndarray
+    n_full: int
+    sum_full: float
     partial_fraction: float
 
 
@@ -171,8 +175,10 @@ def scale_statistics(scale: np.ndarray, scale_input: np.ndarray, solid: np.ndarr
     Returns
     -------
     ScaleStatistics
-        The same numbers as ``header_statistics(scale)``, ``values_where_equal(scale, 1,
-        scale_input)`` and ``partial_fraction(None, scale, ..., solid=solid)``.
+        The same numbers as ``header_statistics(scale)``, the size and ``np.sum(..., dtype=np.float64)``
+        of ``values_where_equal(scale, 1, scale_input)``, and ``partial_fraction(None, scale, ...,
+        solid=solid)``; the full-scale values are summed where they lie, never gathered (on a map of
+        noise most voxels are at full scale).
 
     Raises
     ------
@@ -184,8 +190,8 @@ def scale_statistics(scale: np.ndarray, scale_input: np.ndarray, solid: np.ndarr
     >>> s = np.array([1.0, 0.25, 1.0, 0.75], dtype=np.float32)
     >>> m = np.array([5.0, 1.0, 3.0, 2.0], dtype=np.float32)
     >>> r = scale_statistics(s, m, above_mask(m, 1.5))
-    >>> [round(v, 6) for v in r.header_stats], r.at_full.tolist(), r.partial_fraction
-    ([0.25, 1.0, 0.75, 0.306186], [5.0, 3.0], 0.0)
+    >>> [round(v, 6) for v in r.header_stats], r.n_full, r.sum_full, r.partial_fraction
+    ([0.25, 1.0, 0.75, 0.306186], 2, 8.0, 0.0)
     """
     from ._ext import _regions
     for arr, what in ((scale, "scale"), (scale_input, "scale input")):
@@ -195,6 +201,6 @@ def scale_statistics(scale: np.ndarray, scale_input: np.ndarray, solid: np.ndarr
     flat = scale.reshape(-1)
     blocks, per_block, n_solid, n_partial = _regions.summarize_scale(flat, solid, float(limit), n_threads)
     stats = merge_block_stats(flat.size, *blocks)
-    at_full = _regions.gather_full_blocks(flat, 1.0, scale_input.reshape(-1), per_block, n_threads)
-    return ScaleStatistics(header_stats=stats if np.isfinite(stats).all() else None, at_full=at_full,
+    n_full, sum_full = _regions.sum_full_blocks(flat, 1.0, scale_input.reshape(-1), per_block, n_threads)
+    return ScaleStatistics(header_stats=stats if np.isfinite(stats).all() else None, n_full=n_full, sum_full=sum_full,
                         partial_fraction=n_partial / n_solid if n_solid else float("nan"))

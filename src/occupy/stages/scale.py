@@ -14,7 +14,7 @@ from .lowpass import gaussian_filter_unchecked, lowpass_filter_unchecked
 from .maxfilter import maximum_filter_ball_unchecked
 from .tiles import TileResult, tile_search_unchecked
 
-__all__ = ["ScaleResult", "estimate_scale", "full_scale", "limit_from_full", "relative_maximum", "scale_from_input",
+__all__ = ["ScaleResult", "estimate_scale", "full_scale", "limit_from_sum", "relative_maximum", "scale_from_input",
            "variability_limit"]
 
 
@@ -283,25 +283,32 @@ def variability_limit(scale: np.ndarray, scale_input: np.ndarray, s_full: float)
     >>> variability_limit(np.array([1.0, 1.0, 0.5]), np.array([3.0, 5.0, 1.0]), 2.0)
     2.0
     """
-    return limit_from_full(values_where_equal(scale, 1.0, scale_input), s_full)
+    at_full = values_where_equal(scale, 1.0, scale_input)
+    return limit_from_sum(at_full.size, float(np.sum(at_full, dtype=np.float64)), s_full)
 
 
-def limit_from_full(at_full: np.ndarray, s_full: float) -> float:
-    """The variability limit from the input's values where the scale is 1 (in map order).
+def limit_from_sum(n_full: int, sum_full: float, s_full: float) -> float:
+    """The variability limit from the count and sum of the input's values where the scale is 1.
 
     Parameters
     ----------
-    at_full : numpy.ndarray
-        ``scale_input[scale == 1]``.
+    n_full : int
+        How many voxels have a scale of exactly 1.
+    sum_full : float
+        ``np.sum(scale_input[scale == 1], dtype=np.float64)`` (``ScaleStatistics.sum_full``).
     s_full : float
         Full-scale reference.
 
     Returns
     -------
     float
-        Their mean (summed in float64, pairwise as ``np.sum``) over ``s_full``; 1.0 if none.
+        Their mean over ``s_full``; 1.0 if ``n_full`` is 0.
+
+    Examples
+    --------
+    >>> limit_from_sum(2, 8.0, 2.0)
+    2.0
     """
-    if at_full.size == 0:
+    if n_full == 0:
         return 1.0
-    total = float(np.sum(at_full, dtype=np.float64))
-    return total / at_full.size / float(s_full)
+    return sum_full / n_full / float(s_full)
