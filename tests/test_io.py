@@ -335,3 +335,40 @@ def test_interrupted_check_stops_the_reading_thread(tmp_path, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         read_map(tmp_path / "m.mrc")
     assert checked == [0, 4096] and not _reader_threads()
+
+
+def test_a_map_written_in_pieces_has_the_bytes_of_the_whole(tmp_path) -> None:
+    """write_mrc_blocks (the modified maps, never whole in memory) writes write_mrc's bytes: data, header
+    statistics merged from the pieces, the input's header facts and our label; a stale longer file at
+    the path is cut to size."""
+    from occupy.constants import BLOCK_VOXELS
+    from occupy.io.mrcdata import write_mrc as write_whole, write_mrc_blocks
+    rng = np.random.default_rng(5)
+    arr = (rng.standard_normal((131, 128, 127)) * 3 + 1).astype(np.float32)     # 2.03 blocks
+    like = read_map(write_mrc(tmp_path / "in.mrc", arr, voxel=(1.1, 1.1, 1.1), origin=(3.0, -2.0, 7.5),
+                              nxstart=4, nystart=-5, nzstart=6))
+    write_whole(tmp_path / "whole.mrc", arr, like, "occupy test: amplify")
+    (tmp_path / "pieces.mrc").write_bytes(b"x" * (arr.nbytes + 9999))
+
+    def fill(write) -> None:
+        flat = arr.reshape(-1)
+        for a in range(0, flat.size, BLOCK_VOXELS):
+            write(flat[a:a + BLOCK_VOXELS].copy())
+    for threads in (1, 3):
+        write_mrc_blocks(tmp_path / "pieces.mrc", arr.shape, fill, like, "occupy test: amplify", threads)
+        assert (tmp_path / "pieces.mrc").read_bytes() == (tmp_path / "whole.mrc").read_bytes()
+
+
+def test_pieces_must_make_the_map(tmp_path) -> None:
+    from occupy.io.mrcdata import write_mrc_blocks
+    from occupy.stats import StreamStatistics
+    with pytest.raises(ValueError, match=r"pieces of 5 voxels for a map of \(2, 2, 2\)"):
+        write_mrc_blocks(tmp_path / "m.mrc", (2, 2, 2), lambda w: w(np.zeros(5, np.float32)), None, None)
+    stats = StreamStatistics()
+    stats.add(np.zeros(5, np.float32))
+    with pytest.raises(ValueError, match="only the last piece may end inside a block"):
+        stats.add(np.zeros(5, np.float32))
+    like = read_map(write_mrc(tmp_path / "zyx.mrc", np.arange(24, dtype=np.float32).reshape(2, 3, 4),
+                              mapc=3, mapr=2, maps=1))
+    with pytest.raises(ValueError, match="keeps the array's axis order"):
+        write_mrc_blocks(tmp_path / "m.mrc", like.shape, lambda w: None, like, None)

@@ -219,3 +219,26 @@ def test_modification_settings_are_checked_as_their_options_are(settings, messag
         modification_factor(scale, **settings)
     with pytest.raises(OptionError, match=message):
         modify(scale.copy(), scale, None, **settings)
+
+
+@pytest.mark.parametrize("mode, extra", [("amplify", {"gamma": 3.0}), ("attenuate", {"gamma": 2.0}),
+                                         ("sigmoid", {"sigmoid": 4.0, "pivot": 0.3}),
+                                         ("attenuate", {"gamma": 2.0, "exclude_solvent": True})])
+def test_pieces_are_the_modified_map(mode: str, extra: dict) -> None:
+    """modify_pieces hands over modify's map bit for bit, in BLOCK_VOXELS pieces (the last shorter),
+    seeded solvent noise included, for 1 and 3 threads; the map crosses three blocks."""
+    from occupy.constants import BLOCK_VOXELS
+    from occupy.stages.modification import modify_pieces
+    rng = np.random.default_rng(3)
+    shape = (130, 129, 131)                                  # 2.1 blocks of 2**20 voxels
+    data = rng.standard_normal(shape).astype(np.float32)
+    scale = np.clip(rng.random(shape, dtype=np.float32) * 1.2, 0, 1).astype(np.float32)
+    conf = rng.random(shape, dtype=np.float32)
+    solvent = SimpleNamespace(mean=0.1, sigma=0.3)
+    expected = modify(data, scale, conf, solvent, mode=mode, seed=4, threads=2, **extra)[0]
+    for threads in (1, 3):
+        pieces: list[np.ndarray] = []
+        modify_pieces(lambda p: pieces.append(p.copy()), data, scale, conf, solvent, mode=mode, seed=4,
+                      threads=threads, **extra)
+        assert [p.size for p in pieces] == [BLOCK_VOXELS, BLOCK_VOXELS, data.size - 2 * BLOCK_VOXELS]
+        assert np.array_equal(np.concatenate(pieces).reshape(shape), expected)

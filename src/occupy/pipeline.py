@@ -29,7 +29,7 @@ from .params import derive_parameters
 from .stages.confidence import curve_from_histogram, voxel_confidence
 from .stages.lowpass import lowpass_filter_unchecked, lowpass_then_gaussian
 from .stages.resample import fourier_crop, fourier_pad, processing_shape
-from .stages.modification import flatten_solvent, modify
+from .stages.modification import flatten_solvent, modify, modify_pieces
 from .stages.scale import limit_from_sum, scale_from_input
 from .stages.solvent import check_solvent_mask, fit_solvent_unchecked, flattening_warning
 from .regions import scale_statistics
@@ -297,13 +297,17 @@ def _modify_all(m: MapData, products: RunProducts, opts: RunOptions, gamma: floa
                              ("sigmoid", opts.sigmoid is not None)) if on]
     for kind in kinds:
         keep_factor = opts.save_all_maps and products.factor is None   # only the first is written
-        arr, factor = modify(m.data, products.scale, conf, products.solvent, mode=kind, gamma=gamma,
-                             sigmoid=opts.sigmoid, pivot=opts.pivot, scale_limit=opts.scale_limit,
-                             exclude_solvent=opts.exclude_solvent, lowpass_output=opts.lowpass_output,
-                             voxel_size=m.voxel_size, hist_match=opts.hist_match, seed=opts.seed,
-                             threads=opts.threads, return_factor=keep_factor, value_range=m.value_range)
+        settings = dict(mode=kind, gamma=gamma, sigmoid=opts.sigmoid, pivot=opts.pivot,
+                        scale_limit=opts.scale_limit, exclude_solvent=opts.exclude_solvent, seed=opts.seed,
+                        threads=opts.threads, value_range=m.value_range)
         name = modified_name(stem, kind, gamma, sigmoid=opts.sigmoid, pivot=opts.pivot,
                              exclude_solvent=opts.exclude_solvent)
+        if _in_pieces(m, opts, keep_factor):
+            _stage_pieces(out, kind, name, m, products, result, settings, conf)
+            continue
+        arr, factor = modify(m.data, products.scale, conf, products.solvent, lowpass_output=opts.lowpass_output,
+                             voxel_size=m.voxel_size, hist_match=opts.hist_match, return_factor=keep_factor,
+                             **settings)
         _stage_modified(out, kind, name, arr, m, products, opts, result)
         if keep_factor:
             products.factor = (kind, factor)
@@ -311,6 +315,24 @@ def _modify_all(m: MapData, products: RunProducts, opts: RunOptions, gamma: floa
     if opts.exclude_solvent and not kinds:
         flat = m.data.copy() if conf is None else flatten_solvent(m.data, conf)
         _stage_modified(out, "exclude_solvent", exclude_name(stem), flat, m, products, opts, result)
+
+
+def _in_pieces(m: MapData, opts: RunOptions, keep_factor: bool) -> bool:
+    """Whether a modified map can be written as it is made (never whole in memory): a per-voxel
+    modification whose map nothing else keeps, in a file that keeps the array's axis order."""
+    return not (opts.lowpass_output is not None or opts.hist_match or keep_factor or opts.keep_arrays
+                or tuple(m.axis_order) != (1, 2, 3))
+
+
+def _stage_pieces(out: OutputSet, kind: str, name: str, m: MapData, products: RunProducts, result: RunResult,
+                  settings: dict, conf: np.ndarray | None) -> None:
+    """Stage a modified map block by block as ``modify_pieces`` makes it."""
+    def fill(write) -> None:
+        modify_pieces(write, m.data, products.scale, conf, products.solvent, **settings)
+    result.output_paths[kind] = out.write_map_pieces(name, m.shape, fill, like=m,
+                                                     label=f"occupy {__version__}: {kind}",
+                                                     threads=settings["threads"])
+    products.modified[kind] = (name, None)
 
 
 def _stage_modified(out: OutputSet, kind: str, name: str, arr: np.ndarray, m: MapData, products: RunProducts,

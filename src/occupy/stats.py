@@ -14,6 +14,7 @@ from .constants import N_BINS
 from .threads import effective_threads
 
 __all__ = [
+    "StreamStatistics",
     "density",
     "density_histogram",
     "density_histogram_above",
@@ -395,3 +396,50 @@ def header_statistics(values: np.ndarray, threads: int | None = None
     from ._ext import _stats
     stats = _stats.mean_std(arr.reshape(-1), effective_threads(threads))
     return stats if np.isfinite(stats).all() else None
+
+
+class StreamStatistics:
+    """``header_statistics`` of a float32 map that is seen piece by piece, in order (a map being
+    written as it is made, never whole in memory).
+
+    Each piece but the last must be a whole number of the statistics' blocks long
+    (``BLOCK_VOXELS`` is); the result is then ``header_statistics`` of the whole, bit for bit.
+
+    Parameters
+    ----------
+    threads : int, optional
+        Thread count; the result does not depend on it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> s = StreamStatistics()
+    >>> s.add(np.array([1.0, 3.0], dtype=np.float32))
+    >>> s.result()
+    (1.0, 3.0, 2.0, 1.0)
+    """
+
+    def __init__(self, threads: int | None = None) -> None:
+        self._threads = effective_threads(threads)
+        self._blocks: list[tuple[np.ndarray, ...]] = []
+        self._n = 0
+        self._ragged = False
+
+    def add(self, piece: np.ndarray) -> None:
+        """Take the next piece (flat, C-contiguous float32)."""
+        from ._ext import _stats
+        if self._ragged:
+            raise ValueError("only the last piece may end inside a block")
+        self._ragged = piece.size % _stats.STAT_BLOCK_VOXELS != 0
+        if piece.size:
+            self._blocks.append(_stats.block_stats(piece, self._threads))
+            self._n += piece.size
+
+    def result(self) -> tuple[float, float, float, float] | None:
+        """``(min, max, mean, std)`` of everything added, or None (nothing added, or not finite)."""
+        from ._ext import _stats
+        if not self._n:
+            return None
+        parts = [np.concatenate([b[k] for b in self._blocks]) for k in range(4)]
+        stats = _stats.merge_block_stats(self._n, *parts)
+        return stats if np.isfinite(stats).all() else None

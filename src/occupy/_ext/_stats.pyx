@@ -12,6 +12,8 @@ from libc.math cimport INFINITY, isfinite, sqrt
 from ._blocks cimport STAT_BLOCK, above_byte, block_span, n_blocks, sum_sq_dev
 
 
+STAT_BLOCK_VOXELS = STAT_BLOCK   # for Python callers that feed block_stats piece by piece
+
 def minmax(const float[::1] values, int n_threads):
     """``(min, max)`` of a non-empty float32 array, meant for values without NaN.
 
@@ -98,9 +100,18 @@ def mean_std(const float[::1] values, int n_threads):
     from the block mean); the blocks are merged in order with the pairwise-update
     formula of Chan et al., so the result is the same for any thread count.
     """
-    cdef Py_ssize_t n = values.shape[0]
-    if n == 0:
+    if values.shape[0] == 0:
         raise ValueError("statistics of an empty array")
+    return merge_block_stats(values.shape[0], *block_stats(values, n_threads))
+
+
+def block_stats(const float[::1] values, int n_threads):
+    """``(sum, m2, min, max)`` arrays of each ``STAT_BLOCK``-voxel block, for ``merge_block_stats``.
+
+    The blocks of consecutive pieces of an array, each but the last a whole number of
+    blocks long, are the blocks of the whole array: their results concatenated and merged
+    give ``mean_std`` of the whole."""
+    cdef Py_ssize_t n = values.shape[0]
     cdef Py_ssize_t nb = n_blocks(n, STAT_BLOCK)
     cdef double[::1] bsum = np.empty(nb, dtype=np.float64)
     cdef double[::1] bm2 = np.empty(nb, dtype=np.float64)
@@ -125,7 +136,7 @@ def mean_std(const float[::1] values, int n_threads):
         bm2[b] = sum_sq_dev(&values[start], stop - start, s / (stop - start))   # block still in cache
         bmin[b] = lo
         bmax[b] = hi
-    return merge_block_stats(n, bsum, bm2, bmin, bmax)
+    return np.asarray(bsum), np.asarray(bm2), np.asarray(bmin), np.asarray(bmax)
 
 
 def merge_block_stats(Py_ssize_t n, const double[::1] bsum, const double[::1] bm2,

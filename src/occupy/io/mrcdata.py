@@ -10,15 +10,17 @@ import os
 from contextlib import contextmanager
 from pathlib import Path
 from dataclasses import dataclass, field
-from typing import Iterator
+from typing import Callable, Iterator
 
 import numpy as np
 from mrcfile.mrcinterpreter import MrcInterpreter
 
 from ..errors import OccupyError
-from ..stats import finite_range, header_statistics
+from ..stats import StreamStatistics, finite_range, header_statistics
 
-__all__ = ["MapData", "file_to_zyx", "read_data_block", "write_mrc", "zyx_to_file"]
+__all__ = ["MapData", "file_to_zyx", "read_data_block", "write_mrc", "write_mrc_blocks", "zyx_to_file"]
+
+_HEADER_BYTES = 1024  # the MRC2014 header; new maps have no extended header
 
 
 @dataclass
@@ -294,17 +296,75 @@ def write_mrc(path: str | os.PathLike, data: np.ndarray, like: MapData | None, l
     file_arr = np.ascontiguousarray(arr.transpose(zyx_to_file(axis_order)))
     with _new_mrc(path, header_stats if axis_order == (1, 2, 3) else None) as mrc:
         mrc.set_data(file_arr)              # with the header statistics (_StreamWriter)
-        h = mrc.header
-        h.label[:] = b""  # drop mrcfile's timestamp label: same input -> same output bytes
-        h.nlabl = 0
-        if like is not None:
-            _copy_header_facts(mrc, like, arr.shape, voxel_size)
-        elif voxel_size is not None:
-            mrc.voxel_size = voxel_size
-        if label:
-            if int(h.nlabl) >= 10:
-                h.nlabl = 9
-            mrc.add_label(label[:80])
+        _fill_header(mrc, like, arr.shape, label, voxel_size)
+
+
+def _fill_header(mrc, like: MapData | None, shape: tuple[int, ...], label: str | None,
+                 voxel_size: float | None) -> None:
+    """The header of a map whose data are set: ``like``'s facts, our label, no timestamp."""
+    h = mrc.header
+    h.label[:] = b""  # drop mrcfile's timestamp label: same input -> same output bytes
+    h.nlabl = 0
+    if like is not None:
+        _copy_header_facts(mrc, like, shape, voxel_size)
+    elif voxel_size is not None:
+        mrc.voxel_size = voxel_size
+    if label:
+        if int(h.nlabl) >= 10:
+            h.nlabl = 9
+        mrc.add_label(label[:80])
+
+
+def write_mrc_blocks(path: str | os.PathLike, shape: tuple[int, int, int],
+                     fill: Callable[[Callable[[np.ndarray], None]], None], like: MapData | None,
+                     label: str | None, threads: int | None = None) -> None:
+    """Write a float32 MRC map that is made piece by piece, never whole in memory.
+
+    The bytes are those ``write_mrc`` writes for the whole array (the file keeps the array's
+    order, so ``like`` must have MAPC/MAPR/MAPS 1 2 3).
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file to write (overwritten if it exists; callers write to a staged path).
+    shape : (int, int, int)
+        The map's ``[z, y, x]`` shape.
+    fill : callable
+        Called once with ``write``; it calls ``write(piece)`` with consecutive flat
+        C-contiguous float32 pieces of the map in C order, each but the last a multiple of
+        ``BLOCK_VOXELS`` long (the header statistics are merged from whole blocks).
+    like, label
+        As for ``write_mrc``.
+    threads : int, optional
+        Thread count of the statistics; the bytes do not depend on it.
+
+    Raises
+    ------
+    ValueError
+        If ``like``'s axis order is not 1 2 3, or the pieces do not add up to ``shape``.
+    """
+    if like is not None and tuple(like.axis_order) != (1, 2, 3):
+        raise ValueError("a map written piece by piece keeps the array's axis order")
+    stats = StreamStatistics(threads)
+    count = [0]
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    with os.fdopen(fd, "r+b") as fh:
+        fh.seek(_HEADER_BYTES)
+
+        def write(piece: np.ndarray) -> None:
+            stats.add(piece)
+            fh.write(memoryview(piece).cast("B"))
+            count[0] += piece.size
+
+        fill(write)
+        if count[0] != int(np.prod(shape)):
+            raise ValueError(f"pieces of {count[0]} voxels for a map of {shape}")
+        fh.truncate(_HEADER_BYTES + count[0] * 4)       # a stale longer file at the path
+        fh.flush()
+        mrc = _HeaderWriter(fh, stats.result())
+        mrc.set_data(np.memmap(fh, dtype=np.float32, mode="r", offset=_HEADER_BYTES, shape=shape))
+        _fill_header(mrc, like, shape, label, None)
+        mrc.flush()
 
 
 class _StreamWriter(MrcInterpreter):
@@ -331,6 +391,17 @@ class _StreamWriter(MrcInterpreter):
             return
         h = self.header
         h.dmin, h.dmax, h.dmean, h.rms = (np.float32(v) for v in stats)
+
+
+class _HeaderWriter(_StreamWriter):
+    """Writes the header (and the empty extended header) of a map whose data are already in
+    the file (``write_mrc_blocks``); the data it is given are a read-only view of them."""
+
+    def flush(self) -> None:
+        if len(self.extended_header):
+            raise ValueError("a map written piece by piece has no extended header")
+        self._iostream.seek(0)
+        self._iostream.write(self.header)
 
 
 @contextmanager

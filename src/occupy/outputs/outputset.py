@@ -11,7 +11,7 @@ import numpy as np
 from ..errors import OccupyError
 from ..io.files import discard, publish, staged_file
 from ..io.mrcdata import MapData
-from ..io.mrcdata import write_mrc
+from ..io.mrcdata import write_mrc, write_mrc_blocks
 
 __all__ = ["OutputSet"]
 
@@ -132,6 +132,41 @@ class OutputSet:
         tmp = self.stage(name)
         try:
             write_mrc(tmp, data, like, label, header_stats=header_stats)
+        except OSError as exc:
+            raise OccupyError(f"cannot write {self.directory / name}: {exc.strerror or exc}") from exc
+        return self.directory / name
+
+    def write_map_pieces(self, name: str, shape: tuple[int, int, int],
+                         fill: Callable[[Callable[[np.ndarray], None]], None], like: MapData | None = None,
+                         label: str | None = None, threads: int | None = None) -> Path:
+        """Stage a float32 MRC map made piece by piece (``occupy.io.mrcdata.write_mrc_blocks``).
+
+        Parameters
+        ----------
+        name : str
+            The map's final file name.
+        shape : (int, int, int)
+            The map's ``[z, y, x]`` shape.
+        fill : callable
+            Called with ``write``, to which it hands the map's consecutive flat pieces.
+        like, label
+            As for ``write_map`` (``like`` with axis order 1 2 3).
+        threads : int, optional
+            Thread count of the header statistics.
+
+        Returns
+        -------
+        pathlib.Path
+            The final path (the file appears there at ``commit``).
+
+        Raises
+        ------
+        OccupyError
+            When the file cannot be written.
+        """
+        tmp = self.stage(name)
+        try:
+            write_mrc_blocks(tmp, shape, fill, like, label, threads)
         except OSError as exc:
             raise OccupyError(f"cannot write {self.directory / name}: {exc.strerror or exc}") from exc
         return self.directory / name

@@ -10,6 +10,7 @@ fixed-size sub-blocks).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 
@@ -21,7 +22,8 @@ from ..options import check_option
 from ..threads import effective_threads
 from .lowpass import lowpass_filter_unchecked
 
-__all__ = ["MODES", "flatten_solvent", "match_histogram", "modification_factor", "modify", "sigmoid_mu"]
+__all__ = ["MODES", "flatten_solvent", "match_histogram", "modification_factor", "modify", "modify_pieces",
+           "sigmoid_mu"]
 
 MODES = ("amplify", "attenuate", "sigmoid")
 _MODE_CODE = {"amplify": 0, "attenuate": 1, "sigmoid": 2}
@@ -194,6 +196,36 @@ def modify(data: np.ndarray, scale: np.ndarray, conf: np.ndarray | None, solvent
     return _finish(out, data, (lo, hi), lowpass_output, voxel_size, hist_match, threads), factor
 
 
+def modify_pieces(write: Callable[[np.ndarray], None], data: np.ndarray, scale: np.ndarray,
+                  conf: np.ndarray | None, solvent=None, *, mode: str, gamma: float | None = None,
+                  sigmoid: float | None = None, pivot: float | None = None, scale_limit: float = SCALE_LIMIT,
+                  exclude_solvent: bool = False, seed: int = 0, threads: int | None = None,
+                  value_range: tuple[float, float] | None = None) -> None:
+    """``modify`` without its lowpass and histogram options, handing the result over in pieces.
+
+    ``write(piece)`` is called with consecutive flat float32 pieces of the modified map, in C
+    order, ``BLOCK_VOXELS`` long (the last may be shorter); a piece is valid only during the
+    call (its buffer is reused). Their concatenation is ``modify(...)[0]`` bit for bit; the
+    modified map is never whole in memory. Parameters and errors as for ``modify``.
+
+    Examples
+    --------
+    >>> data = np.array([[[0.1, 0.2, 0.4]]], dtype=np.float32)
+    >>> scale = np.array([[[0.01, 0.25, 1.0]]], dtype=np.float32)
+    >>> pieces = []
+    >>> modify_pieces(lambda p: pieces.append(p.copy()), data, scale, np.full_like(data, 0.5),
+    ...               mode="amplify", gamma=2)
+    >>> pieces
+    [array([0.1, 0.3, 0.4], dtype=float32)]
+    """
+    g, mu = _check_mode(mode, gamma, sigmoid, pivot, scale_limit)
+    synthetic = mode in ("attenuate", "sigmoid") and not exclude_solvent
+    data, scale, conf = _checked_inputs(data, scale, conf, mode, synthetic and solvent is None, False)
+    clip = value_range or check_map_values(data, threads=threads)
+    _modify_blocks(data, scale, conf, False, (_MODE_CODE[mode], g, mu, scale_limit),
+                   _Noise(solvent, seed) if synthetic else None, not exclude_solvent, clip, threads, write)
+
+
 def _finish(out: np.ndarray, data: np.ndarray, limits: tuple[float, float], lowpass_output: float | None,
             voxel_size: float | None, hist_match: bool, threads: int | None) -> np.ndarray:
     """The optional lowpass of the modified map, then its histogram match or (after a lowpass) clip."""
@@ -236,31 +268,38 @@ class _Noise:
 
 def _modify_blocks(data: np.ndarray, scale: np.ndarray, conf: np.ndarray | None, return_factor: bool,
                    curve: tuple, noise: _Noise | None, keep_input: bool, clip: tuple[float, float] | None,
-                   threads: int | None) -> tuple[np.ndarray, np.ndarray | None]:
+                   threads: int | None, write: Callable[[np.ndarray], None] | None = None
+                   ) -> tuple[np.ndarray | None, np.ndarray | None]:
     """Run the two fused kernels block by block (``curve`` = mode code, g, mu, scale limit).
 
     Returns the modified map and (``return_factor``) the factor map; temporaries stay block-sized.
+    With ``write``, each block of the modified map is handed to it instead (in one reused
+    buffer) and the map returned is None.
     """
     n_threads = effective_threads(threads)
-    out = np.empty(data.shape, dtype=np.float32)
+    size = data.size
+    out = np.empty(data.shape if write is None else min(BLOCK_VOXELS, size), dtype=np.float32)
     factor = np.empty(data.shape, dtype=np.float32) if return_factor else None
     d_flat, s_flat, o_flat = data.reshape(-1), scale.reshape(-1), out.reshape(-1)
     c_flat = conf.reshape(-1) if conf is not None else np.empty(0, np.float32)
-    scratch = np.empty(min(BLOCK_VOXELS, d_flat.size), np.float32) if factor is None else None
+    scratch = np.empty(min(BLOCK_VOXELS, size), np.float32) if factor is None else None
     no_noise, no_offsets = np.empty(0, np.float32), np.empty(0, np.int64)
     lo, hi = clip if clip is not None else (0.0, 0.0)
     mean, sigma = (noise.mean, noise.sigma) if noise is not None else (0.0, 0.0)
-    for a in range(0, d_flat.size, BLOCK_VOXELS):
-        b = min(a + BLOCK_VOXELS, d_flat.size)
+    for a in range(0, size, BLOCK_VOXELS):
+        b = min(a + BLOCK_VOXELS, size)
         f_blk = factor.reshape(-1)[a:b] if factor is not None else scratch[:b - a]
         c_blk = c_flat[a:b] if conf is not None else c_flat
+        o_blk = o_flat[a:b] if write is None else o_flat[:b - a]
         need = np.empty(_modification.n_sub_blocks(b - a) if noise is not None else 0, np.int64)
         _modification.factor_block(s_flat[a:b], c_blk, f_blk, *curve, conf is not None, need, n_threads)
         draws, offsets = noise.draws(need) if noise is not None else (no_noise, no_offsets)
-        _modification.modify_block(d_flat[a:b], f_blk, c_blk, draws, offsets, o_flat[a:b], mean, sigma,
+        _modification.modify_block(d_flat[a:b], f_blk, c_blk, draws, offsets, o_blk, mean, sigma,
                                    conf is not None, noise is not None, keep_input, clip is not None,
                                    lo, hi, n_threads)
-    return out, factor
+        if write is not None:
+            write(o_blk)
+    return (out if write is None else None), factor
 
 
 def flatten_solvent(data: np.ndarray, conf: np.ndarray) -> np.ndarray:
