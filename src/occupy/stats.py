@@ -426,7 +426,18 @@ class StreamStatistics:
         self._ragged = False
 
     def add(self, piece: np.ndarray) -> None:
-        """Take the next piece (flat, C-contiguous float32)."""
+        """Take the next piece of the map.
+
+        Parameters
+        ----------
+        piece : numpy.ndarray
+            Flat, C-contiguous float32; a whole number of blocks long unless it is the last.
+
+        Raises
+        ------
+        ValueError
+            If a piece follows one that ended inside a block.
+        """
         from ._ext import _stats
         if self._ragged:
             raise ValueError("only the last piece may end inside a block")
@@ -436,7 +447,14 @@ class StreamStatistics:
             self._n += piece.size
 
     def result(self) -> tuple[float, float, float, float] | None:
-        """``(min, max, mean, std)`` of everything added, or None (nothing added, or not finite)."""
+        """The statistics of everything added.
+
+        Returns
+        -------
+        tuple of float or None
+            ``(min, max, mean, std)`` as ``header_statistics`` gives them for the whole map;
+            None if nothing was added or a statistic is not finite.
+        """
         from ._ext import _stats
         if not self._n:
             return None

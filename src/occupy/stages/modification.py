@@ -203,10 +203,36 @@ def modify_pieces(write: Callable[[np.ndarray], None], data: np.ndarray, scale: 
                   value_range: tuple[float, float] | None = None) -> None:
     """``modify`` without its lowpass and histogram options, handing the result over in pieces.
 
-    ``write(piece)`` is called with consecutive flat float32 pieces of the modified map, in C
-    order, ``BLOCK_VOXELS`` long (the last may be shorter); a piece is valid only during the
-    call (its buffer is reused). Their concatenation is ``modify(...)[0]`` bit for bit; the
-    modified map is never whole in memory. Parameters and errors as for ``modify``.
+    Their concatenation is ``modify(...)[0]`` bit for bit; the modified map is never whole in
+    memory (algorithm.md §8).
+
+    Parameters
+    ----------
+    write : callable
+        Called with consecutive flat float32 pieces of the modified map, in C order,
+        ``BLOCK_VOXELS`` long (the last may be shorter); a piece is valid only during the call
+        (its buffer is reused).
+    data, scale : numpy.ndarray
+        The map and its local scale, same shape (computed in float32).
+    conf : numpy.ndarray or None
+        Per-voxel confidence, same shape; ``None`` means 1 (``--omit-confidence``).
+    solvent : SolventModel, optional
+        Solvent model; needed for the synthetic solvent.
+    mode : {"amplify", "attenuate", "sigmoid"}
+        The modification.
+    gamma, sigmoid, pivot, scale_limit : float
+        Its settings, as in ``modification_factor``.
+    exclude_solvent : bool
+        Drop ``data*(1-conf)`` and the noise.
+    seed, threads : int, optional
+        Seed of the synthetic solvent and thread count; neither changes the bits for a seed.
+    value_range : (float, float), optional
+        ``data``'s minimum and maximum if the caller has them: one pass less.
+
+    Raises
+    ------
+    OccupyError
+        Shapes differ, ``solvent`` missing, bad mode; OptionError: bad settings.
 
     Examples
     --------
