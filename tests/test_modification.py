@@ -242,3 +242,22 @@ def test_pieces_are_the_modified_map(mode: str, extra: dict) -> None:
                       threads=threads, **extra)
         assert [p.size for p in pieces] == [BLOCK_VOXELS, BLOCK_VOXELS, data.size - 2 * BLOCK_VOXELS]
         assert np.array_equal(np.concatenate(pieces).reshape(shape), expected)
+
+
+@pytest.mark.parametrize("mode, gamma", [("amplify", 3.0), ("attenuate", 2.5), ("sigmoid", 4.0)])
+def test_factor_of_repeated_scales_is_the_factor_of_each_alone(mode: str, gamma: float) -> None:
+    """The factor kernel remembers recent scale values: runs, repeats far apart, values that share a
+    cache slot and both signs of zero give each value's own factor (computed alone, cache empty)."""
+    rng = np.random.default_rng(11)
+    values = np.concatenate([rng.random(3000, dtype=np.float32), [0.0, -0.0, 1.0, 0.05, 0.0500001]]).astype(np.float32)
+    scale = values[rng.integers(0, values.size, 300_000)]
+    scale[:5000] = np.repeat(values[:50], 100)                      # runs of one value
+    pivot = {"pivot": 0.4} if mode == "sigmoid" else {}
+    alone = np.array([modification_factor(values[i:i + 1], mode=mode, gamma=gamma, **pivot)[0]
+                      for i in range(values.size)])
+    lookup = {v.tobytes(): f for v, f in zip(values, alone)}
+    expected = np.array([lookup[v.tobytes()] for v in scale], dtype=np.float32)
+    for threads in ("1", "2"):
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv("OMP_NUM_THREADS", threads)
+            assert np.array_equal(modification_factor(scale, mode=mode, gamma=gamma, **pivot), expected)
