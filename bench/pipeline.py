@@ -10,8 +10,19 @@ Measures, on seeded synthetic maps (128^3, 256^3, 384^3; 512^3 with ``--big``; 1
              side (e.g. the release before a change, in its own venv)
 * ``import occupy`` time (in-process, and the whole ``python -c "import occupy"``).
 
-Boxes above 512 are 256^3 tiles of the synthetic map (``make_map``). Peak RSS of the
-estimate runs is also given per voxel, as a multiple of the map's bytes (the memory curve).
+Map kinds (``--kinds``, each at every size):
+
+* ``synthetic``: blurred atoms in nearly noiseless solvent (noise 0.02 against atoms of 1);
+  boxes above 512 are 256^3 tiles of it (``make_map``).
+* ``noise``: seeded Gaussian noise N(0, 1) filling the box: what most of a real box is, and the
+  kind whose cost used to differ (most voxels at full scale, most voxels drawn for the
+  synthetic solvent).
+* ``padded``: a real map (EMD-5168, 100^3 at 1.742 Å, unmasked, from ``OCCUPY_TEST_DATA`` or
+  ../shared/data) in the centre of the box, the rest seeded noise of the mean and standard
+  deviation of the map's own outer shell.
+
+Peak RSS of the estimate runs is also given per voxel, as a multiple of the map's bytes (the
+memory curve).
 
 Each number is the best of ``--repeat`` runs (default 3), each run a fresh process, timed
 from process start to exit; peak RSS comes from ``/usr/bin/time -v`` when present, else
@@ -29,6 +40,7 @@ Run (from the repository root, in the venv where ``occupy`` is installed)::
     python bench/pipeline.py --no-reference  # ours only
     python bench/pipeline.py --no-ours       # the original only
     python bench/pipeline.py --no-reference --sizes 128,256,512,768,1024 --baseline /path/to/venv/bin/occupy
+    python bench/pipeline.py --no-reference --sizes 256,512,1024 --kinds synthetic,noise,padded
 
 Results are printed as a table and written to ``bench/results/pipeline.json``.
 """
@@ -87,11 +99,11 @@ def synthetic_map(n: int, seed: int = 0) -> np.ndarray:
     return vol
 
 
-def write_map(path: Path, data: np.ndarray) -> None:
-    """Write a float32 map with a 1.0 Å voxel."""
+def write_map(path: Path, data: np.ndarray, voxel: float = 1.0) -> None:
+    """Write a float32 map (1.0 Å voxels unless told)."""
     with mrcfile.new(path, overwrite=True) as mrc:
-        mrc.set_data(data.astype(np.float32))
-        mrc.voxel_size = 1.0
+        mrc.set_data(data.astype(np.float32, copy=False))
+        mrc.voxel_size = voxel
 
 
 def make_map(path: Path, n: int) -> None:
@@ -102,6 +114,45 @@ def make_map(path: Path, n: int) -> None:
         return
     k = n // 256
     write_map(path, np.tile(synthetic_map(256), (k, k, k)))
+
+
+KINDS = ("synthetic", "noise", "padded")
+REAL_MAP = "emd_5168.map"
+
+
+def _noise(n: int, seed: int, mean: float = 0.0, sigma: float = 1.0) -> np.ndarray:
+    """Seeded float32 Gaussian noise of an n^3 box, made slab by slab (no float64 copy)."""
+    rng = np.random.default_rng(seed)
+    vol = np.empty((n, n, n), dtype=np.float32)
+    for z in range(n):
+        rng.standard_normal((n, n), dtype=np.float32, out=vol[z])
+    if sigma != 1.0 or mean != 0.0:
+        vol *= np.float32(sigma)
+        vol += np.float32(mean)
+    return vol
+
+
+def _real_map() -> tuple[np.ndarray, float]:
+    folder = Path(os.environ.get("OCCUPY_TEST_DATA", REPO.parent / "shared" / "data"))
+    with mrcfile.open(folder / REAL_MAP, permissive=True) as mrc:
+        return np.asarray(mrc.data, dtype=np.float32), float(mrc.voxel_size.x)
+
+
+def make_kind(path: Path, n: int, kind: str) -> None:
+    """Write the n^3 map of ``kind`` (see the module docstring)."""
+    if kind == "synthetic":
+        make_map(path, n)
+        return
+    if kind == "noise":
+        write_map(path, _noise(n, seed=n))
+        return
+    real, voxel = _real_map()
+    shell = np.ones(real.shape, bool)
+    shell[5:-5, 5:-5, 5:-5] = False
+    vol = _noise(n, seed=n, mean=float(real[shell].mean()), sigma=float(real[shell].std()))
+    a = [(n - m) // 2 for m in real.shape]
+    vol[a[0]:a[0] + real.shape[0], a[1]:a[1] + real.shape[1], a[2]:a[2] + real.shape[2]] = real
+    write_map(path, vol, voxel)
 
 
 def measure(cmd: list[str], cwd: Path, env: dict | None = None) -> dict:
@@ -195,7 +246,7 @@ def print_table(rows: list[dict], other: str = "reference") -> None:
     """Side-by-side table with ratios other/ours (> 1 means ours is faster/smaller);
     ``other`` is "reference" (the original program) or "baseline" (another install of ours)."""
     tag = "orig" if other == "reference" else "base"
-    head = (f"{'box':>5} {'case':9} {'ours s':>8} {'ours MB':>8} {tag + ' s':>8} {tag + ' MB':>8}"
+    head = (f"{'box':>5} {'kind':9} {'case':9} {'ours s':>8} {'ours MB':>8} {tag + ' s':>8} {tag + ' MB':>8}"
             f" {'speedup':>8} {'mem x':>6}")
     print(head)
     print("-" * len(head))
@@ -203,7 +254,7 @@ def print_table(rows: list[dict], other: str = "reference") -> None:
         o, f = r.get("ours", {}), r.get(other, {})
         sp = (f["wall_s"] / o["wall_s"]) if o.get("wall_s") and f.get("wall_s") else None
         mx = (f["rss_mb"] / o["rss_mb"]) if o.get("rss_mb") and f.get("rss_mb") else None
-        print(f"{r['box']:>5} {r['case']:9} {_fmt(o.get('wall_s'), '8.2f')} "
+        print(f"{r['box']:>5} {r.get('kind', 'synthetic'):9} {r['case']:9} {_fmt(o.get('wall_s'), '8.2f')} "
               f"{_fmt(o.get('rss_mb'), '8.0f')} {_fmt(f.get('wall_s'), '8.2f')} "
               f"{_fmt(f.get('rss_mb'), '8.0f')} {_fmt(sp, '8.1f')} {_fmt(mx, '6.1f')}")
         for side in ("ours", other):
@@ -213,13 +264,14 @@ def print_table(rows: list[dict], other: str = "reference") -> None:
 
 def print_memory_curve(rows: list[dict]) -> None:
     """Peak RSS of the estimate runs against the map's size (MiB, and as a multiple of it)."""
-    print("\nmemory curve (estimate): box, map MiB, ours peak MiB, x map"
+    print("\nmemory curve (estimate): box, kind, map MiB, ours peak MiB, x map"
           + (", baseline peak MiB, x map" if any("baseline" in r for r in rows) else ""))
     for r in rows:
         if r["case"] != "estimate" or not r.get("ours", {}).get("rss_mb"):
             continue
         map_mb = r["box"] ** 3 * 4 / 2 ** 20
-        line = f"{r['box']:>5} {map_mb:8.0f} {r['ours']['rss_mb']:8.0f} {r['ours']['rss_mb'] / map_mb:6.2f}"
+        line = (f"{r['box']:>5} {r.get('kind', 'synthetic'):9} {map_mb:8.0f} {r['ours']['rss_mb']:8.0f} "
+                f"{r['ours']['rss_mb'] / map_mb:6.2f}")
         if r.get("baseline", {}).get("rss_mb"):
             line += f" {r['baseline']['rss_mb']:8.0f} {r['baseline']['rss_mb'] / map_mb:6.2f}"
         print(line)
@@ -237,10 +289,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=None, help="pass --threads N to ours")
     ap.add_argument("--baseline", type=Path, default=None,
                     help="another install's occupy executable, timed side by side with ours")
+    ap.add_argument("--kinds", default="synthetic", help=f"comma-separated map kinds of {', '.join(KINDS)}")
+    ap.add_argument("--cases", default="estimate,modify", help="comma-separated: estimate, modify")
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help="JSON results file")
     ns = ap.parse_args(argv)
 
     sizes = [int(s) for s in ns.sizes.split(",") if s]
+    kinds = [k for k in ns.kinds.split(",") if k]
+    if not set(kinds) <= set(KINDS):
+        sys.exit(f"error: --kinds takes {', '.join(KINDS)}")
     if ns.big and 512 not in sizes:
         sizes.append(512)
     ours = None if ns.no_ours else Path(sys.executable).parent / "occupy"
@@ -267,13 +324,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"import occupy: {results['import']}")
     with tempfile.TemporaryDirectory(prefix="occupy_bench_maps_") as tmp:
         for n in sizes:
-            path = Path(tmp, f"synthetic_{n}.mrc")
-            make_map(path, n)
-            for case, cmds in cases(path, ours, reference, ns.threads, ns.baseline).items():
-                print(f"{n}^3 {case} {', '.join(cmds)} ...", file=sys.stderr, flush=True)
-                row = {"box": n, "case": case, **best_of_sides(cmds, ns.repeat)}
-                results["rows"].append(row)
-            path.unlink()
+            for kind in kinds:
+                path = Path(tmp, f"{kind}_{n}.mrc")
+                make_kind(path, n, kind)
+                for case, cmds in cases(path, ours, reference, ns.threads, ns.baseline).items():
+                    if case not in ns.cases.split(","):
+                        continue
+                    print(f"{n}^3 {kind} {case} {', '.join(cmds)} ...", file=sys.stderr, flush=True)
+                    row = {"box": n, "kind": kind, "case": case, **best_of_sides(cmds, ns.repeat)}
+                    results["rows"].append(row)
+                path.unlink()
     print_table(results["rows"], "baseline" if ns.baseline else "reference")
     if ns.baseline and reference:
         print_table(results["rows"], "reference")
