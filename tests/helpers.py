@@ -1,7 +1,7 @@
 """Helpers the test modules share, so each thing a test needs is done one way.
 
-- Front ends as a user runs them: :func:`run_cli` (:func:`console_script`, :func:`cli_env`), and
-  :func:`one_error` for what a failed run must say.
+- Front ends as a user runs them: :func:`run_cli` (:func:`console_script`, :func:`cli_env`),
+  :func:`occupy_peak` (with its peak memory), and :func:`one_error` for what a failed run must say.
 - Files: :func:`write_demo_map`, :func:`write_mrc` (mrcfile, independent of occupy's writer),
   :func:`mrc_header` (a hand-made, possibly lying header), :func:`log_value`, :func:`read_star`.
 - Warnings and a server: :func:`occupy_warnings`, :func:`http_server` (a local stand-in for the EMDB).
@@ -18,6 +18,7 @@ import struct
 import subprocess
 import sys
 import threading
+import time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -54,6 +55,22 @@ def run_cli(program: str, *args: str, cwd: Path | str | None = None, env: dict[s
     """
     return subprocess.run([console_script(program), *args], cwd=cwd, capture_output=True, text=True,
                           env=cli_env(env, columns=columns), timeout=timeout)
+
+
+# runs a command and reports its peak RSS in MB (Linux: ru_maxrss in kB)
+_PEAK = ("import resource, subprocess, sys; rc = subprocess.call(sys.argv[1:]); "
+         "print('PEAK', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024, rc, file=sys.stderr)")
+
+
+def occupy_peak(*args: str, cwd: Path, env: dict | None = None) -> tuple[int, str, int, float]:
+    """(exit status, stderr without the PEAK line, peak RSS in MB, seconds) of one ``occupy`` run."""
+    t0 = time.monotonic()
+    r = subprocess.run([sys.executable, "-c", _PEAK, console_script("occupy"), *args], cwd=cwd, capture_output=True,
+                       text=True, env=cli_env(env, columns=200), timeout=120)
+    seconds = time.monotonic() - t0
+    lines = r.stderr.splitlines()
+    _, peak, code = lines[-1].split()
+    return int(code), "\n".join(lines[:-1]), int(peak), seconds
 
 
 def one_error(stderr: str, text: str) -> str:

@@ -120,3 +120,31 @@ def test_voxel_lookup_bin_boundaries():
     expected = np.clip(np.floor(values.astype(np.float64) * 1000), 0, 999)
     np.testing.assert_allclose(bins, expected, atol=1e-3)
     assert round(bins[-1]) == 999 and round(bins[0]) == 0 and round(bins[2]) == 1
+
+
+@pytest.mark.parametrize("distinct", [3, 256, 257, 1000])
+def test_confidence_index_is_the_confidence_map(distinct: int) -> None:
+    """The confidence held as a table index (one byte up to 256 distinct values, two above) gives
+    voxel_confidence's map bit for bit, whole and block by block, and modifies a map identically."""
+    from dataclasses import replace
+
+    from occupy.stages.confidence import confidence_index
+    from occupy.stages.modification import modify, modify_pieces
+    rng = np.random.default_rng(distinct)
+    lp = rng.standard_normal((37, 41, 43)).astype(np.float32)
+    curve = confidence_curve(lp, fit_solvent(lp))
+    values = np.sort(rng.random(distinct)) if distinct < 1000 else np.linspace(0, 1, 1000) ** 3
+    curve = replace(curve, values=np.resize(values, curve.values.size))
+    assert np.unique(np.clip(curve.values, 0, 1).astype(np.float32)).size == distinct
+    ci = confidence_index(lp, curve, threads=2)
+    assert ci.index.dtype == (np.uint8 if distinct <= 256 else np.uint16)
+    expected = voxel_confidence(lp, curve, threads=3)
+    assert np.array_equal(ci.full(), expected)
+    buf = np.empty(5000, np.float32)
+    assert np.array_equal(ci.take(1000, 6000, buf), expected.reshape(-1)[1000:6000])
+    solvent = fit_solvent(lp)
+    whole = modify(lp, np.clip(np.abs(lp), 0, 1), expected, solvent, mode="attenuate", gamma=3.0, seed=2)[0]
+    pieces: list[np.ndarray] = []
+    modify_pieces(lambda p: pieces.append(p.copy()), lp, np.clip(np.abs(lp), 0, 1), ci, solvent,
+                  mode="attenuate", gamma=3.0, seed=2)
+    assert np.array_equal(np.concatenate(pieces).reshape(lp.shape), whole)

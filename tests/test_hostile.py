@@ -1,33 +1,14 @@
 """Hostile inputs, made in the tests (no large files committed): message, exit status, no leftovers, memory."""
 from __future__ import annotations
 
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import cli_env, console_script, mrc_header, one_error, write_demo_map
+from helpers import mrc_header, occupy_peak, one_error, write_demo_map
 
 import occupy
 from occupy.errors import OccupyError, OptionError
-
-# runs a command and reports its peak RSS in MB (Linux: ru_maxrss in kB)
-_PEAK = ("import resource, subprocess, sys; rc = subprocess.call(sys.argv[1:]); "
-         "print('PEAK', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024, rc, file=sys.stderr)")
-
-
-def occupy_peak(*args: str, cwd: Path, env: dict | None = None) -> tuple[int, str, int, float]:
-    """(exit status, stderr without the PEAK line, peak RSS in MB, seconds) of one ``occupy`` run."""
-    t0 = time.monotonic()
-    r = subprocess.run([sys.executable, "-c", _PEAK, console_script("occupy"), *args], cwd=cwd, capture_output=True,
-                       text=True, env=cli_env(env, columns=200), timeout=120)
-    seconds = time.monotonic() - t0
-    lines = r.stderr.splitlines()
-    _, peak, code = lines[-1].split()
-    return int(code), "\n".join(lines[:-1]), int(peak), seconds
-
 
 HOSTILE_FILES = {
     "huge extended header": (lambda: mrc_header(10, 10, 10, nsymbt=2_000_000_000) + bytes(4000), "truncated map"),

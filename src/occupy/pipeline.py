@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ import numpy as np
 from ._version import __version__
 from .constants import PARTIAL_SCALE
 from .arrays import check_map_values
-from .errors import OccupyError, warn
+from .errors import OccupyError, OccupyWarning, warn
 from .io.files import output_directory
 from .io.maps import read_map
 from .io.mrcdata import MapData
@@ -26,7 +27,7 @@ from .outputs.names import exclude_name, map_stem, modified_name
 from .outputs.outputset import OutputSet
 from .outputs.writer import RunProducts, stage_outputs
 from .params import derive_parameters
-from .stages.confidence import curve_from_histogram, voxel_confidence
+from .stages.confidence import ConfidenceIndex, confidence_index, curve_from_histogram, voxel_confidence
 from .stages.lowpass import lowpass_filter_unchecked, lowpass_then_gaussian
 from .stages.resample import fourier_crop, fourier_pad, processing_shape
 from .stages.modification import flatten_solvent, modify, modify_pieces
@@ -92,9 +93,10 @@ def run(input_path: str | os.PathLike, **options: Any) -> RunResult:
         check_script_name(Path(opts.output_dir).resolve(), "output directory name")
     clock = StageClock(opts.progress, opts.check_abort)
     with clock("read map"):
+        source = _Source(input_path, _file_identity(input_path), opts.pixel_size)
         m = read_map(input_path, pixel_size=opts.pixel_size)
     with output_directory(opts.output_dir) as out_dir:
-        result = _run_map(m, opts, clock, out_dir)
+        result = _run_map(m, opts, clock, out_dir, source)
     return result
 
 
@@ -127,10 +129,20 @@ def run_outcome(input_path: str | os.PathLike, class_map: ClassMap | None = None
 
 
 @dataclass
+class _Source:
+    """Where the input map came from, to read it again after setting it aside."""
+
+    path: str | os.PathLike
+    identity: tuple[int, int, int, int] | None      # _file_identity at the first reading
+    pixel_size: float | None
+    aside: bool = False
+
+
+@dataclass
 class _Work:
     """The map at its processing box (algorithm.md §10) and the solvent mask resampled to it."""
 
-    data: np.ndarray
+    data: np.ndarray | None                # None once set aside (_set_input_aside)
     voxel_size: float
     factor: tuple[float, float, float]      # input box / processing box, per axis
     mask: np.ndarray | None
@@ -149,7 +161,7 @@ def _prepare(m: MapData, opts: RunOptions) -> _Work:
     return _Work(data=data, voxel_size=m.voxel_size * max(factor), factor=factor, mask=mask)
 
 
-def _run_map(m: MapData, opts: RunOptions, clock: StageClock, out_dir: Path) -> RunResult:
+def _run_map(m: MapData, opts: RunOptions, clock: StageClock, out_dir: Path, source: _Source) -> RunResult:
     """Every stage after reading the map, in the order of algorithm.md §11; outputs last, all or none.
     Solvent model and confidence come first, so that the lowpassed map is gone before the scale."""
     warnings: list[str] = list(m.warnings)
@@ -183,6 +195,8 @@ def _run_map(m: MapData, opts: RunOptions, clock: StageClock, out_dir: Path) -> 
         with clock("occ filter"):
             scale_input = make_gaussian()
     del make_gaussian
+    if scale_input is not work.data:
+        _set_input_aside(m, work, opts, source)
     with clock("scale"):
         est = scale_from_input(scale_input, params, mode, work.voxel_size, s0=opts.s0, tile_size=opts.tile_size,
                        threads=opts.threads, out=spare)
@@ -201,6 +215,7 @@ def _run_map(m: MapData, opts: RunOptions, clock: StageClock, out_dir: Path) -> 
     with OutputSet(out_dir, before_commit=opts.check_abort, parent=opts.output_set) as out:
         result.output_paths["scale"] = None         # staged with the others; the first output all the same
         with clock("modification"):
+            _take_input_back(m, source)
             _modify_all(m, products, opts, gamma, out, result)
         if not opts.plot:
             m.release_data()    # only its header from here: free memory keeps the kernel from throttling the writes
@@ -211,6 +226,39 @@ def _run_map(m: MapData, opts: RunOptions, clock: StageClock, out_dir: Path) -> 
         result.arrays = {"scale": products.scale, "confidence": products.confidence,
                          **{kind: arr for kind, (_, arr) in products.modified.items()}}
     return result
+
+
+def _file_identity(path: str | os.PathLike) -> tuple[int, int, int, int] | None:
+    """Device, inode, size and modification time of a file (None if it cannot be read)."""
+    try:
+        st = os.stat(path)
+    except (OSError, TypeError, ValueError):
+        return None
+    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns
+
+
+def _set_input_aside(m: MapData, work: _Work, opts: RunOptions, source: _Source) -> None:
+    """Free the input map while the scale is made from another map (occ mode), where nothing
+    needs it until the modification, which reads it again (``_take_input_back``): at most
+    about two and a half maps are then alive at once (docs/algorithm.md §11)."""
+    later = opts.modifying or opts.exclude_solvent
+    if opts.plot or (later and source.identity is None):
+        return
+    work.data = None
+    m.release_data()
+    source.aside = later
+
+
+def _take_input_back(m: MapData, source: _Source) -> None:
+    """Read the input map again for the modification, if it was set aside; refuse a changed file."""
+    if not source.aside:
+        return
+    if _file_identity(source.path) != source.identity:
+        raise OccupyError(f"{source.path}: the input map changed while it was being processed")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", OccupyWarning)      # said once, at the first reading
+        m.data = read_map(source.path, pixel_size=source.pixel_size).data
+    source.aside = False
 
 
 def _lowpass(work: _Work, params, threads: int):
@@ -240,7 +288,11 @@ def _confidence(lp: np.ndarray, lp_range: tuple[float, float], solvent, opts: Ru
         warn(BAD_MODEL_MESSAGE, warnings)
     flattening = opts.modifying or opts.exclude_solvent
     need_conf = (flattening and not opts.omit_confidence) or opts.save_all_maps
-    return curve, voxel_confidence(lp, curve, threads=opts.threads) if need_conf else None, solid
+    if not need_conf:
+        return curve, None, solid
+    if opts.save_all_maps or opts.keep_arrays:          # kept as a map: written or returned
+        return curve, voxel_confidence(lp, curve, threads=opts.threads), solid
+    return curve, confidence_index(lp, curve, threads=opts.threads), solid     # 1-2 bytes a voxel
 
 
 def _to_input_box(products: RunProducts, m: MapData, opts: RunOptions) -> None:
@@ -250,7 +302,8 @@ def _to_input_box(products: RunProducts, m: MapData, opts: RunOptions) -> None:
     products.scale_header_stats = None          # they were of the unpadded scale
     products.scale = np.clip(fourier_pad(products.scale, m.shape), 0.0, 1.0).astype(np.float32)
     if products.confidence is not None:
-        products.confidence = np.clip(fourier_pad(products.confidence, m.shape), 0.0, 1.0).astype(np.float32)
+        products.confidence = np.clip(fourier_pad(_conf_map(products.confidence), m.shape), 0.0, 1.0
+                                      ).astype(np.float32)
     if products.lowpassed is not None:
         products.lowpassed = fourier_pad(products.lowpassed, m.shape)
 
@@ -305,7 +358,7 @@ def _modify_all(m: MapData, products: RunProducts, opts: RunOptions, gamma: floa
         if _in_pieces(m, opts, keep_factor):
             _stage_pieces(out, kind, name, m, products, result, settings, conf)
             continue
-        arr, factor = modify(m.data, products.scale, conf, products.solvent, lowpass_output=opts.lowpass_output,
+        arr, factor = modify(m.data, products.scale, _conf_map(conf), products.solvent, lowpass_output=opts.lowpass_output,
                              voxel_size=m.voxel_size, hist_match=opts.hist_match, return_factor=keep_factor,
                              **settings)
         _stage_modified(out, kind, name, arr, m, products, opts, result)
@@ -313,8 +366,13 @@ def _modify_all(m: MapData, products: RunProducts, opts: RunOptions, gamma: floa
             products.factor = (kind, factor)
         del arr, factor                     # on disk now: not alive while the next one is made
     if opts.exclude_solvent and not kinds:
-        flat = m.data.copy() if conf is None else flatten_solvent(m.data, conf)
+        flat = m.data.copy() if conf is None else flatten_solvent(m.data, _conf_map(conf))
         _stage_modified(out, "exclude_solvent", exclude_name(stem), flat, m, products, opts, result)
+
+
+def _conf_map(conf: np.ndarray | ConfidenceIndex | None) -> np.ndarray | None:
+    """The confidence as a float32 map, for the uses that need it whole."""
+    return conf.full() if isinstance(conf, ConfidenceIndex) else conf
 
 
 def _in_pieces(m: MapData, opts: RunOptions, keep_factor: bool) -> bool:

@@ -14,8 +14,8 @@ from ..threads import effective_threads
 from .gaussian import gaussian
 from .solvent import SolventModel
 
-__all__ = ["ConfidenceCurve", "confidence", "confidence_curve", "curve_from_histogram", "monotone_confidence",
-           "voxel_confidence"]
+__all__ = ["ConfidenceCurve", "ConfidenceIndex", "confidence", "confidence_curve", "confidence_index",
+           "curve_from_histogram", "monotone_confidence", "voxel_confidence"]
 
 
 @dataclass
@@ -262,6 +262,93 @@ def voxel_confidence(lpmap: np.ndarray, curve: ConfidenceCurve, threads: int | N
     _confidence.lookup_confidence(lpmap.reshape(-1), table, out.reshape(-1), curve.vmin, curve.vmax,
                              effective_threads(threads))
     return out
+
+
+@dataclass
+class ConfidenceIndex:
+    """A per-voxel confidence map held as the index of each voxel's value in a table.
+
+    The confidence takes at most one value per bin of the curve (algorithm.md §7), so each
+    voxel needs one byte (at most 256 distinct values, the usual case) or two, not four:
+    a run that modifies the map keeps this instead of the float32 map.
+
+    Parameters
+    ----------
+    index : numpy.ndarray
+        uint8 or uint16, the map's shape: the position of each voxel's value in ``values``.
+    values : numpy.ndarray
+        float32, the distinct confidence values, ascending.
+    """
+
+    index: np.ndarray
+    values: np.ndarray
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The map's shape.
+
+        Returns
+        -------
+        tuple of int
+            ``index.shape``.
+        """
+        return tuple(self.index.shape)
+
+    def take(self, start: int, stop: int, out: np.ndarray, threads: int | None = None) -> np.ndarray:
+        """The confidence of the voxels ``start:stop`` in flat C order.
+
+        Parameters
+        ----------
+        start, stop : int
+            The flat range.
+        out : numpy.ndarray
+            A float32 buffer of at least ``stop - start`` values.
+        threads : int, optional
+            Thread count.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``out[:stop - start]``, filled.
+        """
+        _confidence.expand_index(self.index.reshape(-1)[start:stop], self.values, out, effective_threads(threads))
+        return out[:stop - start]
+
+    def full(self) -> np.ndarray:
+        """The confidence map itself.
+
+        Returns
+        -------
+        numpy.ndarray
+            float32, the map's shape: ``voxel_confidence``'s map, bit for bit.
+        """
+        return self.values[self.index]
+
+
+def confidence_index(lpmap: np.ndarray, curve: ConfidenceCurve, threads: int | None = None) -> ConfidenceIndex:
+    """``voxel_confidence`` held as a table index per voxel (``ConfidenceIndex``): 1-2 bytes, not 4.
+
+    Parameters
+    ----------
+    lpmap : numpy.ndarray
+        The lowpassed map the curve was computed from.
+    curve : ConfidenceCurve
+        From ``confidence_curve``.
+    threads : int, optional
+        Thread count; results do not depend on it.
+
+    Returns
+    -------
+    ConfidenceIndex
+        Whose ``full()`` is ``voxel_confidence(lpmap, curve)``.
+    """
+    lpmap = np.ascontiguousarray(lpmap, dtype=np.float32)
+    values, position = np.unique(np.clip(curve.values, 0.0, 1.0).astype(np.float32), return_inverse=True)
+    table = position.reshape(-1).astype(np.uint8 if values.size <= 256 else np.uint16)
+    index = np.empty(lpmap.shape, dtype=table.dtype)
+    _confidence.lookup_confidence(lpmap.reshape(-1), table, index.reshape(-1), curve.vmin, curve.vmax,
+                                  effective_threads(threads))
+    return ConfidenceIndex(index=index, values=values)
 
 
 def confidence(lpmap: np.ndarray, solvent: SolventModel, hedge: float | None = None) -> np.ndarray:

@@ -20,6 +20,7 @@ from ..constants import BLOCK_VOXELS, SCALE_LIMIT
 from ..errors import OccupyError, OptionError
 from ..options import check_option
 from ..threads import effective_threads
+from .confidence import ConfidenceIndex
 from .lowpass import lowpass_filter_unchecked
 
 __all__ = ["MODES", "flatten_solvent", "match_histogram", "modification_factor", "modify", "modify_pieces",
@@ -214,8 +215,9 @@ def modify_pieces(write: Callable[[np.ndarray], None], data: np.ndarray, scale: 
         (its buffer is reused).
     data, scale : numpy.ndarray
         The map and its local scale, same shape (computed in float32).
-    conf : numpy.ndarray or None
-        Per-voxel confidence, same shape; ``None`` means 1 (``--omit-confidence``).
+    conf : numpy.ndarray, ConfidenceIndex or None
+        Per-voxel confidence, same shape (a float32 map, or ``confidence_index``'s); ``None``
+        means 1 (``--omit-confidence``).
     solvent : SolventModel, optional
         Solvent model; needed for the synthetic solvent.
     mode : {"amplify", "attenuate", "sigmoid"}
@@ -263,20 +265,25 @@ def _finish(out: np.ndarray, data: np.ndarray, limits: tuple[float, float], lowp
 
 
 def _checked_inputs(data, scale, conf, mode: str, no_solvent: bool, no_voxel_size: bool):
-    """``data``, ``scale`` and ``conf`` as C-contiguous float32, after checking what ``modify`` needs."""
-    for arr, what in ((data, "map"), (scale, "scale"), (conf, "confidence")):
+    """``data``, ``scale`` and ``conf`` as C-contiguous float32 (``conf`` may be a
+    ``ConfidenceIndex``), after checking what ``modify`` needs."""
+    indexed = isinstance(conf, ConfidenceIndex)
+    for arr, what in ((data, "map"), (scale, "scale"), (None if indexed else conf, "confidence")):
         if arr is not None:
             require_real(np.asarray(arr), what)
     shape = np.shape(data)
-    if np.shape(scale) != shape or (conf is not None and np.shape(conf) != shape):
+    conf_shape = None if conf is None else (conf.shape if indexed else np.shape(conf))
+    if np.shape(scale) != shape or (conf is not None and conf_shape != shape):
         raise OccupyError(f"modify: map {shape}, scale {np.shape(scale)} and confidence "
-                          f"{None if conf is None else np.shape(conf)} shapes differ")
+                          f"{conf_shape} shapes differ")
     if no_solvent:
         raise OccupyError(f"{mode} needs the solvent model for its synthetic solvent")
     if no_voxel_size:
         raise OccupyError("lowpass_output needs voxel_size")
     data, scale = (np.ascontiguousarray(a, dtype=np.float32) for a in (data, scale))
-    return data, scale, None if conf is None else np.ascontiguousarray(conf, dtype=np.float32)
+    if conf is None or indexed:
+        return data, scale, conf
+    return data, scale, np.ascontiguousarray(conf, dtype=np.float32)
 
 
 class _Noise:
@@ -307,7 +314,9 @@ def _modify_blocks(data: np.ndarray, scale: np.ndarray, conf: np.ndarray | None,
     out = np.empty(data.shape if write is None else min(BLOCK_VOXELS, size), dtype=np.float32)
     factor = np.empty(data.shape, dtype=np.float32) if return_factor else None
     d_flat, s_flat, o_flat = data.reshape(-1), scale.reshape(-1), out.reshape(-1)
-    c_flat = conf.reshape(-1) if conf is not None else np.empty(0, np.float32)
+    indexed = isinstance(conf, ConfidenceIndex)
+    c_flat = np.empty(min(BLOCK_VOXELS, size) if indexed else 0, np.float32) if (conf is None or indexed) \
+        else conf.reshape(-1)
     scratch = np.empty(min(BLOCK_VOXELS, size), np.float32) if factor is None else None
     no_noise, no_offsets = np.empty(0, np.float32), np.empty(0, np.int64)
     lo, hi = clip if clip is not None else (0.0, 0.0)
@@ -315,7 +324,7 @@ def _modify_blocks(data: np.ndarray, scale: np.ndarray, conf: np.ndarray | None,
     for a in range(0, size, BLOCK_VOXELS):
         b = min(a + BLOCK_VOXELS, size)
         f_blk = factor.reshape(-1)[a:b] if factor is not None else scratch[:b - a]
-        c_blk = c_flat[a:b] if conf is not None else c_flat
+        c_blk = conf.take(a, b, c_flat, n_threads) if indexed else (c_flat[a:b] if conf is not None else c_flat)
         o_blk = o_flat[a:b] if write is None else o_flat[:b - a]
         need = np.empty(_modification.n_sub_blocks(b - a) if noise is not None else 0, np.int64)
         _modification.factor_block(s_flat[a:b], c_blk, f_blk, *curve, conf is not None, need, n_threads)
