@@ -148,3 +148,25 @@ def test_confidence_index_is_the_confidence_map(distinct: int) -> None:
     modify_pieces(lambda p: pieces.append(p.copy()), lp, np.clip(np.abs(lp), 0, 1), ci, solvent,
                   mode="attenuate", gamma=3.0, seed=2)
     assert np.array_equal(np.concatenate(pieces).reshape(lp.shape), whole)
+
+
+def test_confidence_bins_are_the_exact_quotient_at_bin_edges() -> None:
+    """The lookup's fast bin position (a product) is checked against the exact formula
+    floor((v - vmin) / (vmax - vmin) * 1000) in float64, on float32 values at and next to every bin
+    edge of ranges with float32 ends (as the lowpassed map's are), where the two can differ: e.g.
+    v = -1.0894872 in [-1.6810732, 3.0516148] is in bin 125, and the product says 124."""
+    from dataclasses import replace
+    rng = np.random.default_rng(4)
+    lp = rng.standard_normal((20, 30, 40)).astype(np.float32)
+    base = confidence_curve(lp, fit_solvent(lp))
+    base = replace(base, values=np.arange(base.values.size, dtype=np.float64) / base.values.size)
+    table = np.clip(base.values, 0, 1).astype(np.float32)
+    ranges = [(-1.6810731887817383, 3.051614761352539)] + [
+        (float(lo), float(np.float32(lo + w))) for lo, w in zip(rng.uniform(-3, 1, 60).astype(np.float32),
+                                                                 rng.uniform(0.01, 6, 60))]
+    for vmin, vmax in ranges:
+        curve = replace(base, bin_edges=np.linspace(vmin, vmax, base.bin_edges.size))
+        edges = (vmin + np.arange(-2, 1003) * (vmax - vmin) / 1000).astype(np.float32)
+        v = np.concatenate([edges, np.nextafter(edges, np.float32(-np.inf)), np.nextafter(edges, np.float32(np.inf))])
+        exact = np.clip(np.floor((v.astype(np.float64) - vmin) / (vmax - vmin) * 1000), 0, 999).astype(int)
+        assert np.array_equal(voxel_confidence(v.reshape(1, 1, -1), curve, threads=2).reshape(-1), table[exact])
