@@ -18,13 +18,13 @@ best and median of ``--repeat`` (default 5). Peak RSS from ``/usr/bin/time -v``.
 
 Set up (once; both from the same checkout)::
 
-    python -m venv /tmp/occ-rt  && /tmp/occ-rt/bin/pip install .                    # runtime only
-    python -m venv /tmp/occ-sci && /tmp/occ-sci/bin/pip install . scipy 'dask[distributed]'
+    python -m venv ../occ-rt  && ../occ-rt/bin/pip install .                    # runtime only
+    python -m venv ../occ-sci && ../occ-sci/bin/pip install . scipy 'dask[distributed]'
     bash ../shared/reference/setup_reference.sh                                     # the original
 
 Run::
 
-    python bench/environments.py --env clean=/tmp/occ-rt --env scipy+dask=/tmp/occ-sci
+    python bench/environments.py --env clean=../occ-rt --env scipy+dask=../occ-sci
 
 Results: a table on stdout and ``bench/results/environments.json``.
 """

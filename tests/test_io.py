@@ -260,7 +260,7 @@ def test_non_zero_origin_survives_a_run(tmp_path):
 def test_failure_mid_write_leaves_no_file_and_the_old_one_intact(tmp_path, monkeypatch):
     """write_map writes to a temporary name: a failure after data went to disk removes it,
     and a file already at the final name keeps its bytes."""
-    from occupy.io import mrcdata
+    from occupy.io import mrcwrite
     data = np.random.default_rng(9).random((8, 9, 10), dtype=np.float32)
     target = tmp_path / "out.mrc"
     write_map(target, data)
@@ -271,7 +271,7 @@ def test_failure_mid_write_leaves_no_file_and_the_old_one_intact(tmp_path, monke
         written.extend(tmp_path.glob(".out.mrc.*.part"))       # the staged file exists at this point
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(mrcdata._StreamWriter, "update_header_stats", fail_after_data)
+    monkeypatch.setattr(mrcwrite._StreamWriter, "update_header_stats", fail_after_data)
     with pytest.raises(OccupyError, match="cannot write .*out.mrc: No space left on device"):
         write_map(target, data * 3)
     assert len(written) == 1, "the failure was not injected while the staged file existed"
@@ -342,7 +342,7 @@ def test_a_map_written_in_pieces_has_the_bytes_of_the_whole(tmp_path) -> None:
     statistics merged from the pieces, the input's header facts and our label; a stale longer file at
     the path is cut to size."""
     from occupy.constants import BLOCK_VOXELS
-    from occupy.io.mrcdata import write_mrc as write_whole, write_mrc_blocks
+    from occupy.io.mrcwrite import write_mrc as write_whole, write_mrc_blocks
     rng = np.random.default_rng(5)
     arr = (rng.standard_normal((131, 128, 127)) * 3 + 1).astype(np.float32)     # 2.03 blocks
     like = read_map(write_mrc(tmp_path / "in.mrc", arr, voxel=(1.1, 1.1, 1.1), origin=(3.0, -2.0, 7.5),
@@ -360,11 +360,10 @@ def test_a_map_written_in_pieces_has_the_bytes_of_the_whole(tmp_path) -> None:
 
 
 def test_pieces_must_make_the_map(tmp_path) -> None:
-    from occupy.io.mrcdata import write_mrc_blocks
-    from occupy.stats import StreamStatistics
+    from occupy.io.mrcwrite import PieceStatistics, write_mrc_blocks
     with pytest.raises(ValueError, match=r"pieces of 5 voxels for a map of \(2, 2, 2\)"):
         write_mrc_blocks(tmp_path / "m.mrc", (2, 2, 2), lambda w: w(np.zeros(5, np.float32)), None, None)
-    stats = StreamStatistics()
+    stats = PieceStatistics()
     stats.add(np.zeros(5, np.float32))
     with pytest.raises(ValueError, match="only the last piece may end inside a block"):
         stats.add(np.zeros(5, np.float32))

@@ -4,7 +4,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,10 +13,11 @@ import numpy as np
 from ._version import __version__
 from .constants import PARTIAL_SCALE
 from .arrays import check_map_values
-from .errors import OccupyError, OccupyWarning, warn
+from .errors import OccupyError, warn
 from .io.files import output_directory
 from .io.maps import read_map
 from .io.mrcdata import MapData
+from .io.source import MapSource
 from .options import RunOptions
 from .resolve import resolve_options
 from .io.classification import ClassMap
@@ -93,7 +93,7 @@ def run(input_path: str | os.PathLike, **options: Any) -> RunResult:
         check_script_name(Path(opts.output_dir).resolve(), "output directory name")
     clock = StageClock(opts.progress, opts.check_abort)
     with clock("read map"):
-        source = _Source(input_path, _file_identity(input_path), opts.pixel_size)
+        source = MapSource.of(input_path, opts.pixel_size)
         m = read_map(input_path, pixel_size=opts.pixel_size)
     with output_directory(opts.output_dir) as out_dir:
         result = _run_map(m, opts, clock, out_dir, source)
@@ -129,16 +129,6 @@ def run_outcome(input_path: str | os.PathLike, class_map: ClassMap | None = None
 
 
 @dataclass
-class _Source:
-    """Where the input map came from, to read it again after setting it aside."""
-
-    path: str | os.PathLike
-    identity: tuple[int, int, int, int] | None      # _file_identity at the first reading
-    pixel_size: float | None
-    aside: bool = False
-
-
-@dataclass
 class _Work:
     """The map at its processing box (algorithm.md §10) and the solvent mask resampled to it."""
 
@@ -161,7 +151,7 @@ def _prepare(m: MapData, opts: RunOptions) -> _Work:
     return _Work(data=data, voxel_size=m.voxel_size * max(factor), factor=factor, mask=mask)
 
 
-def _run_map(m: MapData, opts: RunOptions, clock: StageClock, out_dir: Path, source: _Source) -> RunResult:
+def _run_map(m: MapData, opts: RunOptions, clock: StageClock, out_dir: Path, source: MapSource) -> RunResult:
     """Every stage after reading the map, in the order of algorithm.md §11; outputs last, all or none.
     Solvent model and confidence come first, so that the lowpassed map is gone before the scale."""
     warnings: list[str] = list(m.warnings)
@@ -198,24 +188,19 @@ def _run_map(m: MapData, opts: RunOptions, clock: StageClock, out_dir: Path, sou
     if scale_input is not work.data:
         _set_input_aside(m, work, opts, source)
     with clock("scale"):
-        est = scale_from_input(scale_input, params, mode, work.voxel_size, s0=opts.s0, tile_size=opts.tile_size,
-                       threads=opts.threads, out=spare)
-        del spare
-        scale_stats = scale_statistics(est.scale, scale_input, solid, PARTIAL_SCALE, opts.threads)
-        var_limit = limit_from_sum(scale_stats.n_full, scale_stats.sum_full, est.s_full)
-        partial = scale_stats.partial_fraction
-    del scale_input, solid
+        est, scale_numbers, header_stats = _scale(scale_input, spare, solid, params, mode, work.voxel_size, opts)
+    del scale_input, spare, solid
     products = RunProducts(scale=est.scale, confidence=conf, lowpassed=lp if opts.save_all_maps else None,
-                           estimate=est, solvent=solvent, curve=curve, scale_header_stats=scale_stats.header_stats)
+                           estimate=est, solvent=solvent, curve=curve, scale_header_stats=header_stats)
     del lp, conf
     factor = work.factor
     del work
     _to_input_box(products, m, opts)
-    result = _result(m, mode, gamma, products, (var_limit, partial), warnings, factor)
+    result = _result(m, mode, gamma, products, scale_numbers, warnings, factor)
     with OutputSet(out_dir, before_commit=opts.check_abort, parent=opts.output_set) as out:
         result.output_paths["scale"] = None         # staged with the others; the first output all the same
         with clock("modification"):
-            _take_input_back(m, source)
+            source.take_back(m)
             _modify_all(m, products, opts, gamma, out, result)
         if not opts.plot:
             m.release_data()    # only its header from here: free memory keeps the kernel from throttling the writes
@@ -228,37 +213,25 @@ def _run_map(m: MapData, opts: RunOptions, clock: StageClock, out_dir: Path, sou
     return result
 
 
-def _file_identity(path: str | os.PathLike) -> tuple[int, int, int, int] | None:
-    """Device, inode, size and modification time of a file (None if it cannot be read)."""
-    try:
-        st = os.stat(path)
-    except (OSError, TypeError, ValueError):
-        return None
-    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns
+def _scale(scale_input: np.ndarray, spare: np.ndarray | None, solid: np.ndarray, params, mode: str,
+           voxel_size: float, opts: RunOptions):
+    """The scale (in ``spare``'s buffer if given), ``(variability limit, partial fraction)`` and
+    the scale map's header statistics, from one pass over it."""
+    est = scale_from_input(scale_input, params, mode, voxel_size, s0=opts.s0, tile_size=opts.tile_size,
+                           threads=opts.threads, out=spare)
+    stats = scale_statistics(est.scale, scale_input, solid, PARTIAL_SCALE, opts.threads)
+    return est, (limit_from_sum(stats.n_full, stats.sum_full, est.s_full), stats.partial_fraction), stats.header_stats
 
 
-def _set_input_aside(m: MapData, work: _Work, opts: RunOptions, source: _Source) -> None:
+def _set_input_aside(m: MapData, work: _Work, opts: RunOptions, source: MapSource) -> None:
     """Free the input map while the scale is made from another map (occ mode), where nothing
-    needs it until the modification, which reads it again (``_take_input_back``): at most
+    needs it until the modification, which reads it again (``MapSource.take_back``): at most
     about two and a half maps are then alive at once (docs/algorithm.md §11)."""
     later = opts.modifying or opts.exclude_solvent
     if opts.plot or (later and source.identity is None):
         return
     work.data = None
-    m.release_data()
-    source.aside = later
-
-
-def _take_input_back(m: MapData, source: _Source) -> None:
-    """Read the input map again for the modification, if it was set aside; refuse a changed file."""
-    if not source.aside:
-        return
-    if _file_identity(source.path) != source.identity:
-        raise OccupyError(f"{source.path}: the input map changed while it was being processed")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", OccupyWarning)      # said once, at the first reading
-        m.data = read_map(source.path, pixel_size=source.pixel_size).data
-    source.aside = False
+    source.set_aside(m, read_again=later)
 
 
 def _lowpass(work: _Work, params, threads: int):

@@ -14,7 +14,6 @@ from .constants import N_BINS
 from .threads import effective_threads
 
 __all__ = [
-    "StreamStatistics",
     "density",
     "density_histogram",
     "density_histogram_above",
@@ -397,67 +396,3 @@ def header_statistics(values: np.ndarray, threads: int | None = None
     stats = _stats.mean_std(arr.reshape(-1), effective_threads(threads))
     return stats if np.isfinite(stats).all() else None
 
-
-class StreamStatistics:
-    """``header_statistics`` of a float32 map that is seen piece by piece, in order (a map being
-    written as it is made, never whole in memory).
-
-    Each piece but the last must be a whole number of the statistics' blocks long
-    (``BLOCK_VOXELS`` is); the result is then ``header_statistics`` of the whole, bit for bit.
-
-    Parameters
-    ----------
-    threads : int, optional
-        Thread count; the result does not depend on it.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> s = StreamStatistics()
-    >>> s.add(np.array([1.0, 3.0], dtype=np.float32))
-    >>> s.result()
-    (1.0, 3.0, 2.0, 1.0)
-    """
-
-    def __init__(self, threads: int | None = None) -> None:
-        self._threads = effective_threads(threads)
-        self._blocks: list[tuple[np.ndarray, ...]] = []
-        self._n = 0
-        self._ragged = False
-
-    def add(self, piece: np.ndarray) -> None:
-        """Take the next piece of the map.
-
-        Parameters
-        ----------
-        piece : numpy.ndarray
-            Flat, C-contiguous float32; a whole number of blocks long unless it is the last.
-
-        Raises
-        ------
-        ValueError
-            If a piece follows one that ended inside a block.
-        """
-        from ._ext import _stats
-        if self._ragged:
-            raise ValueError("only the last piece may end inside a block")
-        self._ragged = piece.size % _stats.STAT_BLOCK_VOXELS != 0
-        if piece.size:
-            self._blocks.append(_stats.block_stats(piece, self._threads))
-            self._n += piece.size
-
-    def result(self) -> tuple[float, float, float, float] | None:
-        """The statistics of everything added.
-
-        Returns
-        -------
-        tuple of float or None
-            ``(min, max, mean, std)`` as ``header_statistics`` gives them for the whole map;
-            None if nothing was added or a statistic is not finite.
-        """
-        from ._ext import _stats
-        if not self._n:
-            return None
-        parts = [np.concatenate([b[k] for b in self._blocks]) for k in range(4)]
-        stats = _stats.merge_block_stats(self._n, *parts)
-        return stats if np.isfinite(stats).all() else None

@@ -13,7 +13,8 @@ from ..errors import OccupyError, warn
 from ..options import check_option
 from .files import atomic_path
 from .header import ACCEPTED_MODES, check_map_file
-from .mrcdata import MapData, file_to_zyx, read_data_block, write_mrc
+from .mrcdata import MapData, file_to_zyx, read_data_block
+from .mrcwrite import write_mrc
 
 __all__ = ["read_map", "write_map"]
 

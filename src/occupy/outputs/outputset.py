@@ -11,7 +11,7 @@ import numpy as np
 from ..errors import OccupyError
 from ..io.files import discard, publish, staged_file
 from ..io.mrcdata import MapData
-from ..io.mrcdata import write_mrc, write_mrc_blocks
+from ..io.mrcwrite import write_mrc, write_mrc_blocks
 
 __all__ = ["OutputSet"]
 
@@ -129,12 +129,7 @@ class OutputSet:
         ValueError
             When ``data`` is not 3-D.
         """
-        tmp = self.stage(name)
-        try:
-            write_mrc(tmp, data, like, label, header_stats=header_stats)
-        except OSError as exc:
-            raise OccupyError(f"cannot write {self.directory / name}: {exc.strerror or exc}") from exc
-        return self.directory / name
+        return self._write(name, lambda tmp: write_mrc(tmp, data, like, label, header_stats=header_stats))
 
     def write_map_pieces(self, name: str, shape: tuple[int, int, int],
                          fill: Callable[[Callable[[np.ndarray], None]], None], like: MapData | None = None,
@@ -164,9 +159,13 @@ class OutputSet:
         OccupyError
             When the file cannot be written.
         """
+        return self._write(name, lambda tmp: write_mrc_blocks(tmp, shape, fill, like, label, threads))
+
+    def _write(self, name: str, writer: Callable[[Path], None]) -> Path:
+        """Stage ``name`` and write it with ``writer(staged path)``; the final path."""
         tmp = self.stage(name)
         try:
-            write_mrc_blocks(tmp, shape, fill, like, label, threads)
+            writer(tmp)
         except OSError as exc:
             raise OccupyError(f"cannot write {self.directory / name}: {exc.strerror or exc}") from exc
         return self.directory / name

@@ -256,11 +256,15 @@ def voxel_confidence(lpmap: np.ndarray, curve: ConfidenceCurve, threads: int | N
     numpy.ndarray
         Confidence, float32 in [0, 1], of ``lpmap``'s shape.
     """
+    return _lookup(lpmap, curve, np.clip(curve.values, 0.0, 1.0).astype(np.float32), threads)
+
+
+def _lookup(lpmap: np.ndarray, curve: ConfidenceCurve, table: np.ndarray, threads: int | None) -> np.ndarray:
+    """``table``'s entry for each voxel's bin of ``curve``, in an array of ``table``'s type."""
     lpmap = np.ascontiguousarray(lpmap, dtype=np.float32)
-    table = np.clip(curve.values, 0.0, 1.0).astype(np.float32)
-    out = np.empty(lpmap.shape, dtype=np.float32)
+    out = np.empty(lpmap.shape, dtype=table.dtype)
     _confidence.lookup_confidence(lpmap.reshape(-1), table, out.reshape(-1), curve.vmin, curve.vmax,
-                             effective_threads(threads))
+                                  effective_threads(threads))
     return out
 
 
@@ -342,13 +346,9 @@ def confidence_index(lpmap: np.ndarray, curve: ConfidenceCurve, threads: int | N
     ConfidenceIndex
         Whose ``full()`` is ``voxel_confidence(lpmap, curve)``.
     """
-    lpmap = np.ascontiguousarray(lpmap, dtype=np.float32)
     values, position = np.unique(np.clip(curve.values, 0.0, 1.0).astype(np.float32), return_inverse=True)
     table = position.reshape(-1).astype(np.uint8 if values.size <= 256 else np.uint16)
-    index = np.empty(lpmap.shape, dtype=table.dtype)
-    _confidence.lookup_confidence(lpmap.reshape(-1), table, index.reshape(-1), curve.vmin, curve.vmax,
-                                  effective_threads(threads))
-    return ConfidenceIndex(index=index, values=values)
+    return ConfidenceIndex(index=_lookup(lpmap, curve, table, threads), values=values)
 
 
 def confidence(lpmap: np.ndarray, solvent: SolventModel, hedge: float | None = None) -> np.ndarray:

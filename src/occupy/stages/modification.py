@@ -235,16 +235,6 @@ def modify_pieces(write: Callable[[np.ndarray], None], data: np.ndarray, scale: 
     ------
     OccupyError
         Shapes differ, ``solvent`` missing, bad mode; OptionError: bad settings.
-
-    Examples
-    --------
-    >>> data = np.array([[[0.1, 0.2, 0.4]]], dtype=np.float32)
-    >>> scale = np.array([[[0.01, 0.25, 1.0]]], dtype=np.float32)
-    >>> pieces = []
-    >>> modify_pieces(lambda p: pieces.append(p.copy()), data, scale, np.full_like(data, 0.5),
-    ...               mode="amplify", gamma=2)
-    >>> pieces
-    [array([0.1, 0.3, 0.4], dtype=float32)]
     """
     g, mu = _check_mode(mode, gamma, sigmoid, pivot, scale_limit)
     synthetic = mode in ("attenuate", "sigmoid") and not exclude_solvent
