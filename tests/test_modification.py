@@ -246,8 +246,8 @@ def test_pieces_are_the_modified_map(mode: str, extra: dict) -> None:
 
 @pytest.mark.parametrize("mode, gamma", [("amplify", 3.0), ("attenuate", 2.5), ("sigmoid", 4.0)])
 def test_factor_of_repeated_scales_is_the_factor_of_each_alone(mode: str, gamma: float) -> None:
-    """The factor kernel remembers recent scale values: runs, repeats far apart, values that share a
-    cache slot and both signs of zero give each value's own factor (computed alone, cache empty)."""
+    """Runs of one scale value, repeats far apart, both signs of zero and the limit itself give each
+    value's own factor (computed alone), for 1 and 2 threads."""
     rng = np.random.default_rng(11)
     values = np.concatenate([rng.random(3000, dtype=np.float32), [0.0, -0.0, 1.0, 0.05, 0.0500001]]).astype(np.float32)
     scale = values[rng.integers(0, values.size, 300_000)]

@@ -331,7 +331,8 @@ def _modify_all(m: MapData, products: RunProducts, opts: RunOptions, gamma: floa
         if _in_pieces(m, opts, keep_factor):
             _stage_pieces(out, kind, name, m, products, result, settings, conf)
             continue
-        arr, factor = modify(m.data, products.scale, _conf_map(conf), products.solvent, lowpass_output=opts.lowpass_output,
+        arr, factor = modify(m.data, products.scale, _conf_map(conf), products.solvent,
+                             lowpass_output=opts.lowpass_output,
                              voxel_size=m.voxel_size, hist_match=opts.hist_match, return_factor=keep_factor,
                              **settings)
         _stage_modified(out, kind, name, arr, m, products, opts, result)

@@ -22,19 +22,12 @@ def lookup_confidence(const float[::1] values, const entry_t[::1] table, entry_t
     cdef Py_ssize_t i, n = values.shape[0]
     cdef Py_ssize_t nbins = table.shape[0]
     cdef double span = vmax - vmin
-    cdef double per = nbins / span      # the fast bin position: a product instead of a quotient
-    cdef double b, t
+    cdef double b
     cdef Py_ssize_t k
     if out.shape[0] != n:
         raise ValueError("output size differs from input size")
     for i in prange(n, nogil=True, num_threads=n_threads, schedule="static"):
-        # (v - vmin) * per differs from (v - vmin) / span * nbins by a few ulp (< 1e-12 for
-        # positions below 1e3): both floor alike unless the position is that close to an
-        # integer, where the exact quotient decides.
-        t = (values[i] - vmin) * per
-        b = floor(t)
-        if t - b < 1e-9 or t - b > 1.0 - 1e-9 or not (t > -1e6 and t < 1e6):
-            b = floor((values[i] - vmin) / span * nbins)
+        b = floor((values[i] - vmin) / span * nbins)
         if b < 0:
             k = 0
         elif b > nbins - 1:

@@ -5,34 +5,14 @@ Every voxel is computed independently (no floating-point reductions), and the sy
 solvent draws are assigned to voxels through fixed-size sub-blocks, so results are
 identical for any thread count.
 """
-from cython.parallel cimport parallel, prange
-from libc.math cimport NAN, pow, powf
-from libc.stdlib cimport free, malloc
-from libc.string cimport memcpy
+from cython.parallel cimport prange
+from libc.math cimport pow, powf
 
 from ._blocks cimport block_span, n_blocks
 
 
 cdef enum:
     SUB = 4096   # voxels per sub-block: the unit of noise bookkeeping (fixed, not per thread)
-    CACHE_BITS = 10   # a thread remembers the factors of up to 2**CACHE_BITS recent scale values
-
-
-cdef inline unsigned int _slot(float s) noexcept nogil:
-    """Cache slot of a scale value: the top CACHE_BITS bits of a multiplicative hash of its bits."""
-    cdef unsigned int bits
-    memcpy(&bits, &s, sizeof(float))
-    return (bits * <unsigned int> 2654435761U) >> (32 - CACHE_BITS)
-
-
-cdef inline float _factor(float s, int mode, float e, double g, double mu) noexcept nogil:
-    """The factor of a scale value above the limit (mode 2 in double)."""
-    cdef double sd, ratio
-    if mode == 2:
-        sd = s
-        ratio = (mu * (1.0 - sd)) / (sd * (1.0 - mu))
-        return <float>(1.0 / (1.0 + pow(ratio, g)) / sd)
-    return powf(s, e)
 
 
 def n_sub_blocks(Py_ssize_t n):
@@ -56,55 +36,32 @@ def factor_block(const float[::1] scale, const float[::1] conf, float[::1] facto
     cdef float e = <float>(1.0 / g - 1.0) if mode == 0 else <float>(g - 1.0)
     cdef float lim = <float>limit
     cdef float s, f
+    cdef double sd, ratio
     cdef long long c
-    cdef unsigned int h
-    cdef Py_ssize_t slot
-    cdef float* keys
-    cdef float* values
-    cdef int failed = 0
-    cdef int* failed_ptr = &failed
     if factor.shape[0] != n or (use_conf and conf.shape[0] != n):
         raise ValueError("block sizes differ")
     if count and need.shape[0] != nsub:
         raise ValueError("need has the wrong length")
     if mode < 0 or mode > 2:
         raise ValueError("mode must be 0, 1 or 2")
-    # A max-filtered scale repeats its values (a local maximum holds over a ball of voxels):
-    # each thread keeps the factors of recent values, so most voxels skip powf. A value is
-    # looked up by its bits; the same value gives the same factor, so nothing changes.
-    with nogil, parallel(num_threads=n_threads):
-        keys = <float*> malloc((1 << CACHE_BITS) * sizeof(float))
-        values = <float*> malloc((1 << CACHE_BITS) * sizeof(float))
-        if keys != NULL:
-            for slot in range(1 << CACHE_BITS):
-                keys[slot] = NAN             # equal to nothing: an empty slot
-        for k in prange(nsub, schedule="static"):
-            if keys == NULL or values == NULL:
-                failed_ptr[0] = 1
+    for k in prange(nsub, nogil=True, num_threads=n_threads, schedule="static"):
+        start, stop = block_span(k, n, SUB)
+        c = 0
+        for i in range(start, stop):
+            s = scale[i]
+            if not (s > lim):
+                f = 1.0
+            elif mode == 2:
+                sd = s
+                ratio = (mu * (1.0 - sd)) / (sd * (1.0 - mu))
+                f = <float>(1.0 / (1.0 + pow(ratio, g)) / sd)
             else:
-                start, stop = block_span(k, n, SUB)
-                c = 0
-                for i in range(start, stop):
-                    s = scale[i]
-                    if not (s > lim):
-                        f = 1.0
-                    else:
-                        h = _slot(s)
-                        if keys[h] == s:
-                            f = values[h]
-                        else:
-                            f = _factor(s, mode, e, g, mu)
-                            keys[h] = s
-                            values[h] = f
-                    factor[i] = f
-                    if count and f < 1.0 and (not use_conf or conf[i] > 0):
-                        c = c + 1
-                if count:
-                    need[k] = c
-        free(keys)
-        free(values)
-    if failed:
-        raise MemoryError("not enough memory for the factor cache")
+                f = powf(s, e)
+            factor[i] = f
+            if count and f < 1.0 and (not use_conf or conf[i] > 0):
+                c = c + 1
+        if count:
+            need[k] = c
 
 
 def modify_block(const float[::1] data, const float[::1] factor, const float[::1] conf,

@@ -198,7 +198,7 @@ def modify(data: np.ndarray, scale: np.ndarray, conf: np.ndarray | None, solvent
 
 
 def modify_pieces(write: Callable[[np.ndarray], None], data: np.ndarray, scale: np.ndarray,
-                  conf: np.ndarray | None, solvent=None, *, mode: str, gamma: float | None = None,
+                  conf: np.ndarray | ConfidenceIndex | None, solvent=None, *, mode: str, gamma: float | None = None,
                   sigmoid: float | None = None, pivot: float | None = None, scale_limit: float = SCALE_LIMIT,
                   exclude_solvent: bool = False, seed: int = 0, threads: int | None = None,
                   value_range: tuple[float, float] | None = None) -> None:
@@ -289,7 +289,7 @@ class _Noise:
         return self.rng.standard_normal(int(offsets[-1]), dtype=np.float32), offsets
 
 
-def _modify_blocks(data: np.ndarray, scale: np.ndarray, conf: np.ndarray | None, return_factor: bool,
+def _modify_blocks(data: np.ndarray, scale: np.ndarray, conf: np.ndarray | ConfidenceIndex | None, return_factor: bool,
                    curve: tuple, noise: _Noise | None, keep_input: bool, clip: tuple[float, float] | None,
                    threads: int | None, write: Callable[[np.ndarray], None] | None = None
                    ) -> tuple[np.ndarray | None, np.ndarray | None]:
