@@ -12,6 +12,17 @@ from .base import (CORE_DEPTH_A, LABEL_RADIUS_A, MODEL_B, MODEL_OCCUPANCIES, MOD
 __all__ = ["model_phantom"]
 
 
+def _placed(xyz: np.ndarray, rng: np.random.Generator, n: int, vs: float, name: str) -> np.ndarray:
+    """Atom positions (Å) turned at random about their centroid, put at the box centre; ValueError
+    if the atoms with their label radius do not fit in the box's inscribed sphere."""
+    xyz = (xyz - xyz.mean(axis=0)) @ _random_rotation(rng).T + (n - 1) / 2 * vs
+    reach = np.linalg.norm(xyz - (n - 1) / 2 * vs, axis=1).max() + LABEL_RADIUS_A
+    if reach > n / 2 * vs:
+        raise ValueError(f"{name} does not fit in a box of {n} voxels of {vs:g} Å "
+                         f"(its labels need a sphere of diameter {2 * reach:.0f} Å)")
+    return xyz
+
+
 def model_phantom(seed: int, box: int = 128, voxel_size: float = 1.0, *, pdb_path: str | os.PathLike | None = None,
                   noise: float = NOISE) -> Phantom:
     """An atomic model as density (gemmi), each chain at its own occupancy and B-factor.
@@ -65,12 +76,7 @@ def model_phantom(seed: int, box: int = 128, voxel_size: float = 1.0, *, pdb_pat
     st, atoms = _read_model(path)
     occ = tuple(float(o) for o in rng.permutation(np.resize(MODEL_OCCUPANCIES, len(atoms))))
     bfac = rng.permutation(np.resize(MODEL_B, len(atoms)))
-    xyz = np.array([a.pos.tolist() for ch in atoms for a in ch])
-    xyz = (xyz - xyz.mean(axis=0)) @ _random_rotation(rng).T + (n - 1) / 2 * vs     # centroid to the centre
-    reach = np.linalg.norm(xyz - (n - 1) / 2 * vs, axis=1).max() + LABEL_RADIUS_A
-    if reach > n / 2 * vs:
-        raise ValueError(f"{path.name} does not fit in a box of {n} voxels of {vs:g} Å "
-                         f"(its labels need a sphere of diameter {2 * reach:.0f} Å)")
+    xyz = _placed(np.array([a.pos.tolist() for ch in atoms for a in ch]), rng, n, vs, path.name)
     chain_of = np.repeat(np.arange(len(atoms)), [len(ch) for ch in atoms])
     clean = _density(st, atoms, xyz, chain_of, occ, bfac, n, vs)
     labels = _label_atoms(n, xyz[:, ::-1] / vs, chain_of, LABEL_RADIUS_A / vs)

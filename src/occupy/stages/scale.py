@@ -114,8 +114,7 @@ def estimate_scale(data: np.ndarray, voxel_size: float, *, lowpass: float | None
     Raises
     ------
     OccupyError
-        For a bad mode, shape or voxel size, or ``s_full <= 0`` (inverted or empty map);
-        ``OptionError`` for an override out of range.
+        Bad mode, shape or voxel size; ``s_full <= 0`` (inverted or empty map); OptionError.
 
     Examples
     --------
@@ -129,14 +128,21 @@ def estimate_scale(data: np.ndarray, voxel_size: float, *, lowpass: float | None
     params = derive_parameters(data.shape, voxel_size, lowpass=lowpass, resolution=resolution,
                                kernel_size=kernel_size, kernel_radius=kernel_radius, tau=tau,
                                occ_filter=occ_filter if mode == "occ" else "lowpass")
-    gaussian = params.sigma is not None
-    lpmap = _lowpassed(data, lpmap, (mode == "occ" and not gaussian) or make_lowpassed, voxel_size,
-                       params.lowpass, threads)
-    scale_input = data if mode == "res" else (
-        gaussian_filter_unchecked(data, voxel_size, params.sigma, threads) if gaussian else lpmap)
+    lpmap, scale_input = _inputs(data, lpmap, make_lowpassed, params, mode, voxel_size, threads)
     result = scale_from_input(scale_input, params, mode, voxel_size, s0=s0, tile_size=tile_size, threads=threads)
     result.lowpassed, result.scale_input = lpmap, scale_input
     return result
+
+
+def _inputs(data: np.ndarray, lpmap: np.ndarray | None, make_lowpassed: bool, params: Parameters, mode: str,
+            voxel_size: float, threads: int | None) -> tuple[np.ndarray | None, np.ndarray]:
+    """The lowpassed map (given, made, or None if not needed) and the map the scale comes from."""
+    gaussian = params.sigma is not None
+    lpmap = _lowpassed(data, lpmap, (mode == "occ" and not gaussian) or make_lowpassed, voxel_size,
+                       params.lowpass, threads)
+    if mode == "res":
+        return lpmap, data
+    return lpmap, gaussian_filter_unchecked(data, voxel_size, params.sigma, threads) if gaussian else lpmap
 
 
 def scale_from_input(scale_input: np.ndarray, params: Parameters, mode: str, voxel_size: float, *, s0: bool,
