@@ -60,3 +60,17 @@ def test_an_input_set_aside_gives_the_same_outputs(tmp_path: Path) -> None:
     again = occupy.run(path, output_dir=tmp_path / "again", amplify=True, attenuate=True)
     for kind in ("amplify", "attenuate"):
         assert kept.output_paths[kind].read_bytes() == again.output_paths[kind].read_bytes()
+
+
+def test_only_regular_files_are_read_again(tmp_path: Path) -> None:
+    """A pipe or a device has no identity to check, so a map read from one is never set aside;
+    a missing file has none either."""
+    import os
+
+    from occupy.io.source import MapSource, file_identity
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    path = write_demo_map(tmp_path / "map.mrc", box=24, seed=1)
+    assert file_identity(fifo) is None and file_identity("/dev/null") is None
+    assert file_identity(tmp_path / "missing.mrc") is None
+    assert MapSource.of(path, None).identity == file_identity(path) is not None

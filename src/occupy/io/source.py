@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import warnings
 from dataclasses import dataclass
 
@@ -13,7 +14,8 @@ __all__ = ["MapSource", "file_identity"]
 
 
 def file_identity(path: str | os.PathLike) -> tuple[int, int, int, int] | None:
-    """Device, inode, size and modification time of a file, or None if it cannot be read.
+    """Device, inode, size and modification time of a regular file; None for anything else
+    (a pipe or device cannot be read twice) or a file that cannot be examined.
 
     Parameters
     ----------
@@ -28,6 +30,8 @@ def file_identity(path: str | os.PathLike) -> tuple[int, int, int, int] | None:
     try:
         st = os.stat(path)
     except (OSError, TypeError, ValueError):
+        return None
+    if not stat.S_ISREG(st.st_mode):
         return None
     return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns
 
