@@ -136,3 +136,21 @@ def test_sample_histogram_values_on_edges_and_threads():
     np.testing.assert_array_equal(models[0].bin_edges, e)
     for m in models[1:]:
         assert (m.amplitude, m.mean, m.sigma) == (models[0].amplitude, models[0].mean, models[0].sigma)
+
+
+@pytest.mark.parametrize("shape", [(9, 10, 11), (32, 17, 40), (1, 1, 5)])
+def test_lowpassed_ranges_are_the_two_passes_in_one(shape) -> None:
+    """The map's finite range and NaN/Inf count, and the inscribed sphere's range and size, from one
+    pass: equal to finite_range and rows_value_range for 1-4 threads, with NaN and Inf outside the
+    sphere counted; with a mask there is no sphere range."""
+    from occupy.stages.sample import lowpassed_ranges
+    from occupy.stats import finite_range, rows_value_range
+    rng = np.random.default_rng(sum(shape))
+    lp = rng.standard_normal(shape).astype(np.float32)
+    lp[0, 0, 0], lp[-1, -1, -1] = np.nan, np.inf          # corners: outside the sphere
+    x0, x1 = sphere_rows(shape)
+    for threads in (1, 2, 3, 4):
+        whole, sample = lowpassed_ranges(lp, None, threads)
+        assert whole == finite_range(lp, threads)
+        assert sample == rows_value_range(lp, x0, x1)
+    assert lowpassed_ranges(lp, np.ones(shape, np.float32), 2) == (finite_range(lp), None)

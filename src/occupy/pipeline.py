@@ -32,7 +32,7 @@ from .stages.lowpass import lowpass_filter_unchecked, lowpass_then_gaussian
 from .stages.resample import fourier_crop, fourier_pad, processing_shape
 from .stages.modification import flatten_solvent, modify, modify_pieces
 from .stages.scale import limit_from_sum, scale_from_input
-from .stages.solvent import check_solvent_mask, fit_solvent_unchecked, flattening_warning
+from .stages.solvent import check_solvent_mask, fit_solvent_unchecked, flattening_warning, lowpassed_ranges
 from .regions import scale_statistics
 from .stageclock import StageClock
 from .stats import density_histogram_above
@@ -167,9 +167,10 @@ def _run_map(m: MapData, opts: RunOptions, clock: StageClock, out_dir: Path, sou
     warnings.extend(params.warnings)  # already issued by derive_parameters
     with clock("lowpass"):
         lp, make_gaussian = _lowpass(work, params, opts.threads)
-        lp_range = check_map_values(lp, "lowpassed map", threads=opts.threads)   # also the histogram's range
+        whole, sample_range = lowpassed_ranges(lp, work.mask, opts.threads)     # one pass for both
+        lp_range = check_map_values(lp, "lowpassed map", known=whole)          # also the histogram's range
     with clock("solvent model"):
-        solvent = _solvent(m, lp, work.mask, opts, warnings)
+        solvent = _solvent(m, lp, work.mask, opts, warnings, sample_range)
     with clock("confidence"):
         curve, conf, solid = _confidence(lp, lp_range, solvent, opts, warnings)
     spare = None                            # without --save-all-maps lp is not needed any more:
@@ -242,9 +243,10 @@ def _lowpass(work: _Work, params, threads: int):
     return lowpass_then_gaussian(work.data, work.voxel_size, params.lowpass, params.sigma, threads)
 
 
-def _solvent(m: MapData, lp: np.ndarray, mask: np.ndarray | None, opts: RunOptions, warnings: list[str]):
-    """The solvent model, and its warning about a flattened input."""
-    solvent = fit_solvent_unchecked(lp, mask, opts.threads)
+def _solvent(m: MapData, lp: np.ndarray, mask: np.ndarray | None, opts: RunOptions, warnings: list[str],
+             sample_range: tuple | None):
+    """The solvent model (its sample's range already found, or None), and its warning about a flattened input."""
+    solvent = fit_solvent_unchecked(lp, mask, opts.threads, sample_range)
     flattened = flattening_warning(m.data, solvent)
     if flattened:
         warn(flattened, warnings)

@@ -38,3 +38,7 @@ def merge_block_stats(
     bmin: npt.NDArray[np.float32],
     bmax: npt.NDArray[np.float32],
 ) -> tuple[float, float, float, float]: ...
+
+def finite_minmax_rows(
+    vol: npt.NDArray[np.float32], x0: npt.NDArray[np.int64], x1: npt.NDArray[np.int64], n_threads: int
+) -> tuple[float, float, int, float, float, int]: ...

@@ -290,6 +290,63 @@ def rows_minmax(const float[:, :, ::1] vol, const long long[:, ::1] x0,
     return float(np.asarray(tmin).min()), float(np.asarray(tmax).max()), int(a)
 
 
+def finite_minmax_rows(const float[:, :, ::1] vol, const long long[:, ::1] x0,
+                       const long long[:, ::1] x1, int n_threads):
+    """``finite_minmax`` of the whole array and ``rows_minmax`` of the voxels
+    ``vol[z, y, x0[z, y]:x1[z, y]]``, in one pass: ``(min, max, n_nonfinite, row_min, row_max,
+    row_count)``. The row range is of the selected values as they are (finite ones expected:
+    a caller refuses the map otherwise); NaN if none is selected. Identical for any thread count."""
+    cdef Py_ssize_t nz = vol.shape[0], ny = vol.shape[1], nx = vol.shape[2]
+    cdef int nt = max(1, n_threads)
+    cdef float[:, ::1] tlim = np.empty((nt, 4), dtype=np.float32)
+    cdef long long[:, ::1] tcount = np.zeros((nt, 2), dtype=np.int64)
+    cdef Py_ssize_t t, z, zi, y, x, a, b
+    cdef float lo, hi, slo, shi, v
+    cdef long long bad, c
+    if x0.shape[0] != nz or x0.shape[1] != ny or x1.shape[0] != nz or x1.shape[1] != ny:
+        raise ValueError("row ranges do not match the array")
+    for t in prange(nt, nogil=True, num_threads=nt, schedule="static", chunksize=1):
+        lo = INFINITY
+        hi = -INFINITY
+        slo = INFINITY
+        shi = -INFINITY
+        bad = 0
+        c = 0
+        for zi in range((nz - t + nt - 1) // nt):
+            z = t + zi * nt
+            for y in range(ny):
+                a = min(max(x0[z, y], 0), nx)
+                b = min(max(x1[z, y], a), nx)
+                for x in range(nx):
+                    v = vol[z, y, x]
+                    if isfinite(v):
+                        if v < lo:
+                            lo = v
+                        if v > hi:
+                            hi = v
+                    else:
+                        bad = bad + 1
+                for x in range(a, b):
+                    v = vol[z, y, x]
+                    if v < slo:
+                        slo = v
+                    if v > shi:
+                        shi = v
+                c = c + (b - a)
+        tlim[t, 0] = lo
+        tlim[t, 1] = hi
+        tlim[t, 2] = slo
+        tlim[t, 3] = shi
+        tcount[t, 0] = bad
+        tcount[t, 1] = c
+    lims, counts = np.asarray(tlim), np.asarray(tcount).sum(axis=0)
+    n_bad, n_rows = int(counts[0]), int(counts[1])
+    whole = (float("nan"), float("nan")) if n_bad == nz * ny * nx else \
+        (float(lims[:, 0].min()), float(lims[:, 1].max()))
+    rows = (float("nan"), float("nan")) if n_rows == 0 else (float(lims[:, 2].min()), float(lims[:, 3].max()))
+    return whole[0], whole[1], n_bad, rows[0], rows[1], n_rows
+
+
 def rows_histogram(const float[:, :, ::1] vol, const long long[:, ::1] x0,
                    const long long[:, ::1] x1, const double[::1] edges, int n_threads):
     """Like :func:`histogram`, over the voxels ``vol[z, y, x0[z, y]:x1[z, y]]``."""

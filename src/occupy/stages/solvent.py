@@ -11,9 +11,10 @@ from ..constants import EDGE_LEVEL, FLAT_FRACTION, FLAT_SAMPLE, MASK_INSIDE, N_B
 from ..errors import OccupyError
 from ..stats import rows_density_histogram, rows_value_range
 from .gaussian import fit_gaussian, gaussian
+from .sample import inscribed_sphere, lowpassed_ranges, sphere_rows
 
 __all__ = ["SolventModel", "check_solvent_mask", "fit_solvent", "fit_solvent_unchecked", "flattened_fraction",
-           "flattening_warning", "inscribed_sphere", "sphere_rows"]
+           "flattening_warning", "inscribed_sphere", "lowpassed_ranges", "sphere_rows"]
 
 
 @dataclass
@@ -82,68 +83,6 @@ class SolventModel:
         return gaussian(x, self.amplitude, self.mean, self.sigma)
 
 
-def inscribed_sphere(shape: tuple[int, ...]) -> np.ndarray:
-    """Boolean mask of the sphere inscribed in the box (the default solvent sample, algorithm.md §6).
-
-    Parameters
-    ----------
-    shape : tuple of int
-        Box shape in voxels, axes [z, y, x].
-
-    Returns
-    -------
-    numpy.ndarray
-        Boolean array of ``shape``, True within ``floor(min(shape)/2)`` voxels of the box
-        centre ((n-1)/2 on each axis).
-
-    Examples
-    --------
-    >>> int(inscribed_sphere((5, 5, 5)).sum())
-    33
-    """
-    r2 = float((min(shape) // 2) ** 2)
-    d2 = [(np.arange(n) - (n - 1) / 2.0) ** 2 for n in shape]
-    mask = np.empty(shape, dtype=bool)
-    yx = d2[1][:, None] + d2[2][None, :]
-    for z in range(shape[0]):      # plane by plane: no full-size float temporaries
-        np.less_equal(yx, r2 - d2[0][z], out=mask[z])
-    return mask
-
-
-def sphere_rows(shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
-    """Per ``(z, y)`` row, the x range ``[x0, x1)`` of ``inscribed_sphere``.
-
-    Exact: all squared distances are multiples of 1/4 well below 2^50, so float64 holds
-    them without rounding and ``dy² + dx² <= r² - dz²`` is ``dx² <= r² - dz² - dy²``.
-
-    Parameters
-    ----------
-    shape : tuple of int
-        Box shape in voxels, axes [z, y, x].
-
-    Returns
-    -------
-    x0 : numpy.ndarray
-        First x index inside, per row (int64, shape ``shape[:2]``).
-    x1 : numpy.ndarray
-        One past the last x index inside; an empty row has ``x0 == x1``.
-
-    Examples
-    --------
-    >>> x0, x1 = sphere_rows((5, 5, 5))
-    >>> x0[2].tolist(), x1[2].tolist()
-    ([2, 1, 0, 1, 2], [3, 4, 5, 4, 3])
-    """
-    nz, ny, nx = shape
-    r2 = float((min(shape) // 2) ** 2)
-    d2 = [(np.arange(n) - (n - 1) / 2.0) ** 2 for n in shape]
-    room = r2 - d2[0][:, None] - d2[1][None, :]
-    right = d2[2][nx // 2:]                 # increasing squared distances of the right half
-    x1 = (nx // 2 + np.searchsorted(right, room, side="right")).astype(np.int64)
-    x0 = np.minimum(nx - x1, x1)            # mirror image of the last voxel inside
-    return np.ascontiguousarray(x0), np.ascontiguousarray(x1)
-
-
 def _initial_guess(x: np.ndarray, h: np.ndarray) -> tuple[float, float, float]:
     p = int(np.argmax(h))
     a0 = float(h[p])
@@ -209,16 +148,17 @@ def _solvent_sample(lpmap: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, st
     return best[1], best[2]
 
 
-def _sample_histogram(lpmap: np.ndarray, mask: np.ndarray | None,
-                      threads: int | None) -> tuple[np.ndarray, np.ndarray, int, str]:
+def _sample_histogram(lpmap: np.ndarray, mask: np.ndarray | None, threads: int | None,
+                      sample_range: tuple | None = None) -> tuple[np.ndarray, np.ndarray, int, str]:
     """Density histogram (heights, edges), size and name of the solvent sample.
 
     Without a mask, the inscribed sphere of a float32 map is histogrammed in place by the
-    compiled kernel (no gathered copy); counts equal ``np.histogram``'s.
+    compiled kernel (no gathered copy); counts equal ``np.histogram``'s. Its range is
+    ``sample_range`` when given (``lowpassed_ranges``), else found here.
     """
     if mask is None and lpmap.dtype == np.float32 and lpmap.flags.c_contiguous and lpmap.size:
         x0, x1 = sphere_rows(lpmap.shape)
-        lo, hi, n = rows_value_range(lpmap, x0, x1, threads)
+        lo, hi, n = sample_range if sample_range is not None else rows_value_range(lpmap, x0, x1, threads)
         _check_sample(n, lo, hi)
         heights, edges = rows_density_histogram(lpmap, x0, x1, lo, hi, threads)
         return heights, edges, n, "inscribed sphere"
@@ -283,7 +223,8 @@ def fit_solvent(lpmap: np.ndarray, *, mask: np.ndarray | None = None,
     return fit_solvent_unchecked(lpmap, mask, threads)
 
 
-def fit_solvent_unchecked(lpmap: np.ndarray, mask: np.ndarray | None, threads: int | None) -> SolventModel:
+def fit_solvent_unchecked(lpmap: np.ndarray, mask: np.ndarray | None, threads: int | None,
+                          sample_range: tuple | None = None) -> SolventModel:
     """``fit_solvent`` without the checks of the map's values, for a 3-D map already checked.
 
     Parameters
@@ -294,6 +235,8 @@ def fit_solvent_unchecked(lpmap: np.ndarray, mask: np.ndarray | None, threads: i
         Solvent definition, as for ``fit_solvent``.
     threads : int or None
         Thread count; results do not depend on it.
+    sample_range : tuple, optional
+        The inscribed sphere's ``(min, max, count)`` from ``lowpassed_ranges`` (one pass less).
 
     Returns
     -------
@@ -305,7 +248,7 @@ def fit_solvent_unchecked(lpmap: np.ndarray, mask: np.ndarray | None, threads: i
     OccupyError
         The mask misfits or is empty; under 10, constant or non-finite samples; no fit.
     """
-    heights, edges, n_sample, where = _sample_histogram(lpmap, mask, threads)
+    heights, edges, n_sample, where = _sample_histogram(lpmap, mask, threads, sample_range)
     lo, hi = edges[0], edges[-1]
     x = np.linspace(float(lo), float(hi), N_BINS)
     guess = _initial_guess(x, heights)
