@@ -166,9 +166,7 @@ def _run_map(m: MapData, opts: RunOptions, clock: StageClock, out_dir: Path, sou
                                    occ_filter=opts.occ_filter if mode == "occ" else "lowpass")
     warnings.extend(params.warnings)  # already issued by derive_parameters
     with clock("lowpass"):
-        lp, make_gaussian = _lowpass(work, params, opts.threads)
-        whole, sample_range = lowpassed_ranges(lp, work.mask, opts.threads)     # one pass for both
-        lp_range = check_map_values(lp, "lowpassed map", known=whole)          # also the histogram's range
+        lp, make_gaussian, lp_range, sample_range = _lowpass(work, params, opts.threads)
     with clock("solvent model"):
         solvent = _solvent(m, lp, work.mask, opts, warnings, sample_range)
     with clock("confidence"):
@@ -236,11 +234,15 @@ def _set_input_aside(m: MapData, work: _Work, opts: RunOptions, source: MapSourc
 
 
 def _lowpass(work: _Work, params, threads: int):
-    """The lowpassed map, and with the Gaussian occ filter a function that makes the scale's input
-    later from the same forward transform (algorithm.md §5.3); else None."""
+    """The lowpassed map; with the Gaussian occ filter a function that makes the scale's input later
+    from the same forward transform (algorithm.md §5.3), else None; the map's range (checked: it is
+    also the histograms' range) and, without a mask, its inscribed sphere's, from one pass."""
     if params.sigma is None:
-        return lowpass_filter_unchecked(work.data, work.voxel_size, params.lowpass, threads), None
-    return lowpass_then_gaussian(work.data, work.voxel_size, params.lowpass, params.sigma, threads)
+        lp, make_gaussian = lowpass_filter_unchecked(work.data, work.voxel_size, params.lowpass, threads), None
+    else:
+        lp, make_gaussian = lowpass_then_gaussian(work.data, work.voxel_size, params.lowpass, params.sigma, threads)
+    whole, sample_range = lowpassed_ranges(lp, work.mask, threads)
+    return lp, make_gaussian, check_map_values(lp, "lowpassed map", known=whole), sample_range
 
 
 def _solvent(m: MapData, lp: np.ndarray, mask: np.ndarray | None, opts: RunOptions, warnings: list[str],
