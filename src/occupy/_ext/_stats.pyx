@@ -54,6 +54,25 @@ def minmax(const float[::1] values, int n_threads):
     return float(lo), float(hi)
 
 
+cdef inline long long _finite_span(const float* v, Py_ssize_t m, float* lo, float* hi) noexcept nogil:
+    """Widen ``[lo, hi]`` to the finite values of ``v[0:m]``; return how many are NaN/Inf."""
+    cdef Py_ssize_t i
+    cdef float x, a = lo[0], b = hi[0]
+    cdef long long bad = 0
+    for i in range(m):
+        x = v[i]
+        if isfinite(x):
+            if x < a:
+                a = x
+            if x > b:
+                b = x
+        else:
+            bad = bad + 1
+    lo[0] = a
+    hi[0] = b
+    return bad
+
+
 def finite_minmax(const float[::1] values, int n_threads):
     """``(min, max, n_nonfinite)`` of a non-empty float32 array, over its finite values.
 
@@ -67,26 +86,12 @@ def finite_minmax(const float[::1] values, int n_threads):
     cdef float[::1] bmin = np.full(nb, np.inf, dtype=np.float32)
     cdef float[::1] bmax = np.full(nb, -np.inf, dtype=np.float32)
     cdef long long[::1] bbad = np.zeros(nb, dtype=np.int64)
-    cdef Py_ssize_t b, i, start, stop
-    cdef float lo, hi, v
-    cdef long long bad
+    cdef Py_ssize_t b, start, stop
     for b in prange(nb, nogil=True, num_threads=n_threads, schedule="static"):
         start, stop = block_span(b, n, STAT_BLOCK)
-        lo = INFINITY
-        hi = -INFINITY
-        bad = 0
-        for i in range(start, stop):
-            v = values[i]
-            if isfinite(v):
-                if v < lo:
-                    lo = v
-                if v > hi:
-                    hi = v
-            else:
-                bad = bad + 1
-        bmin[b] = lo
-        bmax[b] = hi
-        bbad[b] = bad
+        bmin[b] = INFINITY
+        bmax[b] = -INFINITY
+        bbad[b] = _finite_span(&values[start], stop - start, &bmin[b], &bmax[b])
     n_bad = int(np.asarray(bbad).sum())
     if n_bad == n:
         return float("nan"), float("nan"), n_bad
@@ -317,15 +322,7 @@ def finite_minmax_rows(const float[:, :, ::1] vol, const long long[:, ::1] x0,
             for y in range(ny):
                 a = min(max(x0[z, y], 0), nx)
                 b = min(max(x1[z, y], a), nx)
-                for x in range(nx):
-                    v = vol[z, y, x]
-                    if isfinite(v):
-                        if v < lo:
-                            lo = v
-                        if v > hi:
-                            hi = v
-                    else:
-                        bad = bad + 1
+                bad = bad + _finite_span(&vol[z, y, 0], nx, &lo, &hi)
                 for x in range(a, b):
                     v = vol[z, y, x]
                     if v < slo:

@@ -134,7 +134,7 @@ class OutputSet:
     def write_map_pieces(self, name: str, shape: tuple[int, int, int],
                          fill: Callable[[Callable[[np.ndarray], None]], None], like: MapData | None = None,
                          label: str | None = None, threads: int | None = None) -> Path:
-        """Stage a float32 MRC map made piece by piece (``occupy.io.mrcdata.write_mrc_blocks``).
+        """Stage a float32 MRC map made piece by piece (``occupy.io.mrcwrite.write_mrc_blocks``).
 
         Parameters
         ----------
