@@ -4,7 +4,7 @@ Float32 C-contiguous arrays go through the compiled parallel reductions; anythin
 else falls back to NumPy with the same results. Every result is identical for any
 thread count (fixed-size blocks, merged in order; histogram counts are integers).
 Histograms are those of ``np.histogram(values, N_BINS, range=(lo, hi), density=True)``:
-same edges, same bin rule, same heights.
+same edges, same bin rule, same heights (edges in float64 where NumPy's refuses: ``histogram_edges``).
 """
 from __future__ import annotations
 
@@ -60,8 +60,10 @@ def histogram_edges(lo, hi, n_bins: int = N_BINS, values_dtype=None) -> np.ndarr
     Returns
     -------
     numpy.ndarray
-        1-D, ascending, with the dtype NumPy gives them: that of ``lo``/``hi`` (and the
-        values), e.g. float32 edges for float32 limits or float32 values.
+        1-D, strictly ascending, with the dtype NumPy gives them: that of ``lo``/``hi`` (and
+        the values), e.g. float32 for float32 limits or values. Where that dtype cannot hold
+        ``n_bins + 1`` distinct edges (a narrow range far from 0, such as a map plus 1e6:
+        NumPy's "Too many bins for data range") or ``hi - lo``, they are made in float64.
 
     Raises
     ------
@@ -72,10 +74,24 @@ def histogram_edges(lo, hi, n_bins: int = N_BINS, values_dtype=None) -> np.ndarr
     --------
     >>> histogram_edges(0.0, 1.0, 4)
     array([0.  , 0.25, 0.5 , 0.75, 1.  ])
+    >>> e = histogram_edges(np.float32(1e6), np.float32(1e6 + 1))   # 16 float32 values apart
+    >>> e.dtype, e.size, bool((np.diff(e) > 0).all())
+    (dtype('float64'), 1001, True)
     """
     like = () if values_dtype is None else (np.empty(0, dtype=values_dtype),)
-    return np.histogram_bin_edges(np.empty(0, dtype=np.result_type(lo, hi, *like)), bins=n_bins,
-                                  range=(lo, hi))
+    edge_type = np.result_type(lo, hi, *like)
+    narrower = edge_type != np.float64 and np.issubdtype(edge_type, np.floating)
+    if narrower and lo < hi and not _edges_fit(lo, hi, n_bins, edge_type):
+        edge_type, lo, hi = np.float64, float(lo), float(hi)
+    return np.histogram_bin_edges(np.empty(0, dtype=edge_type), bins=n_bins, range=(lo, hi))
+
+
+def _edges_fit(lo, hi, n_bins: int, edge_type) -> bool:
+    """Whether NumPy makes ``n_bins + 1`` finite, strictly ascending edges from ``lo`` to ``hi`` in ``edge_type``."""
+    if not float(hi) - float(lo) <= float(np.finfo(edge_type).max):
+        return False                # NumPy's span overflows
+    edges = np.linspace(lo, hi, n_bins + 1, dtype=edge_type)
+    return bool((edges[:-1] < edges[1:]).all())
 
 
 def density(counts: np.ndarray, edges: np.ndarray) -> np.ndarray:
@@ -213,10 +229,10 @@ def density_histogram(values: np.ndarray, lo, hi, threads: int | None = None
     ((1000,), (1001,), 1.0)
     """
     arr = np.asarray(values)
-    if not kernel_ready(arr):
-        return np.histogram(arr, bins=N_BINS, range=(lo, hi), density=True)
-    from ._ext import _stats
     edges = histogram_edges(lo, hi, values_dtype=arr.dtype)
+    if not kernel_ready(arr):
+        return np.histogram(arr, bins=edges, density=True)
+    from ._ext import _stats
     counts = _stats.histogram(arr.reshape(-1), edges.astype(np.float64), effective_threads(threads))
     return density(counts, edges), edges
 

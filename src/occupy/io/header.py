@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ..errors import OccupyError
 
-__all__ = ["ACCEPTED_MODES", "HEADER_BYTES", "MapHeader", "check_map_file", "parse_header"]
+__all__ = ["ACCEPTED_MODES", "HEADER_BYTES", "MapHeader", "check_map_file", "parse_header", "stacked_volumes"]
 
 HEADER_BYTES = 1024
 # MRC modes we accept (all processed as float32): mode -> (name, bytes per voxel)
@@ -110,8 +110,9 @@ def check_map_file(path: str | os.PathLike) -> MapHeader:
     ------
     OccupyError
         ``not a readable MRC/CCP4 map`` (too short for a header, or no accepted mode and
-        dimensions), ``truncated map`` (smaller than header + extended header + data), or
-        a 2-D image or an image stack.
+        dimensions), ``truncated map`` (smaller than header + extended header + data), a
+        2-D image (one voxel thick along any axis), an image stack, or an MRC2014 stack of
+        more than one volume (a stack of one volume is a map).
     """
     p = Path(path)
     size = p.stat().st_size
@@ -122,11 +123,42 @@ def check_map_file(path: str | os.PathLike) -> MapHeader:
         _refuse(p, head, size)
     if size < header.expected_size:
         raise OccupyError(f"{p}: truncated map: file has {size} bytes, header promises {header.expected_size}")
-    if header.nz == 1:
-        raise OccupyError(f"{p}: this is a 2-D image ({header.nx}x{header.ny}), occupy needs a 3-D map")
+    if 1 in (header.nx, header.ny, header.nz):
+        raise OccupyError(f"{p}: this is a 2-D image ({header.nx}x{header.ny}x{header.nz} voxels), "
+                          "occupy needs a 3-D map")
     if p.suffix.lower() == ".mrcs" or (header.ispg == 0 and header.mz == 1 and header.nz > 1):
         raise OccupyError(f"{p}: this is an image stack ({header.nz} images), occupy needs a 3-D map")
+    volumes = stacked_volumes(header)
+    if volumes > 1:
+        raise OccupyError(f"{p}: this is a stack of {volumes} volumes of {header.nx}x{header.ny}x{header.mz} "
+                          f"(MRC2014 volume stack, ISPG {header.ispg}), occupy needs one 3-D map: write each "
+                          "volume to a file of its own (e.g. mrcfile.read(path)[i] in Python) and run those")
     return header
+
+
+def stacked_volumes(header: MapHeader) -> int:
+    """How many volumes an MRC2014 volume stack holds (ISPG 401-630, NZ = volumes x MZ); 1 for any other map.
+
+    Parameters
+    ----------
+    header : MapHeader
+        The file's header.
+
+    Returns
+    -------
+    int
+        ``nz // mz`` for a volume stack whose MZ divides NZ; otherwise 1 (the sections are one
+        map: a stack of one volume, or a space group that no MZ supports).
+
+    Examples
+    --------
+    >>> three, one = MapHeader(32, 32, 96, 2, 0, 401, 32, "<"), MapHeader(32, 32, 32, 2, 0, 401, 32, "<")
+    >>> stacked_volumes(three), stacked_volumes(one)
+    (3, 1)
+    """
+    if 401 <= header.ispg <= 630 and header.mz >= 1 and header.nz % header.mz == 0:
+        return header.nz // header.mz
+    return 1
 
 
 _KNOWN_MODES = (0, 1, 2, 3, 4, 6, 12, 101)

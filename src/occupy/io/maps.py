@@ -11,7 +11,7 @@ import numpy as np
 from ..arrays import check_map_values
 from ..errors import OccupyError, warn
 from ..options import check_option
-from .files import atomic_path
+from .files import atomic_path, check_input_file
 from .header import ACCEPTED_MODES, check_map_file
 from .mrcdata import MapData, file_to_zyx, read_data_block
 from .mrcwrite import write_mrc
@@ -25,12 +25,9 @@ _CLASSIFICATION_HINT = (" (every 3-D class of a RELION classification, given as 
 
 
 def _check_path(p: Path) -> None:
-    if not p.exists():
-        raise OccupyError(f"input map not found: {p}")
-    if p.is_dir():
+    if os.path.isdir(p):
         raise OccupyError(f"input map is a directory, not a file: {p}{_CLASSIFICATION_HINT}")
-    if not os.access(p, os.R_OK):
-        raise OccupyError(f"input map is not readable (permission denied): {p}")
+    check_input_file(p, "input map")
     if p.suffix.lower() == ".star":
         raise OccupyError(f"{p} is a STAR file, not a map{_CLASSIFICATION_HINT}")
 
@@ -57,7 +54,8 @@ def _header_facts(p: Path, mrc, msgs: list[str]) -> dict:
     if sorted(axis_order) != [1, 2, 3]:
         msgs.append(f"{p.name}: invalid axis order MAPC/MAPR/MAPS={axis_order}, assuming 1 2 3")
         axis_order = (1, 2, 3)
-    vs = mrc.voxel_size
+    with np.errstate(divide="ignore", invalid="ignore"):
+        vs = mrc.voxel_size             # cell / sampling: NaN or Inf for MX/MY/MZ = 0 (refused or replaced later)
     return dict(
         axis_order=axis_order,
         voxel_size_xyz=(float(vs.x), float(vs.y), float(vs.z)),
@@ -65,8 +63,18 @@ def _header_facts(p: Path, mrc, msgs: list[str]) -> dict:
         nstart=(int(h.nxstart), int(h.nystart), int(h.nzstart)),
         cell=(float(h.cella.x), float(h.cella.y), float(h.cella.z)),
         sampling=(int(h.mx), int(h.my), int(h.mz)),
-        labels=[bytes(lab).decode("ascii", "replace").rstrip("\x00 ").strip()
-                for lab in h.label[: int(h.nlabl)]])
+        labels=[_decode_label(bytes(lab)) for lab in h.label[: max(0, min(int(h.nlabl), len(h.label)))]])
+
+
+def _decode_label(raw: bytes) -> str:
+    """A header label as text: UTF-8 if it is, else Latin-1 (every byte is a character); never fails.
+
+    Outputs write labels as printable ASCII (``occupy.io.mrcwrite``)."""
+    raw = raw.rstrip(b"\x00 ")
+    try:
+        return raw.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        return raw.decode("latin-1").strip()
 
 
 def _read_file(p: Path, msgs: list[str]) -> tuple[np.ndarray, dict]:
@@ -77,9 +85,9 @@ def _read_file(p: Path, msgs: list[str]) -> tuple[np.ndarray, dict]:
             warnings.simplefilter("always")
             with _open(p, msgs) as mrc:
                 facts = _header_facts(p, mrc, msgs)
-                layout = (mrcfile.utils.data_dtype_from_header(mrc.header),
-                          mrcfile.utils.data_shape_from_header(mrc.header),
-                          mrc.header.nbytes + mrc.extended_header.nbytes)
+                h = mrc.header      # one volume: check_map_file refused stacks of more
+                layout = (mrcfile.utils.data_dtype_from_header(h), (int(h.nz), int(h.ny), int(h.nx)),
+                          h.nbytes + mrc.extended_header.nbytes)
         msgs.extend(f"{p.name}: {w.message}" for w in caught)
         raw, value_range = read_data_block(p, *layout, msgs)
     except OccupyError:
@@ -90,10 +98,14 @@ def _read_file(p: Path, msgs: list[str]) -> tuple[np.ndarray, dict]:
     return raw, facts
 
 
-def _voxel_size(p: Path, facts: dict, pixel_size: float | None, msgs: list[str]) -> float:
-    """The voxel size used (header X size, or ``pixel_size``, which also rewrites the facts)."""
+def _voxel_size(p: Path, facts: dict, pixel_size: float | None, size_xyz: tuple[int, int, int],
+                msgs: list[str]) -> float:
+    """The voxel size used (header X size, or ``pixel_size``, which also rewrites the facts: the
+    cell, and the sampling MX/MY/MZ where the header's is not positive; ``size_xyz`` is the map's)."""
     if check_option("pixel_size", pixel_size) is not None:
         voxel = float(pixel_size)
+        if min(facts["sampling"]) < 1:
+            facts["sampling"] = size_xyz
         facts["voxel_size_xyz"] = (voxel, voxel, voxel)
         facts["cell"] = tuple(float(n) * voxel for n in facts["sampling"])  # outputs carry it
         return voxel
@@ -145,15 +157,18 @@ def read_map(path: str | os.PathLike, pixel_size: float | None = None, *,
     >>> m.shape, m.voxel_size, m.labels, bool((m.data == data).all())
     ((4, 5, 6), 1.5, ['a ramp'], True)
     """
-    p = Path(path)
+    p = Path(os.fsdecode(path))             # bytes paths too, as os takes them
     _check_path(p)
-    check_map_file(p)           # header against file size: nothing is allocated for a lying header
+    try:
+        check_map_file(p)       # header against file size: nothing is allocated for a lying header
+    except OSError as exc:
+        raise OccupyError(f"cannot read input map {p}: {exc.strerror or exc}") from exc
     msgs: list[str] = []
     raw, facts = _read_file(p, msgs)
     data = np.ascontiguousarray(raw.transpose(file_to_zyx(facts["axis_order"])), dtype=np.float32)
     value_range = check_map_values(data, f"{p}: map", allow_constant=allow_constant,
                                    known=facts.pop("value_range"))
-    voxel = _voxel_size(p, facts, pixel_size, msgs)
+    voxel = _voxel_size(p, facts, pixel_size, data.shape[::-1], msgs)
     m = MapData(data=data, voxel_size=voxel, path=str(p), value_range=value_range, **facts)
     for msg in msgs:
         warn(msg, m.warnings)

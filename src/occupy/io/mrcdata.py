@@ -42,7 +42,7 @@ class MapData:
     sampling : tuple of int, optional
         MX, MY, MZ of the header.
     labels : list of str
-        Header labels.
+        Header labels (read as UTF-8, else Latin-1; outputs write them as printable ASCII).
     path : str, optional
         Where the map was read from.
     warnings : list of str

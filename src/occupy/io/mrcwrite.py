@@ -7,6 +7,7 @@ of I/O), with header statistics made by our kernels: the same for any thread cou
 from __future__ import annotations
 
 import os
+import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -17,7 +18,7 @@ from ..stats import header_statistics
 from ..threads import effective_threads
 from .mrcdata import MapData, zyx_to_file
 
-__all__ = ["PieceStatistics", "write_mrc", "write_mrc_blocks"]
+__all__ = ["PieceStatistics", "ascii_label", "write_mrc", "write_mrc_blocks"]
 
 _HEADER_BYTES = 1024  # the MRC2014 header; new maps have no extended header
 
@@ -71,7 +72,34 @@ def _fill_header(mrc, like: MapData | None, shape: tuple[int, ...], label: str |
     if label:
         if int(h.nlabl) >= 10:
             h.nlabl = 9
-        mrc.add_label(label[:80])
+        mrc.add_label(ascii_label(label))
+
+
+def ascii_label(text: str) -> str:
+    r"""``text`` as an MRC header label: printable ASCII (what the format and mrcfile allow), at most 80 characters.
+
+    Accents are dropped from their letters, white space (a TAB) becomes a space, and any other
+    character a ``?``: a label read from another program's map is copied into our outputs.
+
+    Parameters
+    ----------
+    text : str
+        Any text.
+
+    Returns
+    -------
+    str
+        The label to write.
+
+    Examples
+    --------
+    >>> ascii_label("3.2 \u00c5\tmap \u03b1")
+    '3.2 A map ?'
+    """
+    plain = unicodedata.normalize("NFKD", text)
+    chars = (c if c.isascii() and c.isprintable() else " " if c.isspace() else "?"
+             for c in plain if not unicodedata.combining(c))
+    return "".join(chars)[:80]
 
 
 def write_mrc_blocks(path: str | os.PathLike, shape: tuple[int, int, int],
@@ -191,7 +219,7 @@ def _copy_header_facts(mrc, like: MapData, shape: tuple[int, ...], voxel_size: f
     h.nxstart, h.nystart, h.nzstart = like.nstart
     for lab in like.labels[:8]:
         if lab:
-            mrc.add_label(lab[:80])
+            mrc.add_label(ascii_label(lab))
 
 
 class PieceStatistics:

@@ -15,6 +15,7 @@ from ..arrays import check_map_values
 from ..constants import OCC_SIGMA_PER_LOWPASS
 from ..errors import OccupyError
 from ..params import check_voxel_size
+from ..stats import finite_range
 from ..threads import effective_threads
 from .spectral import aligned_copy, from_kept_spectrum, kept_spectrum, spectral_map
 
@@ -83,7 +84,8 @@ def lowpass_filter(data: np.ndarray, voxel_size: float, lowpass_A: float,
     Raises
     ------
     OccupyError
-        If ``data`` is not 3-D or ``lowpass_A`` is not positive.
+        If ``data`` is not 3-D or ``lowpass_A`` is not positive, or its values are so large
+        that the single-precision transform overflows.
 
     Examples
     --------
@@ -121,7 +123,8 @@ def lowpass_filter_unchecked(data: np.ndarray, voxel_size: float, lowpass_A: flo
     Raises
     ------
     OccupyError
-        If ``voxel_size`` or ``lowpass_A`` is not positive and finite.
+        If ``voxel_size`` or ``lowpass_A`` is not positive and finite, or the transform
+        overflows (values too large for float32 sums).
     """
     check_voxel_size(voxel_size)
     if not (lowpass_A > 0 and math.isfinite(lowpass_A)):
@@ -129,15 +132,16 @@ def lowpass_filter_unchecked(data: np.ndarray, voxel_size: float, lowpass_A: flo
     if lowpass_A <= 2 * voxel_size:
         return np.array(data, dtype=np.float32, copy=True)
     shape = tuple(int(n) for n in data.shape)
-    iz, iy, nkx, plane_scale = _sphere_mask(shape, lowpass_cutoff(shape, voxel_size, lowpass_A))
+    iz, iy, nkx, plane_scale = _sphere_mask(shape, lowpass_cutoff(shape, voxel_size, lowpass_A), data)
     return spectral_map(data, shape, (iz, iz), (iy, iy), nkx, plane_scale, effective_threads(threads))
 
 
-def _sphere_mask(shape: tuple[int, int, int], radius: int, gaussian: float = 0.0):
+def _sphere_mask(shape: tuple[int, int, int], radius: int, source: np.ndarray, gaussian: float = 0.0):
     """The kept y and x frequencies of a sphere of ``radius`` (longest-edge units), and the
     per-z-plane scaling that normalises the kept block and zeroes what lies outside; with
     ``gaussian`` = -2 pi^2 sigma^2 in longest-edge units, it also weights each kept
-    component by ``exp(gaussian * f^2)``."""
+    component by ``exp(gaussian * f^2)``. The scaling raises ``OccupyError`` if a kept
+    component of the transform of ``source`` (the finite map filtered) overflowed."""
     longest = max(shape)
     r2 = float(radius * radius)
     fz2 = _scaled_freq_sq(shape[0], longest, False)
@@ -153,6 +157,8 @@ def _sphere_mask(shape: tuple[int, int, int], radius: int, gaussian: float = 0.0
         if fz2[j] > r2:
             plane[...] = 0
             return
+        if not np.isfinite(plane).all():
+            raise OccupyError(_overflow_message(source))
         if weight_yx is None:
             plane *= inv_n
         else:
@@ -160,6 +166,15 @@ def _sphere_mask(shape: tuple[int, int, int], radius: int, gaussian: float = 0.0
         plane[fyx2 > r2 - fz2[j]] = 0
 
     return np.arange(shape[0]), iy, nkx, plane_scale
+
+
+def _overflow_message(data: np.ndarray) -> str:
+    """Why the transform of a finite map is not finite: values too large for sums of them in float32."""
+    lo, hi, n_bad = finite_range(data)
+    peak = max(-lo, hi)                  # not the input's if an earlier transform (a resampling) overflowed
+    values = "too large in magnitude" if n_bad or not math.isfinite(peak) else f"up to {peak:.2g} in magnitude"
+    return (f"map values {values} overflow single-precision arithmetic (a filter's Fourier transform "
+            f"adds up all {data.size} voxels); rescale the map, e.g. to values of order 1")
 
 
 def gaussian_filter(data: np.ndarray, voxel_size: float, sigma_A: float, threads: int | None = None) -> np.ndarray:
@@ -191,7 +206,7 @@ def gaussian_filter(data: np.ndarray, voxel_size: float, sigma_A: float, threads
     ------
     OccupyError
         If ``data`` is not 3-D, empty or not finite, or ``voxel_size``/``sigma_A`` is not
-        positive and finite.
+        positive and finite, or the transform overflows (values too large for float32 sums).
 
     Examples
     --------
@@ -231,7 +246,8 @@ def gaussian_filter_unchecked(data: np.ndarray, voxel_size: float, sigma_A: floa
     Raises
     ------
     OccupyError
-        If ``voxel_size`` or ``sigma_A`` is not positive and finite.
+        If ``voxel_size`` or ``sigma_A`` is not positive and finite, or the transform
+        overflows (values too large for float32 sums).
     """
     pix = check_voxel_size(voxel_size)
     if not (sigma_A > 0 and math.isfinite(sigma_A)):
@@ -240,7 +256,7 @@ def gaussian_filter_unchecked(data: np.ndarray, voxel_size: float, sigma_A: floa
     longest = max(shape)
     radius = lowpass_cutoff(shape, pix, float(sigma_A) / OCC_SIGMA_PER_LOWPASS)
     coefficient = -2.0 * (math.pi * float(sigma_A) / (longest * pix)) ** 2
-    iz, iy, nkx, plane_scale = _sphere_mask(shape, radius, coefficient)
+    iz, iy, nkx, plane_scale = _sphere_mask(shape, radius, data, coefficient)
     return spectral_map(data, shape, (iz, iz), (iy, iy), nkx, plane_scale, effective_threads(threads))
 
 
@@ -278,10 +294,10 @@ def lowpass_then_gaussian(data: np.ndarray, voxel_size: float, lowpass_A: float,
         return (lowpass_filter_unchecked(data, pix, lowpass_A, threads),
                 lambda: gaussian_filter_unchecked(data, pix, sigma_A, threads))
     n_threads = effective_threads(threads)
-    iz, iy, nkx, hard = _sphere_mask(shape, radius)
+    iz, iy, nkx, hard = _sphere_mask(shape, radius, data)
     block = kept_spectrum(data, (iz, iz), (iy, iy), nkx, shape[0], n_threads)
     saved = aligned_copy(block)
     lp = from_kept_spectrum(block, shape, (iy, iy), hard, n_threads)
     del block
-    gaussian = _sphere_mask(shape, radius, -2.0 * (math.pi * float(sigma_A) / (max(shape) * pix)) ** 2)[3]
+    gaussian = _sphere_mask(shape, radius, data, -2.0 * (math.pi * float(sigma_A) / (max(shape) * pix)) ** 2)[3]
     return lp, lambda: from_kept_spectrum(saved, shape, (iy, iy), gaussian, n_threads)

@@ -9,7 +9,7 @@ import numpy as np
 from ..arrays import check_map_values
 from ..constants import EDGE_LEVEL, FLAT_FRACTION, FLAT_SAMPLE, MASK_INSIDE, N_BINS
 from ..errors import OccupyError
-from ..stats import rows_density_histogram, rows_value_range
+from ..stats import density_histogram, rows_density_histogram, rows_value_range
 from .gaussian import fit_gaussian, gaussian
 from .sample import inscribed_sphere, lowpassed_ranges, sphere_rows
 
@@ -168,7 +168,7 @@ def _sample_histogram(lpmap: np.ndarray, mask: np.ndarray | None, threads: int |
         sample, where = _solvent_sample(lpmap, mask)
     lo, hi = (sample.min(), sample.max()) if sample.size else (0.0, 0.0)
     _check_sample(sample.size, lo, hi)
-    heights, edges = np.histogram(sample, bins=N_BINS, range=(lo, hi), density=True)
+    heights, edges = density_histogram(sample, lo, hi, threads)
     return heights, edges, int(sample.size), where
 
 
