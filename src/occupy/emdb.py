@@ -202,7 +202,10 @@ def _transfer_error(exc: Exception, url: str, entry_id: str, timeout: float) -> 
     if isinstance(exc, urllib.error.HTTPError):
         if exc.code == 404:
             return f"EMDB entry {entry_id} not found (HTTP 404) at {url}"
-        return f"download of {url} failed: HTTP {exc.code} {exc.reason}"
+        if 300 <= exc.code < 400:           # urllib gives up on a loop or too many hops (a multi-line reason)
+            return (f"download of {url} failed: the server's redirects (HTTP {exc.code}) never reach the file "
+                    "(a loop, or too many)")
+        return f"download of {url} failed: HTTP {exc.code} {' '.join(str(exc.reason).split())}"
     if isinstance(exc, urllib.error.URLError):
         if isinstance(exc.reason, (TimeoutError, socket.timeout)):
             return f"timed out after {timeout:g} s connecting to {url}"

@@ -95,8 +95,9 @@ class RunOptions:
     save_all_maps : bool
         Also write the lowpassed, confidence and modification-factor maps.
     json : str, optional
-        Also write the run's summary row as JSON to this path. ``-`` writes no file: the
-        ``occupy`` command prints the row (``occupy.outputs.summary_table.result_json``).
+        Also write the run's summary row as JSON to this path. ``-`` writes no file but
+        standard output (``occupy.outputs.summary_table.result_json``), when the outputs
+        are published and before any of them is: if it cannot be written, none is.
     threads : int, optional
         Thread count (default: ``OMP_NUM_THREADS`` or all cores).
     command_line : str, optional

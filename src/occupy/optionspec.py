@@ -187,6 +187,17 @@ def _check_new_file(opt: Option, value: str) -> None:
         raise OptionError(f"{opt.flag} {value}: directory {parent} does not exist")
 
 
+def _missing_file(opt: Option, value: str) -> None:
+    what = (opt.metavar or "file").lower()
+    if os.path.isdir(value):
+        raise OptionError(f"{opt.flag} {what} is a directory, not a file: {value}")
+    if os.path.lexists(value) and not os.path.exists(value):
+        raise OptionError(f"{opt.flag} {what} is a broken link: {value}")
+    if os.path.exists(value):
+        raise OptionError(f"{opt.flag} {what} is not a regular file: {value}")
+    raise OptionError(f"{opt.flag} {what} not found: {value}")
+
+
 def check_value(opt: Option, value: Any) -> Any:
     """Validate a value against an option's declaration; return it unchanged.
 
@@ -216,7 +227,7 @@ def check_value(opt: Option, value: Any) -> Any:
     elif opt.kind is str and not isinstance(value, (str, os.PathLike)):
         raise OptionError(f"{opt.flag} must be text or a path, got {value!r}")
     elif opt.kind is str and opt.must_exist and not os.path.isfile(value):
-        raise OptionError(f"{opt.flag} {(opt.metavar or 'file').lower()} not found: {os.fspath(value)}")
+        _missing_file(opt, os.fspath(value))
     elif opt.kind is str and str(value).lower().endswith(opt.refuse_suffixes):
         raise OptionError(f"{opt.flag} {str(value)!r} ends in a map extension: {opt.hint}")
     elif opt.kind is str and opt.new_file and os.fspath(value) != "-":

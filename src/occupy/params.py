@@ -302,10 +302,11 @@ def check_voxel_size(voxel_size: float) -> float:
     Raises
     ------
     OccupyError
-        If it is not positive and finite.
+        If it is not a positive finite number (a string such as ``"1.5"`` is refused:
+        the API takes numbers, as ``--pixel-size`` does after parsing).
     """
     try:
-        pix = float(voxel_size)
+        pix = math.nan if isinstance(voxel_size, (str, bytes)) else float(voxel_size)
     except (TypeError, ValueError):
         pix = math.nan
     if not (math.isfinite(pix) and pix > 0):

@@ -23,7 +23,7 @@ from .resolve import resolve_options
 from .io.classification import ClassMap
 from .results import MapOutcome, RunResult, outcome_from_result
 from .outputs.chimerax import check_script_name
-from .outputs.names import exclude_name, map_stem, modified_name
+from .outputs.names import check_names_fit, exclude_name, map_stem, modified_name, run_names
 from .outputs.outputset import OutputSet
 from .outputs.writer import RunProducts, stage_outputs
 from .params import derive_parameters
@@ -50,7 +50,7 @@ def run(input_path: str | os.PathLike, **options: Any) -> RunResult:
 
     Parameters
     ----------
-    input_path : str or os.PathLike
+    input_path : str, bytes or os.PathLike
         The map (MRC/CCP4).
     **options : Any
         Fields of ``RunOptions``, named like the long command-line options with
@@ -88,13 +88,15 @@ def run(input_path: str | os.PathLike, **options: Any) -> RunResult:
     """
     opts = RunOptions.from_kwargs(**options)
     opts.validate()
+    input_path = os.fsdecode(input_path)      # bytes paths too, as os takes them
     if opts.chimerax:      # names go into the script: refuse unsafe ones before any work
-        check_script_name(Path(input_path).resolve(), "input map name")
-        check_script_name(Path(opts.output_dir).resolve(), "output directory name")
+        check_script_name(Path(os.path.realpath(input_path)), "input map name")
+        check_script_name(Path(os.path.realpath(opts.output_dir)), "output directory name")
     clock = StageClock(opts.progress, opts.check_abort)
     with clock("read map"):
         source = MapSource.of(input_path, opts.pixel_size)
         m = read_map(input_path, pixel_size=opts.pixel_size)
+    check_names_fit(run_names(map_stem(input_path), opts), opts.output_dir)
     with output_directory(opts.output_dir) as out_dir:
         result = _run_map(m, opts, clock, out_dir, source)
     return result
@@ -144,11 +146,28 @@ def _prepare(m: MapData, opts: RunOptions) -> _Work:
     data = m.data if tuple(shape) == m.shape else fourier_crop(m.data, shape)
     mask = None
     if opts.solvent_def:
-        mask = read_map(opts.solvent_def, pixel_size=m.voxel_size, allow_constant=True).data
+        mask = _read_mask(opts.solvent_def, m, opts.pixel_size is None)
         check_solvent_mask(mask, m.shape, name=f"--solvent-def mask {opts.solvent_def}")
         if tuple(shape) != mask.shape:
             mask = fourier_crop(mask, shape)
     return _Work(data=data, voxel_size=m.voxel_size * max(factor), factor=factor, mask=mask)
+
+
+def _read_mask(path: str, m: MapData, compare: bool) -> np.ndarray:
+    """The ``--solvent-def`` mask's data. With ``compare`` (the map's voxel size is its header's), a mask
+    whose header gives another voxel size is refused: of the same shape, it covers another region.
+    A mask without a voxel size takes the map's."""
+    try:
+        mask = read_map(path, allow_constant=True) if compare else None
+    except OccupyError:
+        mask = None                         # no voxel size of its own (or unreadable: said below)
+    if mask is None:
+        return read_map(path, pixel_size=m.voxel_size, allow_constant=True).data
+    if abs(mask.voxel_size - m.voxel_size) > 0.01 * m.voxel_size:
+        raise OccupyError(f"--solvent-def mask {path} has voxel size {mask.voxel_size:g} Å, the input map "
+                          f"{m.voxel_size:g} Å: a mask must be on the map's grid (resample it to the map's "
+                          "voxel size and box)")
+    return mask.data
 
 
 def _run_map(m: MapData, opts: RunOptions, clock: StageClock, out_dir: Path, source: MapSource) -> RunResult:

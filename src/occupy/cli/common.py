@@ -287,6 +287,30 @@ def report_failure(exc: BaseException, prog: str, verbose: bool = False) -> tupl
     return status, message
 
 
+def standard_streams_ready() -> None:
+    """Make the standard streams safe to use whatever the process was given.
+
+    A closed descriptor 0, 1 or 2 (``>&-``) gets ``/dev/null`` (so no file the run opens
+    takes its number and receives what is printed), and printing replaces what the
+    stream's encoding cannot hold (an ASCII-only terminal, a file name that is not
+    UTF-8) with escapes instead of failing.
+    """
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            spare = os.open(os.devnull, os.O_RDWR)
+            if spare != fd:
+                os.dup2(spare, fd)
+                os.close(spare)
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        if stream is None:
+            setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))
+        elif hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
+
+
 def run_main(command: Callable[..., click.Command], argv: list[str] | None, prog: str,
              exit_fast: bool = False) -> NoReturn:
     """Run a click command as a console script.
@@ -315,7 +339,8 @@ def run_main(command: Callable[..., click.Command], argv: list[str] | None, prog
     args = list(sys.argv[1:] if argv is None else argv)
     status = 0
     if argv is None:
-        return_freed_memory()           # the console script: a whole process of ours (occupy.process)
+        standard_streams_ready()        # the console script: a whole process of ours
+        return_freed_memory()           # (occupy.process)
     try:
         with handle_signals():
             command(rich=wants_help(args) or not args).main(args=canonical_args(args, command_options(prog)),

@@ -137,18 +137,32 @@ def execute(**kw: Any) -> None:
                 err.print(f"  stage: {stage}")
 
         result = run(input_path, progress=progress, **options)
-    if options.get("json") == "-":
-        from ..outputs.summary_table import result_json
-        sys.stdout.write(result_json(result))
-        sys.stdout.flush()
+    try:
+        _report(result, err, out, verbose, demo)
+    except OSError as exc:          # the outputs are published: the run stands, its report is lost
+        _say_unprinted(exc)
+    if kw["show_chimerax"]:
+        _show_chimerax(err, result)
+
+
+def _report(result, err: Stream, out: Stream, verbose: bool, demo) -> None:
+    """Print the warnings, the log (``--verbose``), the summary and the demo's table."""
     _print_warnings(result.warnings, err)
     if verbose:
         err.print(result.output_paths["log"].read_text(), markup=False)
     _print_result(out, result)
     if demo is not None:
         _demo_table(out, demo, result)
-    if kw["show_chimerax"]:
-        _show_chimerax(err, result)
+    out.file.flush()
+
+
+def _say_unprinted(exc: OSError) -> None:
+    """Say on stderr (if it can be written) that the report could not be printed."""
+    try:
+        print(f"warning: the outputs are written, but the report could not be printed: "
+              f"{exc.strerror or exc}", file=sys.stderr, flush=True)
+    except (OSError, ValueError):
+        pass
 
 
 def _print_warnings(messages: list[str], err: Stream) -> None:

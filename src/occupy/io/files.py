@@ -2,52 +2,161 @@
 
 Every file occupy writes is first written under a hidden temporary name beside its
 final name (``.<name>.XXXXXX.part``) and renamed into place only when complete, so a
-failed or interrupted write never leaves a partial file under a final name. The
+failed or interrupted write never leaves a partial file under a final name. Only
+regular files are replaced that way: a symbolic link is followed (its target is
+replaced, the link stays), and a final name that is a device, FIFO or socket (e.g.
+``/dev/stdout``) is written as it is, once the content is complete. The
 output directory is created on demand, proved writable by writing into it, and
 removed again (each level this run created, if still empty) when the run fails.
 """
 from __future__ import annotations
 
+import hashlib
 import os
+import re
+import shutil
+import socket
+import stat
 import tempfile
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
 from ..errors import OccupyError
 
-__all__ = ["atomic_path", "discard", "output_directory", "prepare_output_dir", "publish",
-           "remove_created", "staged_file", "write_text_atomic"]
+__all__ = ["atomic_path", "check_input_file", "discard", "output_directory", "prepare_output_dir", "publish",
+           "remove_created", "remove_stale_staging", "staged_file", "write_target", "write_text_atomic"]
+
+
+# A staging name is ``.<name>.<owner>.<8 random>.part``; <owner> is this host's tag and the
+# process id, so a later run can tell files whose owner was killed (``remove_stale_staging``).
+# At most _NAME_BYTES of <name> are kept, so the staging name stays within the 255-byte limit
+# of a file name whatever the final name's length.
+_NAME_BYTES = 220
+_STAGED = re.compile(r"^\.(?:.*)\.([0-9a-f]{6})(\d+)\.[A-Za-z0-9_]{8}\.part$", re.DOTALL)
+# a stale file must be this old (seconds), so a file is never taken between its creation and use
+_STALE_AGE = 2.0
+
+
+def _host_tag() -> str:
+    """Six hex digits naming this machine (a shared file system may serve several)."""
+    return hashlib.sha1(socket.gethostname().encode("utf-8", "surrogateescape")).hexdigest()[:6]
+
+
+def _staging_prefix(target: Path) -> str:
+    """``.<name>.<owner>.`` for ``target``, its name cut to _NAME_BYTES bytes."""
+    name = os.fsdecode(os.fsencode(target.name)[:_NAME_BYTES])
+    return f".{name}.{_host_tag()}{os.getpid()}."
 
 
 def _reason(exc: OSError) -> str:
     return exc.strerror or str(exc)
 
 
-def staged_file(final: str | os.PathLike) -> Path:
-    """Create an empty temporary file beside ``final`` and return its path.
+_FILE_KINDS = ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+               (stat.S_ISSOCK, "a socket"))
+
+
+def check_input_file(path: str | os.PathLike, what: str = "input map") -> None:
+    """Refuse an input that is missing, a directory, unreadable or not a regular file.
+
+    A FIFO or device is refused before it is opened (reading one could wait forever for
+    a writer), and a link loop or an over-long name gets its own words.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The input.
+    what : str
+        What it is, for the messages (``"input map"``).
+
+    Raises
+    ------
+    OccupyError
+        ``<what> not found``, ``<what> is a directory``, ``<what> is not a regular file
+        (a FIFO)`` and so on, or ``cannot open <what>: <reason>``.
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise OccupyError(f"{what} not found: {path}") from None
+    except OSError as exc:
+        raise OccupyError(f"cannot open {what} {path}: {_reason(exc)}") from exc
+    if stat.S_ISDIR(mode):
+        raise OccupyError(f"{what} is a directory, not a file: {path}")
+    kind = next((name for test, name in _FILE_KINDS if test(mode)), None)
+    if kind is not None or not stat.S_ISREG(mode):
+        raise OccupyError(f"{what} is not a regular file ({kind or 'a special file'}): {path} - copy it "
+                          "to a file first")
+    if not os.access(path, os.R_OK):
+        raise OccupyError(f"{what} is not readable (permission denied): {path}")
+
+
+def write_target(final: str | os.PathLike) -> tuple[Path, bool]:
+    """Where a write to ``final`` lands, and whether it is a special file written in place.
+
+    Parameters
+    ----------
+    final : str or path-like
+        An output's name, possibly a symbolic link (to a regular file, or to a device,
+        FIFO or socket such as ``/dev/stdout``).
+
+    Returns
+    -------
+    (Path, bool)
+        For a regular file, a new name or a dangling link: the real path (links
+        followed, so the link is kept and its target replaced) and False. For a
+        special file: ``final`` itself (opened, never replaced) and True.
+
+    Raises
+    ------
+    OccupyError
+        If ``final`` is a directory, or it cannot be examined (a link loop, a name
+        too long).
+    """
+    final = Path(final)
+    try:
+        mode = os.stat(final).st_mode
+    except FileNotFoundError:
+        mode = None
+    except OSError as exc:
+        raise OccupyError(f"cannot write {final}: {_reason(exc)}") from exc
+    if mode is not None and stat.S_ISDIR(mode):
+        raise OccupyError(f"cannot write {final}: a directory of that name exists")
+    if mode is not None and not stat.S_ISREG(mode):
+        return final, True
+    return Path(os.path.realpath(final)), False
+
+
+def staged_file(final: str | os.PathLike, suffix: str = ".part") -> Path:
+    """Create an empty temporary file for ``final`` and return its path.
 
     Parameters
     ----------
     final : str or path-like
         The file's final name; its directory must exist.
+    suffix : str, optional
+        ``.part`` for a file being made (removed by a later run if its owner was
+        killed); another suffix (an old file set aside while a new one replaces it)
+        is never removed by ``remove_stale_staging``.
 
     Returns
     -------
     Path
-        The new file ``.<name>.XXXXXX.part`` in ``final``'s directory (private mode
-        until ``publish``).
+        The new file ``.<name>.<owner>.XXXXXXXX.part`` beside the file ``final`` names (its
+        link's target for a link; private mode until ``publish``). For a special
+        file (see ``write_target``) it is made in the temporary directory instead.
 
     Raises
     ------
     OccupyError
         If ``final`` is a directory or its directory cannot be written.
     """
-    final = Path(final)
-    if final.is_dir():
-        raise OccupyError(f"cannot write {final}: a directory of that name exists")
+    target, special = write_target(final)
+    where = None if special else target.parent
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".part", dir=final.parent)
+        fd, tmp = tempfile.mkstemp(prefix=_staging_prefix(target), suffix=suffix, dir=where)
     except OSError as exc:
         raise OccupyError(f"cannot write {final}: {_reason(exc)}") from exc
     os.close(fd)
@@ -57,7 +166,8 @@ def staged_file(final: str | os.PathLike) -> Path:
 def publish(tmp: str | os.PathLike, final: str | os.PathLike) -> None:
     """Give the finished temporary file ``tmp`` its final name (readable by all, atomic rename).
 
-    An existing file ``final`` is replaced.
+    An existing regular file ``final`` is replaced (a link's target, the link kept); a
+    special file is written as it is, and ``tmp`` removed.
 
     Parameters
     ----------
@@ -69,17 +179,25 @@ def publish(tmp: str | os.PathLike, final: str | os.PathLike) -> None:
     Raises
     ------
     OccupyError
-        If ``final`` is a directory or the rename fails; ``tmp`` is then left for the
-        caller to ``discard``.
+        If ``final`` is a directory or the rename (or the write) fails; ``tmp`` is then
+        left for the caller to ``discard``.
     """
-    final = Path(final)
-    if final.is_dir():
-        raise OccupyError(f"cannot write {final}: a directory of that name exists")
+    target, special = write_target(final)
     try:
+        if special:
+            _copy_into(tmp, target)
+            discard(tmp)
+            return
         os.chmod(tmp, 0o644)
-        os.replace(tmp, final)
+        os.replace(tmp, target)
     except OSError as exc:
         raise OccupyError(f"cannot write {final}: {_reason(exc)}") from exc
+
+
+def _copy_into(source: str | os.PathLike, special: Path) -> None:
+    """Write the bytes of ``source`` to the special file ``special`` (never created or truncated)."""
+    with open(source, "rb") as src, open(os.open(special, os.O_WRONLY), "wb") as sink:
+        shutil.copyfileobj(src, sink, 1 << 20)
 
 
 def discard(path: str | os.PathLike) -> None:
@@ -169,6 +287,57 @@ def write_text_atomic(final: str | os.PathLike, text: str) -> Path:
     return Path(final)
 
 
+def remove_stale_staging(directory: str | os.PathLike) -> int:
+    """Remove staging files in ``directory`` that a killed run of this machine left behind.
+
+    A staging file is stale when its name is one ``staged_file`` makes, its owner tag is
+    this machine's, the process that made it no longer exists, and it is more than two
+    seconds old. Files of other machines (a shared file system) and of live processes
+    are kept; nothing is done on Windows, which has no safe test of a process id.
+
+    Parameters
+    ----------
+    directory : str or path-like
+        An output directory.
+
+    Returns
+    -------
+    int
+        How many files were removed.
+    """
+    if os.name == "nt":
+        return 0
+    removed, host, now = 0, _host_tag(), time.time()
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return 0
+    for entry in entries:
+        match = _STAGED.match(entry.name)
+        if match is None or match.group(1) != host or _alive(int(match.group(2))):
+            continue
+        try:
+            if entry.is_file(follow_symlinks=False) and now - entry.stat(follow_symlinks=False).st_mtime > _STALE_AGE:
+                os.unlink(entry.path)
+                removed += 1
+        except OSError:
+            continue
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` exists (one we may not signal counts as existing)."""
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True
+    return True
+
+
 def prepare_output_dir(directory: str | os.PathLike) -> list[Path]:
     """Create ``directory`` (and missing parents) and prove it writable by writing into it.
 
@@ -187,6 +356,11 @@ def prepare_output_dir(directory: str | os.PathLike) -> list[Path]:
     OccupyError
         If it cannot be created or written (``os.access`` is not trusted: it says yes to
         root on read-only mounts); the levels this call created are removed again.
+
+    Notes
+    -----
+    Staging files left in ``directory`` by a killed run are removed
+    (``remove_stale_staging``).
     """
     directory = Path(directory)
     missing = [p for p in (directory, *directory.parents) if not p.exists()][::-1]
@@ -202,6 +376,7 @@ def prepare_output_dir(directory: str | os.PathLike) -> list[Path]:
     except OSError as exc:
         remove_created(missing)
         raise OccupyError(f"output directory is not writable: {directory} ({_reason(exc)})") from exc
+    remove_stale_staging(directory)
     return missing
 
 

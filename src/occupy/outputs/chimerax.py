@@ -48,6 +48,9 @@ def check_script_name(name: str | os.PathLike, what: str = "file name") -> None:
     occupy.errors.OptionError: cannot use the file name 'evil\\nrunscript x.py': it contains a control character ...
     """
     text = os.fspath(name)
+    if any(0xDC80 <= ord(c) <= 0xDCFF for c in text):     # bytes that are not UTF-8 (os.fsdecode's escapes)
+        raise OptionError(f"cannot use the {what} {text!r}: it is not valid UTF-8, so the ChimeraX script "
+                          "cannot name it; rename it, or use --no-chimerax")
     if any(ord(c) < 32 or ord(c) == 127 for c in text):
         raise OptionError(f"cannot use the {what} {text!r}: it contains a control character (newline, tab, ...), "
                           "which cannot be written safely into the ChimeraX script; rename it, or use --no-chimerax")

@@ -1,11 +1,20 @@
 """Output file names: an interface users and scripts depend on (usage.md)."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
-from ..constants import MAP_EXTENSIONS
+from typing import TYPE_CHECKING
 
-__all__ = ["MAP_EXTENSIONS", "aux_names", "exclude_name", "map_stem", "modified_name", "scale_name"]
+from ..constants import GAMMA_DEFAULT, MAP_EXTENSIONS
+from ..errors import OccupyError
+
+if TYPE_CHECKING:  # pragma: no cover - types only
+    from ..options import RunOptions
+
+__all__ = ["MAP_EXTENSIONS", "aux_names", "check_names_fit", "exclude_name", "map_stem", "modified_name",
+           "run_names", "scale_name"]
+
 
 
 
@@ -148,3 +157,86 @@ def aux_names(stem: str) -> dict[str, str]:
         "confidence": f"conf_{stem}.mrc",
         "modification": f"modification_{stem}.mrc",
     }
+
+
+def run_names(stem: str, opts: "RunOptions") -> list[str]:
+    """The names of the files a run with ``opts`` writes into its output directory.
+
+    Parameters
+    ----------
+    stem : str
+        The input's stem (``map_stem``).
+    opts : RunOptions
+        The run's options (``--json`` is not in the output directory and not listed).
+
+    Returns
+    -------
+    list of str
+        The scale map, modified maps, log and the optional outputs asked for.
+
+    Examples
+    --------
+    >>> from occupy.options import RunOptions
+    >>> run_names("emd_1", RunOptions.from_kwargs(amplify=True, gamma=4, chimerax=False))
+    ['scale_res_emd_1.mrc', 'ampl_4.0_emd_1.mrc', 'log_emd_1.txt']
+    """
+    gamma = GAMMA_DEFAULT if opts.gamma is None else opts.gamma
+    names = [scale_name(stem, "res", opts.s0)]
+    names += [modified_name(stem, kind, gamma, exclude_solvent=opts.exclude_solvent)
+              for kind, on in (("amplify", opts.amplify), ("attenuate", opts.attenuate)) if on]
+    if opts.sigmoid is not None:
+        names.append(modified_name(stem, "sigmoid", sigmoid=opts.sigmoid, exclude_solvent=opts.exclude_solvent,
+                                   pivot=opts.pivot or 0.0))     # without --pivot the run is refused later
+    elif opts.exclude_solvent and not (opts.amplify or opts.attenuate):
+        names.append(exclude_name(stem))
+    aux = aux_names(stem)
+    roles = ["log"] + ["chimerax"] * opts.chimerax + ["plot_solvent", "plot_modification", "plot_slices"] * opts.plot
+    roles += ["lowpass", "confidence", "modification"] * opts.save_all_maps
+    return names + [aux[role] for role in roles]
+
+
+def check_names_fit(names: list[str], directory: str | os.PathLike) -> None:
+    """Refuse output names longer than a file name may be, before any work.
+
+    So a long input name does not fail only when the outputs are written.
+
+    Parameters
+    ----------
+    names : list of str
+        The run's output names (``run_names``).
+    directory : str or os.PathLike
+        The output directory (its file system's limit is used where it exists; else 255
+        bytes).
+
+    Raises
+    ------
+    OccupyError
+        Naming the longest output, its length and the limit.
+
+    Examples
+    --------
+    >>> check_names_fit(["log_emd_1.txt"], ".")
+    >>> check_names_fit(["log_" + "x" * 250 + ".txt"], ".")
+    Traceback (most recent call last):
+    ...
+    occupy.errors.OccupyError: the input's name is too long for its output names: log_xxxxxxxx...xxxx.txt would be 258 bytes, more than the 255 a file name may have here - rename the input (or link it under a shorter name)
+    """
+    longest = max(names, key=lambda n: len(os.fsencode(n)))
+    limit = _name_max(directory)
+    size = len(os.fsencode(longest))
+    if size > limit:
+        shown = longest if len(longest) <= 40 else longest[:12] + "..." + longest[-8:]
+        raise OccupyError(f"the input's name is too long for its output names: {shown} would be {size} bytes, "
+                          f"more than the {limit} a file name may have here - rename the input (or link it "
+                          "under a shorter name)")
+
+
+def _name_max(directory: str | os.PathLike) -> int:
+    """The longest file name (bytes) in ``directory``, or in its nearest existing parent; 255 if unknown."""
+    where = Path(os.path.abspath(directory))
+    while not where.exists() and where != where.parent:
+        where = where.parent
+    try:
+        return int(os.pathconf(where, "PC_NAME_MAX"))
+    except (OSError, ValueError, AttributeError):
+        return 255

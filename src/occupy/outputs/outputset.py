@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from pathlib import Path
 from typing import Callable
@@ -9,7 +10,7 @@ from typing import Callable
 import numpy as np
 
 from ..errors import OccupyError
-from ..io.files import discard, publish, staged_file
+from ..io.files import discard, publish, staged_file, write_target
 from ..io.mrcdata import MapData
 from ..io.mrcwrite import write_mrc, write_mrc_blocks
 
@@ -64,6 +65,7 @@ class OutputSet:
         self.before_commit = before_commit
         self.parent = parent
         self._staged: list[tuple[Path, Path]] = []
+        self._streams: list[tuple[int, bytes]] = []
         self._lock = threading.Lock()
 
     def __enter__(self) -> "OutputSet":
@@ -98,6 +100,22 @@ class OutputSet:
         with self._lock:
             self._staged.append((tmp, final))
         return tmp
+
+    def write_stream(self, fd: int, text: str) -> None:
+        """Write ``text`` to the open file descriptor ``fd`` (e.g. 1, standard output) at the commit.
+
+        It is written before any file is renamed, so a stream that cannot be written
+        (closed, a full device) fails the commit and no file is published.
+
+        Parameters
+        ----------
+        fd : int
+            An open file descriptor.
+        text : str
+            The content (UTF-8).
+        """
+        with self._lock:
+            self._streams.append((fd, text.encode("utf-8", "backslashreplace")))
 
     def write_map(self, name: str, data: np.ndarray, like: MapData | None = None,
                   label: str | None = None, header_stats: tuple[float, float, float, float] | None = None) -> Path:
@@ -192,7 +210,7 @@ class OutputSet:
         """
         tmp = self.stage(name)
         try:
-            tmp.write_text(text, encoding="utf-8")
+            tmp.write_text(text, encoding="utf-8", errors="surrogateescape")   # a file name's own bytes
         except OSError as exc:
             raise OccupyError(f"cannot write {self.directory / name}: {exc.strerror or exc}") from exc
         return self.directory / name
@@ -238,7 +256,9 @@ class OutputSet:
 
         Called when the ``with`` block succeeds, after ``before_commit``; after it nothing
         is staged. Existing files under the final names are replaced only if every file
-        can be; otherwise (or on a signal meanwhile) they are restored.
+        can be; otherwise (or on a signal meanwhile) they are restored. A final name that
+        is a link has its target replaced; one that is a special file (a device, FIFO or
+        socket) is written first, as it is (see ``occupy.io.files.write_target``).
 
         Returns
         -------
@@ -259,37 +279,71 @@ class OutputSet:
         if self.parent is not None:
             with self._lock:
                 staged, self._staged = self._staged, []
-            self.parent._adopt(staged)
+                streams, self._streams = self._streams, []
+            self.parent._adopt(staged, streams)
             return [final for _, final in staged]
+        try:
+            _write_streams(self._streams)
+        except BaseException:
+            self.discard()
+            raise
         done: list[Path] = []
         set_aside: list[tuple[Path, Path]] = []
         try:
-            for tmp, final in self._staged:
-                if final.is_file():
-                    set_aside.append((staged_file(final), final))
-                    os.replace(final, set_aside[-1][0])
-                done.append(final)          # before the rename: a signal may come right after it
-                publish(tmp, final)
+            for tmp, final in _special_first(self._staged):
+                target, special = write_target(final)
+                if not special and target.is_file():
+                    set_aside.append((staged_file(target, ".prev"), target))    # never taken as stale
+                    os.replace(target, set_aside[-1][0])
+                if not special:
+                    done.append(target)     # before the rename: a signal may come right after it
+                publish(tmp, target)
         except BaseException:
             _roll_back(done, set_aside)
             self.discard()
             raise
         for old, _ in set_aside:
             discard(old)
-        self._staged = []
-        return done
+        staged, self._staged = self._staged, []
+        return [final for _, final in staged]
 
     def discard(self) -> None:
         """Remove every staged file that is still there (called when the ``with`` block fails)."""
         with self._lock:
             staged, self._staged = self._staged, []
+            self._streams = []
         for tmp, _ in staged:
             discard(tmp)
 
-    def _adopt(self, staged: list[tuple[Path, Path]]) -> None:
-        """Take over a child's staged files; they are committed or discarded with this set's."""
+    def _adopt(self, staged: list[tuple[Path, Path]], streams: list[tuple[int, bytes]]) -> None:
+        """Take over a child's staged files and streams; they are committed or discarded with this set's."""
         with self._lock:
             self._staged.extend(staged)
+            self._streams.extend(streams)
+
+
+def _write_streams(streams: list[tuple[int, bytes]]) -> None:
+    """Write each stream's bytes whole to its file descriptor; one that cannot be written fails."""
+    for fd, data in streams:
+        for stream in (sys.stdout, sys.stderr):         # what Python buffered comes first
+            try:
+                if stream is not None and stream.fileno() == fd:
+                    stream.flush()
+            except (OSError, ValueError, AttributeError):
+                pass
+        name = {1: "standard output", 2: "standard error"}.get(fd, f"file descriptor {fd}")
+        view = memoryview(data)
+        try:
+            while view:
+                view = view[os.write(fd, view):]
+        except OSError as exc:
+            raise OccupyError(f"cannot write to {name}: {exc.strerror or exc}") from exc
+
+
+def _special_first(staged: list[tuple[Path, Path]]) -> list[tuple[Path, Path]]:
+    """The staged files, those for special files (e.g. ``/dev/stdout``) first: what is written
+    there cannot be taken back, so it is written before any regular file is replaced."""
+    return sorted(staged, key=lambda pair: not write_target(pair[1])[1])
 
 
 def _roll_back(done: list[Path], set_aside: list[tuple[Path, Path]]) -> None:

@@ -101,7 +101,9 @@ def stage_outputs(out: OutputSet, products: RunProducts, m: MapData, opts: RunOp
     if opts.chimerax:
         paths["chimerax"] = out.write_text(names["chimerax"], _script(out.directory, m, opts, result, products))
     result.timings = timings()
-    if opts.json not in (None, "-"):
+    if opts.json == "-":
+        out.write_stream(1, result_json(result))        # standard output, before any file is published
+    elif opts.json is not None:
         paths["json"] = out.write_text(os.path.abspath(opts.json), result_json(result))
     paths["log"] = out.write_text(names["log"], log_text(m, opts, result, products.estimate,
                                                          products.solvent, products.curve))
