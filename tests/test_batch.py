@@ -132,39 +132,3 @@ def test_dask_cluster(maps: Path, tmp_path: Path) -> None:
     assert report.backend == "dask"
     _check_report(report, maps)
     _check_against_single(maps, tmp_path)
-
-
-@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signal masks")
-def test_stopped_pool_kills_a_worker_that_ignores_sigterm() -> None:
-    """A stopped batch ends its own workers: one that does not exit on SIGTERM within the grace is killed."""
-    import os
-    import signal
-    import time
-    from concurrent.futures import ProcessPoolExecutor
-
-    import psutil
-
-    from occupy import batch
-    context = batch._mp_context()
-    pids = context.SimpleQueue()
-    pool = ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=batch._init_worker,
-                               initargs=(1, pids))
-    worker = pool.submit(os.getpid).result(timeout=60)
-    pool.submit(signal.pthread_sigmask, signal.SIG_BLOCK, {signal.SIGTERM}).result(timeout=60)
-    stuck = pool.submit(time.sleep, 60)
-    while not stuck.running():
-        time.sleep(0.01)
-    time.sleep(0.5)                                      # in the worker by now, not cancellable
-    t0 = time.monotonic()
-    batch._stop_pool(pool, pids, grace=0.5)
-    assert time.monotonic() - t0 < 5
-
-    def ended() -> bool:
-        try:
-            return psutil.Process(worker).status() == psutil.STATUS_ZOMBIE
-        except psutil.NoSuchProcess:
-            return True
-    deadline = time.monotonic() + 5
-    while not ended() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert ended(), f"worker {worker} outlived the stopped batch"

@@ -2,8 +2,9 @@
 
 Each map runs with the same options and writes its outputs into ``output_dir`` (maps
 whose names give the same output stem are refused up front); a failing map does not
-stop the others. The ``occupy-batch`` command (``occupy.cli.batch``) is a thin layer
-over ``run_batch``.
+stop the others, nor does a local worker process that dies (``occupy.batch_workers``:
+only the map it ran fails). Globs leave out occupy's own outputs (``occupy.inputs``).
+The ``occupy-batch`` command (``occupy.cli.batch``) is a thin layer over ``run_batch``.
 """
 from __future__ import annotations
 
@@ -13,20 +14,18 @@ import warnings
 from pathlib import Path
 from typing import Any, Callable
 
+from .inputs import batch_maps
+from .batch_workers import run_in_workers
 from .errors import OccupyError, OccupyWarning
-from .inputs import check_stems, classification_input, expand_inputs
+from .inputs import check_stems, classification_input
 from .io.files import output_directory
 from .outputs.outputset import OutputSet
 from .outputs.summary_table import stage_summary
 from .pipeline import run_outcome
 from .results import BatchReport, MapOutcome
 from .threads import effective_threads
-from .process import return_freed_memory
-from .termination import Terminated, stop_on_signals
 
 __all__ = ["run_batch", "run_one"]
-
-STOP_GRACE_S = 4.0     # seconds workers get to clean up after a signal before they are killed
 
 
 def run_one(path: str | os.PathLike, options: dict[str, Any]) -> MapOutcome:
@@ -52,89 +51,15 @@ def run_one(path: str | os.PathLike, options: dict[str, Any]) -> MapOutcome:
         return run_outcome(path, **options)
 
 
-def _init_worker(threads: int, pids) -> None:
-    """Pool initializer: pin OpenMP/BLAS pools before any extension loads; a signal ends the worker cleanly.
-
-    On SIGINT/SIGTERM/SIGHUP a worker raises ``Terminated`` in its run (which removes its
-    staged files and created directories) and then exits (``_worker_run``). The worker's
-    process id goes to ``pids``, so that a stopped batch can find its own workers.
-    """
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[var] = str(threads)
-    stop_on_signals()
-    return_freed_memory()
-    pids.put(os.getpid())
-
-
-def _worker_run(path: str, options: dict[str, Any]) -> MapOutcome:
-    """``run_one`` in a pool worker; a signal ends the process once the run has cleaned up."""
-    try:
-        return run_one(path, options)
-    except Terminated as stop:
-        os._exit(stop.exit_status)
-
-
-def _mp_context():
-    import multiprocessing as mp
-    methods = mp.get_all_start_methods()
-    return mp.get_context("forkserver" if "forkserver" in methods else "spawn")
-
-
-def _stop_pool(pool, pids, grace: float = STOP_GRACE_S) -> None:
-    """Cancel what has not started, signal the workers to clean up and end, and wait for them.
-
-    The workers are this process's children (``multiprocessing.active_children``) whose ids
-    they reported to ``pids``. Those still alive after ``grace`` seconds are killed, so no
-    process outlives the batch.
-    """
-    import multiprocessing as mp
-    ours = set()
-    while not pids.empty():
-        ours.add(pids.get())
-    processes = [proc for proc in mp.active_children() if proc.pid in ours]
-    pool.shutdown(wait=False, cancel_futures=True)
-    for proc in processes:
-        if proc.is_alive():
-            proc.terminate()
-    deadline = time.monotonic() + grace
-    for proc in processes:
-        proc.join(max(0.0, deadline - time.monotonic()))
-        if proc.is_alive():
-            proc.kill()
-            proc.join(1.0)
-
-
 def _run_local(paths: list[Path], options: dict[str, Any], jobs: int, threads: int,
                on_done: Callable[[MapOutcome], None]) -> list[MapOutcome]:
-    if jobs == 1:
-        results = []
-        for p in paths:
-            results.append(run_one(p, options))
-            on_done(results[-1])
-        return results
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-    from concurrent.futures.process import BrokenProcessPool
-    by_path: dict[Path, MapOutcome] = {}
-    context = _mp_context()
-    pids = context.SimpleQueue()
-    pool = ProcessPoolExecutor(max_workers=min(jobs, len(paths)), mp_context=context,
-                               initializer=_init_worker, initargs=(threads, pids))
-    try:
-        futures = {pool.submit(_worker_run, str(p), options): p for p in paths}
-        for fut in as_completed(futures):
-            p = futures[fut]
-            try:
-                outcome = fut.result()
-            except BrokenProcessPool:
-                outcome = MapOutcome(p, ok=False, error="worker process died (crash or out of memory)")
-            outcome.input_path = p
-            by_path[p] = outcome
-            on_done(outcome)
-    except BaseException:
-        _stop_pool(pool, pids)
-        raise
-    pool.shutdown(wait=True)
-    return [by_path[p] for p in paths]
+    if jobs > 1:
+        return run_in_workers(run_one, paths, options, jobs, threads, on_done)
+    results = []
+    for p in paths:
+        results.append(run_one(p, options))
+        on_done(results[-1])
+    return results
 
 
 def _run_dask(paths: list[Path], options: dict[str, Any], address: str,
@@ -184,9 +109,11 @@ def run_batch(inputs: list[str | os.PathLike], *, jobs: int | None = None, threa
     Parameters
     ----------
     inputs : list of str or path-like
-        Map paths, globs and ``.txt`` lists (see ``expand_inputs``), or one classification.
+        Map paths, globs and ``.txt`` lists (see ``occupy.inputs.batch_maps``: globs
+        leave out occupy's outputs), or one classification.
     jobs : int, optional
-        Maps run at once, each in its own process (forkserver/spawn, never fork); default 1.
+        Maps run at once, each in its own process (forkserver/spawn, never fork; see
+        ``occupy.batch_workers``); default 1.
         For a classification: classes at once, in threads (default: ``occupy.class_runs.plan_threads``).
     threads_per_job : int, optional
         Threads per map; default ``threads`` (else all usable cores) divided by ``jobs``.
@@ -212,6 +139,11 @@ def run_batch(inputs: list[str | os.PathLike], *, jobs: int | None = None, threa
         (Dask) no ``dask.distributed`` or no scheduler.
     OptionError
         For a bad option value (an unknown option name raises TypeError).
+
+    Warns
+    -----
+    OccupyWarning
+        Once, when globs matched outputs of occupy and they were left out (how many, which).
     """
     from .options import RunOptions
     if jobs is not None and jobs < 1:
@@ -224,11 +156,27 @@ def run_batch(inputs: list[str | os.PathLike], *, jobs: int | None = None, threa
     if source is not None:
         from .class_runs import run_classes  # noqa: PLC0415 - loaded only for a classification
         return run_classes(source, jobs=jobs, keep_going=True, on_done=on_done, **options)
-    paths = expand_inputs(inputs)
-    if not paths:
-        raise OccupyError("no input maps given")
-    check_stems(paths)
-    return _run_maps(paths, jobs or 1, threads_per_job, dask_scheduler, on_done or (lambda _o: None), options)
+    return _run_maps(_maps(inputs), jobs or 1, threads_per_job, dask_scheduler, on_done or (lambda _o: None),
+                     options)
+
+
+def _maps(inputs: list[str | os.PathLike]) -> list[Path]:
+    """The maps to run (``batch_maps``), with one warning for the outputs of occupy left out; checked
+    for clashing output names."""
+    maps = batch_maps(inputs)
+    if not maps.paths:
+        raise OccupyError("no input maps given" + (f" (the globs matched only outputs of occupy: "
+                                                   f"{_examples(maps.skipped)})" if maps.skipped else ""))
+    if maps.skipped:
+        warnings.warn(f"skipped {len(maps.skipped)} file(s) that the globs matched and occupy wrote "
+                      f"({_examples(maps.skipped)}); name them explicitly to run them", OccupyWarning, stacklevel=3)
+    check_stems(maps.paths)
+    return maps.paths
+
+
+def _examples(paths: list[Path], most: int = 3) -> str:
+    names = ", ".join(p.name for p in paths[:most])
+    return names + (", ..." if len(paths) > most else "")
 
 
 def _run_maps(paths: list[Path], jobs: int, threads_per_job: int | None, dask_scheduler: str | None,

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import shlex
 import sys
+import warnings
 from typing import Any
 
 import click
 
-from ..errors import OccupyError
+from ..errors import OccupyError, OccupyWarning
 from .common import click_params, command_options, run_main, run_options
 
 __all__ = ["build_command", "main"]
@@ -41,8 +42,8 @@ def build_command(rich: bool = True) -> click.Command:
         help="Run occupy on many maps (globs, paths, or .txt lists of paths) with the same options, or on "
              "every 3-D class of a RELION classification (its run_itNNN_model.star or job directory, given "
              "alone; run from the RELION project directory). All outputs go to --output-dir with a summary "
-             "table (occupy_summary.star and .csv); maps with the same file stem are refused. "
-             "Exit status 1 if any map failed.",
+             "table (occupy_summary.star and .csv); maps with the same file stem are refused, and globs leave out "
+             "occupy's own outputs (name one to run it). Exit status 1 if any map failed.",
         context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
     if not rich:
         return click.Command(**kw)
@@ -53,7 +54,8 @@ def build_command(rich: bool = True) -> click.Command:
 def execute(**kw: Any) -> None:
     """Run one ``occupy-batch`` invocation from its parsed options (the click callback).
 
-    Runs ``occupy.batch.run_batch`` with a progress bar and prints a table of the maps.
+    Runs ``occupy.batch.run_batch`` with a progress bar and prints a table of the maps, after
+    a ``warning:`` line for each of its warnings (globs that matched occupy's own outputs).
 
     Parameters
     ----------
@@ -69,7 +71,7 @@ def execute(**kw: Any) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from ..batch import run_batch
-    from ..inputs import expand_inputs
+    from ..inputs import batch_maps
     from ..io.classification import is_classification
     from ..results import MapOutcome
     options = run_options(kw)
@@ -77,10 +79,11 @@ def execute(**kw: Any) -> None:
     err = Console(stderr=True, highlight=False, soft_wrap=True, quiet=kw["quiet"])
     out = Console(highlight=False, soft_wrap=True, quiet=kw["quiet"])
     single = len(kw["inputs"]) == 1 and is_classification(kw["inputs"][0])
-    total = None if single else len(expand_inputs(kw["inputs"]))
+    total = None if single else len(batch_maps(kw["inputs"]).paths)
     bar = Progress(TextColumn("occupy-batch"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                    TextColumn("{task.description}"), console=err, disable=kw["quiet"], transient=True)
-    with bar:
+    with bar, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", OccupyWarning)
         task = bar.add_task("", total=total)
 
         def on_done(o: MapOutcome) -> None:
@@ -88,6 +91,11 @@ def execute(**kw: Any) -> None:
 
         report = run_batch(list(kw["inputs"]), jobs=kw["jobs"], dask_scheduler=kw["dask_scheduler"],
                            on_done=on_done, **options)
+    for w in caught:
+        if issubclass(w.category, OccupyWarning):
+            err.print(f"warning: {w.message}", markup=False)
+        else:
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
     _print_outcome_table(out, report)
     for path in report.output_paths.values():
         out.print(f"wrote {path}", markup=False)

@@ -21,12 +21,12 @@ import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from ..errors import OccupyError
 
 __all__ = ["atomic_path", "check_input_file", "discard", "output_directory", "prepare_output_dir", "publish",
-           "remove_created", "remove_stale_staging", "staged_file", "write_target", "write_text_atomic"]
+           "remove_created", "remove_stale_staging", "remove_staging_of", "staged_file", "write_target", "write_text_atomic"]
 
 
 # A staging name is ``.<name>.<owner>.<8 random>.part``; <owner> is this host's tag and the
@@ -305,19 +305,44 @@ def remove_stale_staging(directory: str | os.PathLike) -> int:
     int
         How many files were removed.
     """
+    now = time.time()
+    return _remove_staging(directory, lambda pid, mtime: not _alive(pid) and now - mtime > _STALE_AGE)
+
+
+def remove_staging_of(directory: str | os.PathLike, pid: int) -> int:
+    """Remove the staging files in ``directory`` of process ``pid`` of this machine, known to be dead.
+
+    Parameters
+    ----------
+    directory : str or path-like
+        An output directory.
+    pid : int
+        The dead process (e.g. a batch worker the system killed).
+
+    Returns
+    -------
+    int
+        How many files were removed.
+    """
+    return _remove_staging(directory, lambda owner, mtime: owner == pid)
+
+
+def _remove_staging(directory: str | os.PathLike, remove: Callable[[int, float], bool]) -> int:
+    """Remove this machine's ``.part`` staging files in ``directory`` for which ``remove(pid, mtime)``."""
     if os.name == "nt":
         return 0
-    removed, host, now = 0, _host_tag(), time.time()
+    removed, host = 0, _host_tag()
     try:
         entries = list(os.scandir(directory))
     except OSError:
         return 0
     for entry in entries:
         match = _STAGED.match(entry.name)
-        if match is None or match.group(1) != host or _alive(int(match.group(2))):
+        if match is None or match.group(1) != host:
             continue
         try:
-            if entry.is_file(follow_symlinks=False) and now - entry.stat(follow_symlinks=False).st_mtime > _STALE_AGE:
+            if entry.is_file(follow_symlinks=False) and remove(int(match.group(2)),
+                                                               entry.stat(follow_symlinks=False).st_mtime):
                 os.unlink(entry.path)
                 removed += 1
         except OSError:

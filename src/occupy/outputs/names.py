@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from typing import TYPE_CHECKING
@@ -12,8 +13,12 @@ from ..errors import OccupyError
 if TYPE_CHECKING:  # pragma: no cover - types only
     from ..options import RunOptions
 
-__all__ = ["MAP_EXTENSIONS", "aux_names", "check_names_fit", "exclude_name", "map_stem", "modified_name",
-           "run_names", "scale_name"]
+# the names the functions below give output maps (scale, modified, solvent-flattened, --save-all-maps)
+_OUTPUT_MAP = re.compile(r"(?:scale_(?:res|occ|naive)|solExcl|lowpass|conf|modification"
+                         r"|(?:ampl|attn)_\d+\.\d|sigm_\d+\.\d-\d+\.\d\d)(?:_solExcl)?_.+\.mrc")
+
+__all__ = ["MAP_EXTENSIONS", "aux_names", "check_names_fit", "exclude_name", "is_output_name", "map_stem",
+           "modified_name", "run_names", "scale_name"]
 
 
 
@@ -240,3 +245,25 @@ def _name_max(directory: str | os.PathLike) -> int:
         return int(os.pathconf(where, "PC_NAME_MAX"))
     except (OSError, ValueError, AttributeError):
         return 255
+
+
+def is_output_name(name: str) -> bool:
+    """Whether ``name`` is a name this module gives an output map.
+
+    Parameters
+    ----------
+    name : str
+        A file name (no directory).
+
+    Returns
+    -------
+    bool
+        True for ``scale_occ_a.mrc``, ``ampl_3.0_a.mrc``, ``sigm_8.0-0.50_solExcl_a.mrc``,
+        ``conf_a.mrc`` and the like.
+
+    Examples
+    --------
+    >>> is_output_name("ampl_3.0_emd_1.mrc"), is_output_name("emd_1.mrc")
+    (True, False)
+    """
+    return _OUTPUT_MAP.fullmatch(name) is not None
