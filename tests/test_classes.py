@@ -177,13 +177,15 @@ def test_tiled_chimerax_script(project: Path, tmp_path: Path, monkeypatch) -> No
     assert [ln.rsplit(" ", 1)[1] for ln in opened] == [str(i) for i in (1, 4, 7, 2, 5, 8, 3, 6, 9)]
     assert opened[0].endswith('Class3D/job001/run_it025_class001.mrc" format mrc id 1')
     assert 'rename #3 "class 4 (' in "\n".join(lines)
-    assert "tile #1-3" in lines
-    assert lines.index("tile #1-3") < lines.index("view position #4-6 sameAsModels #1-3") < \
-        lines.index("scale_color #1 #4")
-    assert "view position #7-9 sameAsModels #1-3" in lines
+    # placed by the script (no `tile`, which needs a GUI): 2 per row, 1.1 x the 48 x 1.5 Å = 72 Å box apart,
+    # each class with its scale and attenuated map, before anything is coloured
+    moves = ["move 79.20,0.00,0 models #2,5,8", "move 0.00,-79.20,0 models #3,6,9"]
+    assert [ln for ln in lines if ln.startswith(("move ", "tile", "view position"))] == moves
+    assert lines.index(moves[-1]) < lines.index("scale_color #1 #4")
     assert sum(ln.startswith("key ") for ln in lines) == 1
     assert "alias occupy_level volume #1-3,7-9 level $1" in lines
     assert {"scale_color #7 #4", "scale_color #9 #6"} <= set(lines) and lines[-2] == "hide #4-9 models"
+    assert lines[-1] == "view pad 0.26"
 
 
 def _corrupt(project: Path, tmp_path: Path) -> Path:

@@ -166,7 +166,10 @@ def test_chimerax_script_full_region_and_colour_before_hide(gro) -> None:
     assert r.returncode == 0, r.stderr
     lines = (gro / "chimX_map.cxc").read_text().splitlines()
     volumes = [ln for ln in lines if ln.startswith("volume #")]
-    assert len(volumes) == 4 and all("region all step 1" in ln for ln in volumes)
+    # full resolution; the coloured maps one voxel inside their box (vertices on its last plane would be
+    # outside the scale map's grid for ChimeraX, and grey), the hidden scale over all of it
+    assert len(volumes) == 4 and all(" step 1 " in ln for ln in volumes)
+    assert [ln.split()[3] for ln in volumes] == ["1,1,1,98,98,98", "all", "1,1,1,98,98,98", "1,1,1,98,98,98"]
     for model in (2, 3, 4):
         hide = lines.index(f"hide #{model} models")
         coloured = [i for i, ln in enumerate(lines) if ln.startswith(f"scale_color #{model} ")

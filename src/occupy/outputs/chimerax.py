@@ -3,7 +3,9 @@
 Model #1 is the input (surface at the map threshold), #2 the scale (hidden mesh at the
 scale threshold), #3... the modified maps (hidden). Every map is coloured by #2;
 ``scale_color MAP SCALE`` and ``occupy_level LEVEL`` are defined for the user. Paths in
-the script are quoted and relative to the script's directory.
+the script are quoted and relative to the script's directory. Every command runs in the
+GUI and headless alike; the geometry (region shown, classes side by side, the key under
+the maps) and how it was checked against ChimeraX's code is in ``chimerax_layout``.
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from pathlib import Path
 
 from .._version import __version__
 from ..errors import OptionError
+from .chimerax_layout import TILE_SPACING, VIEW_PAD, MapGrid, inner_region, key_lines, read_map_grid, tile_offsets
 
 __all__ = ["PALETTE", "TiledMap", "check_script_name", "chimerax_script", "tiled_script"]
 
@@ -71,7 +74,11 @@ def chimerax_script(*, script_dir: Path, input_path: Path, scale_path: Path,
                     output_paths: list[Path], map_threshold: float, scale_threshold: float,
                     min_vis_scale: float, tile_center_A: tuple[float, float, float] | None,
                     tile_radius_A: float, warning: str | None) -> str:
-    """Text of the ChimeraX 1.x script (layout: see the module); paths are relative to ``script_dir``.
+    """Text of the script for ChimeraX 1.2 or later (layout: see the module); paths are relative to ``script_dir``.
+
+    The maps are shown one voxel inside their box (the grid is read from the input map's
+    header, as ChimeraX reads it), so no vertex falls outside the scale map and turns grey,
+    and the view leaves the bottom of the window to the colour key (``chimerax_layout``).
 
     Parameters
     ----------
@@ -114,21 +121,29 @@ def chimerax_script(*, script_dir: Path, input_path: Path, scale_path: Path,
              "# Open in ChimeraX: open <this file>  (paths are relative to this file)"]
     for model, path in ((1, input_path), (2, scale_path), *((3 + i, p) for i, p in enumerate(output_paths))):
         lines.append(f"open {_rel(path, script_dir)} format mrc id {model}")
-    lines += _style_lines(n_out, map_threshold, scale_threshold)
+    lines += _style_lines(n_out, read_map_grid(input_path), map_threshold, scale_threshold)
     lines += _colour_lines([1, *range(3, 3 + n_out)], float(min_vis_scale))
     lines += [f"hide #{model} models" for model in (2, *range(3, 3 + n_out))]   # coloured first, then hidden
     lines += _mark_lines(tile_center_A, tile_radius_A, warning)
-    lines.append("view")
+    lines.append(f"view pad {VIEW_PAD:g}")
     return "\n".join(lines) + "\n"
 
 
-def _style_lines(n_out: int, map_threshold: float, scale_threshold: float) -> list[str]:
-    """Input and outputs as surfaces at the map threshold, the scale as a mesh; every map at full
-    resolution over its whole box (``region all step 1``: large maps would open subsampled)."""
-    lines = [f"volume #1 region all step 1 style surface level {map_threshold:.6g}",
-             f"volume #2 region all step 1 style mesh level {scale_threshold:.6g}"]
-    lines += [f"volume #{3 + i} region all step 1 style surface level {map_threshold:.6g}" for i in range(n_out)]
-    return lines
+def _surface_line(model: int, grid: MapGrid | None, level: float) -> str:
+    """A map coloured by its scale: a surface at full resolution (``step 1``: large maps would open
+    subsampled) one voxel inside its box, so that every vertex is inside the scale map's grid."""
+    return f"volume #{model} region {inner_region(grid)} step 1 style surface level {level:.6g}"
+
+
+def _mesh_line(model: int, level: float) -> str:
+    """A scale map: a mesh over its whole box (it is hidden, and sampled over all of it anyway)."""
+    return f"volume #{model} region all step 1 style mesh level {level:.6g}"
+
+
+def _style_lines(n_out: int, grid: MapGrid | None, map_threshold: float, scale_threshold: float) -> list[str]:
+    """Input and outputs as surfaces at the map threshold, the scale as a mesh."""
+    return [_surface_line(1, grid, map_threshold), _mesh_line(2, scale_threshold),
+            *(_surface_line(3 + i, grid, map_threshold) for i in range(n_out))]
 
 
 def _colour_lines(map_models: list[int], lo: float) -> list[str]:
@@ -138,14 +153,7 @@ def _colour_lines(map_models: list[int], lo: float) -> list[str]:
              # one model list: "#1,3,4" (ChimeraX: a comma list of numbers after a single #)
              f"alias occupy_level volume #{','.join(map(str, map_models))} level $1"]
     lines += [f"scale_color #{model} #2" for model in map_models]
-    return lines + _key_lines(lo)
-
-
-def _key_lines(lo: float) -> list[str]:
-    """The colour key of the scale, from ``lo`` to 1, and its title."""
-    ticks = [lo + (1.0 - lo) * i / (len(PALETTE) - 1) for i in range(len(PALETTE))]
-    key = " ".join(f"{c}:{t:.2f}" for c, t in zip(PALETTE, ticks))
-    return [f"key {key} pos 0.05,0.06 size 0.4,0.03", '2dlabels text "local scale" xpos 0.05 ypos 0.11 size 16']
+    return lines + key_lines(PALETTE, lo)
 
 
 def _mark_lines(tile_center_A: tuple[float, float, float] | None, tile_radius_A: float,
@@ -189,9 +197,11 @@ class TiledMap:
 def tiled_script(*, script_dir: Path, maps: list[TiledMap], min_vis_scale: float) -> str:
     """Text of a ChimeraX script showing several maps side by side, each coloured by its own scale.
 
-    With n maps, the maps are models #1..n (tiled with ``tile``), their scale maps
-    #n+1..2n and the k-th modified maps #(k+1)n+1..(k+2)n (hidden, moved with their map),
-    under one colour key; ``scale_color MAP SCALE`` and ``occupy_level LEVEL`` work on all.
+    With n maps, the maps are models #1..n, their scale maps #n+1..2n and the k-th modified
+    maps #(k+1)n+1..(k+2)n (hidden), under one colour key; ``scale_color MAP SCALE`` and
+    ``occupy_level LEVEL`` work on all. The maps (of one classification: one box) are moved
+    apart by the script (``move``, each with its scale and modified maps; ``tile`` fails
+    without a GUI), in rows of ``ceil(sqrt(n))``, 1.1 times the largest box edge apart.
 
     Parameters
     ----------
@@ -216,33 +226,48 @@ def tiled_script(*, script_dir: Path, maps: list[TiledMap], min_vis_scale: float
 
     Examples
     --------
+    >>> import tempfile, numpy as np
     >>> from pathlib import Path
-    >>> m = [TiledMap(f"class {i}", Path(f"c{i}.mrc"), Path(f"s{i}.mrc"), 0.5, 0.3) for i in (1, 2)]
-    >>> [ln for ln in tiled_script(script_dir=Path("."), maps=m, min_vis_scale=0.2,
-    ...                            ).splitlines() if ln.startswith(("tile", "view p"))]
-    ['tile #1-2', 'view position #3-4 sameAsModels #1-2']
+    >>> from occupy.io.maps import write_map
+    >>> d = Path(tempfile.mkdtemp())           # two classes of 30 x 24 x 20 voxels of 2 Å: 60 Å wide
+    >>> paths = [write_map(d / f"c{i}.mrc", np.zeros((20, 24, 30)), voxel_size=2.0) for i in (1, 2)]
+    >>> m = [TiledMap(f"class {i}", d / f"c{i}.mrc", d / f"s{i}.mrc", 0.5, 0.3) for i in (1, 2)]
+    >>> [ln for ln in tiled_script(script_dir=d, maps=m, min_vis_scale=0.2,
+    ...                            ).splitlines() if ln.startswith(("volume #1 ", "move", "view"))]
+    ['volume #1 region 1,1,1,28,22,18 step 1 style surface level 0.5', 'move 66.00,0.00,0 models #2,4', 'view pad 0.26']
     """
     n = len(maps)
     if n == 0 or len({len(m.modified_paths) for m in maps}) != 1:
         raise ValueError("need maps with the same number of modified maps")
     n_mod = len(maps[0].modified_paths)
+    grids = [read_map_grid(m.input_path) for m in maps]
     lines = [f"# ChimeraX script written by occupy {__version__}: {n} maps side by side, each coloured by its scale",
-             "# Open in ChimeraX: open <this file>  (paths are relative to this file)"]
+             "# Open in ChimeraX: open <this file>  (paths are relative to this file)",
+             '# To turn each map about its own centre with the mouse: mousemode leftMode "rotate independent"']
     for i, m in enumerate(maps, start=1):
         files = [(i, m.input_path), (n + i, m.scale_path),
                  *(((k + 2) * n + i, p) for k, p in enumerate(m.modified_paths))]
         lines += [f"open {_rel(path, script_dir)} format mrc id {model}" for model, path in files]
         lines.append(f"rename #{i} {_quoted(m.name)}")
-    for i, m in enumerate(maps, start=1):
-        lines.append(f"volume #{i} region all step 1 style surface level {m.map_threshold:.6g}")
-        lines.append(f"volume #{n + i} region all step 1 style mesh level {m.scale_threshold:.6g}")
-        lines += [f"volume #{(k + 2) * n + i} region all step 1 style surface level {m.map_threshold:.6g}"
-                  for k in range(n_mod)]
-    lines.append(f"tile #1-{n}")
-    lines += [f"view position #{(k + 1) * n + 1}-{(k + 2) * n} sameAsModels #1-{n}" for k in range(n_mod + 1)]
+    for i, (m, grid) in enumerate(zip(maps, grids), start=1):
+        lines += [_surface_line(i, grid, m.map_threshold), _mesh_line(n + i, m.scale_threshold),
+                  *(_surface_line((k + 2) * n + i, grid, m.map_threshold) for k in range(n_mod))]
+    lines += _move_lines(n, n_mod, grids)
     lines += _tiled_colours(n, n_mod, float(min_vis_scale))
-    lines += [f"hide #{n + 1}-{(n_mod + 2) * n} models", "view"]
+    lines += [f"hide #{n + 1}-{(n_mod + 2) * n} models", f"view pad {VIEW_PAD:g}"]
     return "\n".join(lines) + "\n"
+
+
+def _move_lines(n: int, n_mod: int, grids: list[MapGrid | None]) -> list[str]:
+    """Each map after the first moved to its place, with its scale and modified maps (no GUI needed)."""
+    spacing = TILE_SPACING * max((g.largest_edge for g in grids if g is not None), default=0.0)
+    if spacing == 0:                    # no map file could be read: nothing to place them by
+        return []
+    lines = []
+    for i, (dx, dy) in enumerate(tile_offsets(n, spacing)[1:], start=2):
+        models = ",".join(str(model) for model in (i, n + i, *((k + 2) * n + i for k in range(n_mod))))
+        lines.append(f"move {dx:.2f},{dy:.2f},0 models #{models}")
+    return lines
 
 
 def _quoted(text: str) -> str:
@@ -258,4 +283,4 @@ def _tiled_colours(n: int, n_mod: int, lo: float) -> list[str]:
              f"alias occupy_level volume #{shown} level $1"]
     for i in range(1, n + 1):
         lines += [f"scale_color #{model} #{n + i}" for model in (i, *((k + 2) * n + i for k in range(n_mod)))]
-    return lines + _key_lines(lo)
+    return lines + key_lines(PALETTE, lo)
