@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Iterable
 
 from .errors import OccupyError
-from .io.header import HEADER_BYTES, parse_header
+from .io.header import peek_header
 from .outputs.names import is_output_name
 
 __all__ = ["BatchMaps", "batch_maps", "check_stems", "classification_input", "expand_inputs", "is_occupy_output",
@@ -270,16 +270,10 @@ def is_occupy_output(path: str | os.PathLike) -> bool:
         into outputs (``occupy 0.2.0: ...``); False otherwise, also for a file that
         cannot be read or is not a map.
     """
-    if not is_output_name(Path(path).name):
+    peeked = peek_header(path) if is_output_name(Path(path).name) else None
+    if peeked is None:
         return False
-    try:
-        with open(path, "rb") as fh:
-            head = fh.read(HEADER_BYTES)
-    except OSError:
-        return False
-    header = parse_header(head)
-    if header is None:
-        return False
+    head, header = peeked
     count_at, first, length, most = _LABELS
     count = max(0, min(struct.unpack_from(f"{header.byteorder}i", head, count_at)[0], most))
     labels = (head[first + i * length: first + (i + 1) * length].decode("latin-1") for i in range(count))

@@ -13,7 +13,8 @@ from pathlib import Path
 
 from ..errors import OccupyError
 
-__all__ = ["ACCEPTED_MODES", "HEADER_BYTES", "MapHeader", "check_map_file", "parse_header", "stacked_volumes"]
+__all__ = ["ACCEPTED_MODES", "HEADER_BYTES", "MapHeader", "check_map_file", "parse_header", "peek_header",
+           "stacked_volumes"]
 
 HEADER_BYTES = 1024
 # MRC modes we accept (all processed as float32): mode -> (name, bytes per voxel)
@@ -91,6 +92,28 @@ def parse_header(head: bytes) -> MapHeader | None:
         if mode in ACCEPTED_MODES and min(nx, ny, nz) >= 1 and nsymbt >= 0:
             return MapHeader(nx, ny, nz, mode, nsymbt, ispg, mz, order)
     return None
+
+
+def peek_header(path: str | os.PathLike) -> tuple[bytes, MapHeader] | None:
+    """The first ``HEADER_BYTES`` of a file and the header parsed from them, without checking the file.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A file.
+
+    Returns
+    -------
+    (bytes, MapHeader) or None
+        None if the file cannot be read or its first bytes are no MRC header we read.
+    """
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(HEADER_BYTES)
+    except OSError:
+        return None
+    header = parse_header(head)
+    return None if header is None else (head, header)
 
 
 def check_map_file(path: str | os.PathLike) -> MapHeader:

@@ -27,7 +27,7 @@ import os
 import struct
 from dataclasses import dataclass
 
-from ..io.header import HEADER_BYTES, parse_header
+from ..io.header import peek_header
 
 __all__ = ["KEY_FONT_SIZE", "KEY_POS", "KEY_SIZE", "MapGrid", "TITLE_POS", "TITLE_SIZE", "VIEW_PAD",
            "inner_region", "key_lines", "read_map_grid", "tile_offsets"]
@@ -102,14 +102,10 @@ def read_map_grid(path: str | os.PathLike) -> MapGrid | None:
     >>> read_map_grid(path)
     MapGrid(size=(20, 10, 30), step=(2.0, 1.5, 0.5))
     """
-    try:
-        with open(path, "rb") as fh:
-            head = fh.read(HEADER_BYTES)
-    except OSError:
+    peeked = peek_header(path)
+    if peeked is None:
         return None
-    header = parse_header(head)
-    if header is None:
-        return None
+    head, header = peeked
     order = header.byteorder
     sampling = struct.unpack_from(f"{order}3i", head, 28)
     cell = struct.unpack_from(f"{order}3f", head, 40)
