@@ -25,7 +25,7 @@ def _ball_count(k: int, r: float) -> int:
 @pytest.mark.parametrize("pix, lp, k", [(1.0, 8.0, 9), (1.05, 8.0, 7), (1.742, 8.0, 5), (0.5, 8.0, 9),
                                         (4.0, 12.0, 3)])
 def test_default_lowpass_and_kernel(pix, lp, k):
-    with pytest.warns(OccupyWarning) if k < 5 else occupy_warnings("error"):
+    with occupy_warnings("error"):                  # a derived kernel never warns, even of size 3
         p = derive_parameters(SHAPE, pix)
     assert p.lowpass == pytest.approx(lp)
     assert p.kernel_size == k and k % 2 == 1
@@ -50,9 +50,13 @@ def test_lowpass_and_resolution_use_the_larger_with_warning():
 
 
 def test_small_kernel_warnings():
-    with pytest.warns(OccupyWarning, match="small kernel"):
-        p = derive_parameters(SHAPE, 2.02)          # k = 3
+    with pytest.warns(OccupyWarning, match=r"small kernel \(size 3, radius 3.81 voxels, n_v = 27\): smaller than "
+                                           r"the kernel the lowpass gives \(size 7, n_v = 251\)"):
+        p = derive_parameters(SHAPE, 1.05, kernel_size=3)   # given, below the derived 7
     assert p.kernel_size == 3 and p.warnings
+    with occupy_warnings("error"):
+        derive_parameters(SHAPE, 2.02)                      # derived k = 3 (n_v 27): no warning
+        derive_parameters(SHAPE, 4.2, kernel_size=3)        # given, the same as the derived one
     with pytest.warns(OccupyWarning, match="fills only part of the 9\\^3 kernel box"):
         p = derive_parameters(SHAPE, 1.0, kernel_size=9, kernel_radius=2.0)   # rk < k/4
     assert p.n_v == _ball_count(9, 2.0)

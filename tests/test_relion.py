@@ -45,7 +45,12 @@ def test_external_job_success(project: Path) -> None:
     blocks = read_star(job / "RELION_OUTPUT_NODES.star")
     assert list(blocks) == ["output_nodes"]
     rows = blocks["output_nodes"]
-    assert {tuple(sorted(r)) for r in rows} == {("rlnPipeLineNodeName", "rlnPipeLineNodeTypeLabel")}
+    assert {tuple(sorted(r)) for r in rows} == {("rlnPipeLineNodeName", "rlnPipeLineNodeType",
+                                                 "rlnPipeLineNodeTypeLabel")}
+    # RELION 3.1 reads the integer (3.1.3 src/pipeline_jobs.h: NODE_3DREF 6, NODE_RESMAP 12; 99 none of its types)
+    assert {r["rlnPipeLineNodeName"]: r["rlnPipeLineNodeType"] for r in rows} == {
+        "External/job001/scale_occ_map.mrc": "12", "External/job001/ampl_4.0_map.mrc": "6",
+        "External/job001/occupy_summary.star": "99"}
     labels = {r["rlnPipeLineNodeName"]: r["rlnPipeLineNodeTypeLabel"] for r in rows}
     # RELION 4/5 node types (src/pipeline_jobs.h): the scale is an Image3D like RELION's local-resolution
     # map, so RELION does not offer it as a 3-D reference; the modified map is a DensityMap

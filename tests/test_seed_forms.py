@@ -23,19 +23,23 @@ def gro(tmp_path, test_data) -> Path:
 
 # --kernel-size alone changes the kernel --------------------------------------------------------
 
-def test_following_the_small_kernel_advice_raises_n_v(gro) -> None:
+def test_kernel_size_raises_n_v_and_only_a_smaller_given_kernel_warns(gro) -> None:
     r = run_cli("occupy", "-i", "map.mrc", "-o", "default", cwd=gro)
     assert r.returncode == 0, r.stderr
-    advice = next(ln for ln in r.stderr.splitlines() if "small kernel" in ln)
-    assert "n_v = 27" in advice and "--kernel-size (e.g. 5)" in advice
+    assert "small kernel" not in r.stderr                    # derived from the lowpass: no advice to give
     assert log_value(gro / "default" / "log_map.txt", "n_v") == "27"
-    r = run_cli("occupy", "-i", "map.mrc", "-o", "k5", "--kernel-size", "5", cwd=gro)   # the advice, followed
+    r = run_cli("occupy", "-i", "map.mrc", "-o", "k5", "--kernel-size", "5", cwd=gro)
     assert r.returncode == 0, r.stderr
     assert log_value(gro / "k5" / "log_map.txt", "n_v") == "33"
     assert log_value(gro / "k5" / "log_map.txt", "kernel radius") == "2"
     assert "small kernel" not in r.stderr
     default = occupy.read_map(gro / "default" / "scale_res_map.mrc").data
     assert not np.array_equal(default, occupy.read_map(gro / "k5" / "scale_res_map.mrc").data)
+    r = run_cli("occupy", "-i", "map.mrc", "-o", "r1", "--kernel-radius", "1", cwd=gro)
+    assert r.returncode == 0, r.stderr
+    advice = next(ln for ln in r.stderr.splitlines() if "small kernel" in ln)
+    assert "n_v = 7): smaller than the kernel the lowpass gives (size 3, n_v = 27)" in advice
+    assert "leave --kernel-size and --kernel-radius out" in advice
 
 
 def test_kernel_radius_rule() -> None:

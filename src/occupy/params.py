@@ -277,13 +277,24 @@ def _choose_tau(tau: float | None, n_v: int) -> tuple[float, float]:
     return float(tau), recommended
 
 
-def _kernel_advice(k: int, rk: float, n_v: int, sink: list[str]) -> None:
-    if k < 5:
-        warn(f"small kernel (size {k}, radius {rk:.2f} voxels, n_v = {n_v}): the solvent model is likely "
-             f"to be poor; a larger --kernel-size (e.g. {k + 2}) or --lowpass samples more voxels", sink)
+def _kernel_advice(k: int, rk: float, n_v: int, given: bool, kernel_lp: float, pix: float,
+                   sink: list[str]) -> None:
+    """Warn about a kernel the user made small (``given``: --kernel-size or --kernel-radius); ``kernel_lp``
+    is the lowpass the kernel is derived from. The derived kernel never warns: it spans the lowpass's
+    resolution element, and on coarse maps (size 3 at 4.2 Å voxels) a larger one does not separate
+    present from absent density better (docs/troubleshooting.md, "small kernel"). The kernel does not
+    enter the solvent model."""
+    if not given:
+        return
+    size, radius = _choose_kernel(kernel_lp, pix, None, None)
+    derived_n_v = int(np.count_nonzero(ball_footprint(size, radius)))
+    if k < 5 and n_v < derived_n_v:
+        warn(f"small kernel (size {k}, radius {rk:.2f} voxels, n_v = {n_v}): smaller than the kernel the "
+             f"lowpass gives (size {size}, n_v = {derived_n_v}), so the scale follows noise more; leave "
+             "--kernel-size and --kernel-radius out", sink)
     elif rk < k / 4:
-        warn(f"kernel radius {rk:.2f} voxels fills only part of the {k}^3 kernel box (n_v = {n_v}): "
-             "the solvent model is likely to be poor; raise --kernel-radius, or leave it out", sink)
+        warn(f"kernel radius {rk:.2f} voxels fills only part of the {k}^3 kernel box (n_v = {n_v}): the local "
+             "maximum sees few voxels; raise --kernel-radius, or leave it out", sink)
 
 
 def check_voxel_size(voxel_size: float) -> float:
@@ -343,8 +354,9 @@ def derive_parameters(shape: tuple[int, ...], voxel_size: float, *,
     Returns
     -------
     Parameters
-        Advice (small kernel; lowpass and resolution both given) is kept in ``warnings`` and
-        issued as ``OccupyWarning``; an overridden tau logs the recommended one.
+        Advice (a given kernel smaller than the derived one, or a radius filling little of its
+        box; lowpass and resolution both given) is kept in ``warnings`` and issued as
+        ``OccupyWarning``; an overridden tau logs the recommended one.
 
     Raises
     ------
@@ -365,12 +377,13 @@ def derive_parameters(shape: tuple[int, ...], voxel_size: float, *,
     sink: list[str] = []
     lp = _choose_lowpass(pix, lowpass, resolution, sink)
     sigma = occ_sigma(lp, pix) if check_option("occ_filter", occ_filter) == "gaussian" else None
-    k, rk = _choose_kernel(lp if sigma is None else OCC_KERNEL_SIGMAS * sigma, pix, kernel_size, kernel_radius)
+    kernel_lp = lp if sigma is None else OCC_KERNEL_SIGMAS * sigma
+    k, rk = _choose_kernel(kernel_lp, pix, kernel_size, kernel_radius)
     footprint = np.asarray(ball_footprint(k, rk), dtype=bool)
     n_v = int(np.count_nonzero(footprint))
     if n_v < 1:
         raise OccupyError(f"the kernel (size {k}, radius {rk:g} voxels) contains no voxels")
     tau_used, tau_rec = _choose_tau(tau, n_v)
-    _kernel_advice(k, rk, n_v, sink)
+    _kernel_advice(k, rk, n_v, kernel_size is not None or kernel_radius is not None, kernel_lp, pix, sink)
     return Parameters(lowpass=lp, kernel_size=k, kernel_radius=rk, footprint=footprint, n_v=n_v,
                       tau=tau_used, tau_recommended=tau_rec, warnings=sink, sigma=sigma)

@@ -2,7 +2,10 @@
 
 The same fields everywhere (``SUMMARY_FIELDS``): ``occupy-batch`` and
 ``occupy.run_classes`` write ``occupy_summary.star`` and ``occupy_summary.csv``,
-``occupy --json`` writes one map's row as a JSON object.
+``occupy --json`` writes one map's row as a JSON object. In the STAR file the warnings
+are short codes without spaces (``WARNING_CODES``) and the status, free text, is the last
+column: RELION's ``relion_star_printtable`` splits every line at white space, quotes or
+not, so only the last column may hold spaces. The CSV and the JSON keep the full text.
 """
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ import csv
 import io
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +22,8 @@ from ..io.star import StarTable, star_text
 from ..results import MapOutcome, RunResult, outcome_from_result
 from .outputset import OutputSet
 
-__all__ = ["SUMMARY_CSV", "SUMMARY_FIELDS", "SUMMARY_STAR", "result_json", "stage_summary", "summary_csv",
-           "summary_json", "summary_rows", "summary_star"]
+__all__ = ["SUMMARY_CSV", "SUMMARY_FIELDS", "SUMMARY_STAR", "WARNING_CODES", "result_json", "stage_summary",
+           "summary_csv", "summary_json", "summary_rows", "summary_star", "warning_codes"]
 
 SUMMARY_STAR = "occupy_summary.star"
 SUMMARY_CSV = "occupy_summary.csv"
@@ -35,9 +39,21 @@ SUMMARY_FIELDS: dict[str, str] = {
     "solvent_width": "_occupySolventWidth",
     "partial_fraction": "_occupyPartialFraction",
     "scale_map": "_occupyScaleMap",
-    "warnings": "_occupyWarnings",
     "seconds": "_occupySeconds",
-    "status": "_occupyStatus",
+    "warnings": "_occupyWarnings",
+    "status": "_occupyStatus",        # free text: the last column of the STAR file
+}
+# STAR code of a warning -> what recognises its text; a warning none recognises is "other"
+WARNING_CODES: dict[str, str] = {
+    "small_kernel": r"^small kernel ",
+    "partial_kernel": r"^kernel radius .* fills only part",
+    "masked_map": r"looks solvent-flattened or masked",
+    "poor_solvent_model": r"^the solvent model looks poor",
+    "lowpass_and_resolution": r"^both --lowpass ",
+    "default_gamma": r"^no --gamma given",
+    "ignored_option": r" has no effect ",
+    "threads": r"^(OMP_NUM_THREADS|--threads)\b",
+    "map_header": r"^[^:]*: (non-standard header|invalid axis order|anisotropic voxels|MRC file is )",
 }
 _CLASS_FIELDS = ("class", "class_distribution", "estimated_resolution")
 
@@ -70,8 +86,8 @@ def summary_rows(outcomes: list[MapOutcome]) -> list[dict[str, Any]]:
             "estimated_resolution": _number(c.resolution) if c else None,
             "s_full": _number(o.s_full), "solvent_mean": _number(o.solvent_mean),
             "solvent_width": _number(o.solvent_width), "partial_fraction": _number(o.partial_fraction),
-            "scale_map": str(scale) if scale else None, "warnings": list(o.warnings),
-            "seconds": round(o.seconds, 4), "status": o.status,
+            "scale_map": str(scale) if scale else None, "seconds": round(o.seconds, 4),
+            "warnings": list(o.warnings), "status": o.status,
         })
     return rows
 
@@ -130,12 +146,36 @@ def summary_csv(rows: list[dict[str, Any]]) -> str:
     return buf.getvalue()
 
 
+def warning_codes(warnings: list[str]) -> str:
+    """The STAR spelling of a map's warnings: their ``WARNING_CODES``, comma-separated, or ``-``.
+
+    Parameters
+    ----------
+    warnings : list of str
+        The warnings' text, in order.
+
+    Returns
+    -------
+    str
+        One token without spaces.
+
+    Examples
+    --------
+    >>> warning_codes(["small kernel (size 3, ...)", "something new"]), warning_codes([])
+    ('small_kernel,other', '-')
+    """
+    codes = [next((code for code, pattern in WARNING_CODES.items() if re.search(pattern, text)), "other")
+             for text in warnings]
+    return ",".join(codes) or "-"
+
+
 def summary_star(rows: list[dict[str, Any]], comment: str | None = None) -> str:
     """The table as RELION STAR: a ``data_occupy_summary`` loop.
 
     RELION's own labels are used where RELION has one (class number, map, class
     distribution, estimated resolution); the class columns are left out when no map is
-    a class.
+    a class. Warnings are written as codes (``warning_codes``) and the status, the only
+    free text, comes last, so that ``relion_star_printtable`` prints every column right.
 
     Parameters
     ----------
@@ -147,10 +187,10 @@ def summary_star(rows: list[dict[str, Any]], comment: str | None = None) -> str:
     Returns
     -------
     str
-        The STAR text; missing numbers are ``nan``, warnings are joined with ``; ``.
+        The STAR text; missing numbers are ``nan``.
     """
     keys = [k for k in SUMMARY_FIELDS if k not in _CLASS_FIELDS or any(r["class"] is not None for r in rows)]
-    values = [[("; ".join(r[k]) or "-") if k == "warnings" else
+    values = [[warning_codes(r[k]) if k == "warnings" else
                (float("nan") if r[k] is None and k not in ("map", "scale_map", "status") else r[k])
                for k in keys] for r in rows]
     return star_text([StarTable("occupy_summary", [SUMMARY_FIELDS[k] for k in keys], values)], comment)

@@ -1,4 +1,4 @@
-"""occupy as a RELION 4/5 External job: the ``occupy-relion`` program.
+"""occupy as a RELION (3.1, 4, 5) External job: the ``occupy-relion`` program.
 
 ``args`` turns RELION's ``--name value`` arguments into run options, ``nodes`` writes the
 output-node file and the plots PDF, ``job`` runs the job and leaves RELION's exit marker.

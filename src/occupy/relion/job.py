@@ -1,4 +1,4 @@
-"""``occupy-relion``: run occupy as a RELION 4/5 External job.
+"""``occupy-relion``: run occupy as a RELION (3.1, 4, 5) External job.
 
 RELION calls ``occupy-relion --o External/jobNNN/ --in_3dref INPUT [--in_mask MASK]
 [--j N] [--<param> <value> ...]`` from the project directory. INPUT is a map, or a
@@ -152,7 +152,7 @@ def _run_job(job_dir: Path, ref: Path, options: dict[str, Any], command_line: st
 
 USAGE = """usage: occupy-relion --o JOBDIR/ --in_3dref INPUT [--in_mask MASK] [--j THREADS] [--NAME VALUE ...]
 
-RELION 4/5 External job running occupy on INPUT: a map, or a 3-D classification (its
+RELION (3.1, 4, 5) External job running occupy on INPUT: a map, or a 3-D classification (its
 run_itNNN_model.star or job directory: every class, in one process). Outputs, the summary
 table, RELION_OUTPUT_NODES.star and the RELION_JOB_EXIT_* marker go into JOBDIR. --in_mask
 is used as --solvent-def; any occupy option is passed as --name value (e.g. --amplify true

@@ -5,6 +5,9 @@ for maps, ``Image3D.mrc.<program>.<kind>`` for other 3-D images such as RELION's
 ``Image3D.mrc.relion.localresmap``, ``LogFile.pdf.<program>`` for plots,
 ``ProcessData.star.<program>.<kind>`` for tables); RELION reads the file in
 ``PipeLine::getOutputNodesFromStarFile`` (``src/pipeliner.cpp``), block ``output_nodes``.
+RELION 3.1 reads the same function's older form, which knows only integer types
+(``_rlnPipeLineNodeType``, the ``NODE_*`` numbers of its ``src/pipeline_jobs.h``), so every
+node carries both: RELION 4/5 read the label, 3.1 the number.
 """
 from __future__ import annotations
 
@@ -13,8 +16,8 @@ from pathlib import Path
 
 from ..errors import OptionError
 
-__all__ = ["NODES_FILE", "NODE_LABELS", "PLOTS_PDF", "check_star_name", "node_name", "output_nodes",
-           "output_nodes_star", "plots_pdf"]
+__all__ = ["NODES_FILE", "NODE_LABELS", "PLOTS_PDF", "RELION31_NODE_TYPES", "check_star_name", "node_name",
+           "output_nodes", "output_nodes_star", "plots_pdf"]
 
 NODES_FILE = "RELION_OUTPUT_NODES.star"
 PLOTS_PDF = "logfile.pdf"            # the name RELION's own jobs give their plots
@@ -28,6 +31,11 @@ NODE_LABELS = {
     "summary_star": "ProcessData.star.occupy.summary",
     "plots_pdf": "LogFile.pdf.occupy",
 }
+# first word of a node type label -> RELION 3.1's integer type (3.1.3 src/pipeline_jobs.h): NODE_3DREF 6
+# (offered as a 3-D reference), NODE_RESMAP 12 ("cannot be used as input", like RELION's local-resolution
+# map), NODE_PDF_LOGFILE 13 (opened in the PDF viewer). 3.1 has no type for other data (ProcessData): 99 is
+# none of its types, so none of its jobs offers the table as an input (their browsers list .Nodes/<type>/)
+RELION31_NODE_TYPES = {"DensityMap": 6, "Image3D": 12, "LogFile": 13, "ProcessData": 99}
 
 
 def check_star_name(path: str | os.PathLike, what: str) -> None:
@@ -104,7 +112,8 @@ def output_nodes_star(nodes: list[tuple[str, str]]) -> str:
     Returns
     -------
     str
-        A ``data_output_nodes`` loop of ``_rlnPipeLineNodeName`` and ``_rlnPipeLineNodeTypeLabel``.
+        A ``data_output_nodes`` loop of ``_rlnPipeLineNodeName``, ``_rlnPipeLineNodeTypeLabel``
+        (RELION 4/5) and ``_rlnPipeLineNodeType`` (RELION 3.1, from ``RELION31_NODE_TYPES``).
 
     Examples
     --------
@@ -116,11 +125,14 @@ def output_nodes_star(nodes: list[tuple[str, str]]) -> str:
     loop_
     _rlnPipeLineNodeName
     _rlnPipeLineNodeTypeLabel
-    External/job005/ampl_4.0_map.mrc DensityMap.mrc
+    _rlnPipeLineNodeType
+    External/job005/ampl_4.0_map.mrc DensityMap.mrc 6
     <BLANKLINE>
     """
     from ..io.star import StarTable, star_text
-    table = StarTable("output_nodes", ["_rlnPipeLineNodeName", "_rlnPipeLineNodeTypeLabel"], nodes)
+    rows = [(name, label, RELION31_NODE_TYPES[label.split(".")[0]]) for name, label in nodes]
+    table = StarTable("output_nodes", ["_rlnPipeLineNodeName", "_rlnPipeLineNodeTypeLabel", "_rlnPipeLineNodeType"],
+                      rows)
     return star_text([table], comment="version 30001")
 
 

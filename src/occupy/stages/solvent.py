@@ -266,7 +266,31 @@ def fit_solvent_unchecked(lpmap: np.ndarray, mask: np.ndarray | None, threads: i
                         n_sample=n_sample, sample=where)
 
 
-def flattened_fraction(data: np.ndarray, sample_size: int = FLAT_SAMPLE) -> tuple[float, float]:
+def _strided_sample(data: np.ndarray, sample_size: int, sphere: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    """An evenly strided sample of about ``sample_size`` voxels of the box, and which of them
+    lie in the inscribed sphere (None unless ``sphere``); no copy of the map is made."""
+    data = np.asarray(data)
+    step = max(1, data.size // max(1, sample_size))
+    flat_index = np.arange(0, data.size, step, dtype=np.int64)
+    sample = data.reshape(-1)[flat_index] if data.flags.c_contiguous else data.flat[flat_index]
+    if not sphere or data.ndim != 3:
+        return sample, None
+    x0, x1 = sphere_rows(data.shape)
+    row, x = np.divmod(flat_index, data.shape[2])          # row = z * ny + y
+    return sample, (x >= x0.reshape(-1)[row]) & (x < x1.reshape(-1)[row])
+
+
+def _top_value(sample: np.ndarray) -> tuple[float, float]:
+    """The most common value of a sample and the fraction that holds it exactly ((0, nan) if empty)."""
+    if not sample.size:
+        return 0.0, math.nan
+    values, counts = np.unique(sample, return_counts=True)
+    top = int(np.argmax(counts))
+    return float(counts[top]) / sample.size, float(values[top]) + 0.0   # + 0.0: no "-0"
+
+
+def flattened_fraction(data: np.ndarray, sample_size: int = FLAT_SAMPLE, *,
+                       sphere: bool = False) -> tuple[float, float]:
     """The most common value of a map and the fraction of voxels that hold it exactly.
 
     Estimated on an evenly strided sample of about ``sample_size`` voxels (no full sort).
@@ -278,12 +302,16 @@ def flattened_fraction(data: np.ndarray, sample_size: int = FLAT_SAMPLE) -> tupl
     data : numpy.ndarray
         The input map.
     sample_size : int, optional
-        Voxels to sample.
+        Voxels to sample (of the whole box).
+    sphere : bool, optional
+        Count only the sampled voxels in the box's inscribed sphere, where the solvent
+        model samples (``inscribed_sphere``): RELION's maps are exactly 0 in the box
+        corners outside it, and that does not disturb the model.
 
     Returns
     -------
     (float, float)
-        The fraction (0..1) and the value.
+        The fraction (0..1) and the value; ``(0.0, nan)`` when no voxel is sampled.
 
     Examples
     --------
@@ -292,16 +320,20 @@ def flattened_fraction(data: np.ndarray, sample_size: int = FLAT_SAMPLE) -> tupl
     >>> fraction, value = flattened_fraction(m)
     >>> round(fraction, 3), value
     (0.875, 0.0)
+    >>> m[inscribed_sphere(m.shape)] = 1 + np.random.default_rng(1).random(int(inscribed_sphere(m.shape).sum()))
+    >>> flattened_fraction(m)[0] > 0.4, flattened_fraction(m, sphere=True)[0] < 0.01
+    (True, True)
     """
-    flat = np.asarray(data).reshape(-1)
-    sample = flat[::max(1, flat.size // max(1, sample_size))]
-    values, counts = np.unique(sample, return_counts=True)
-    top = int(np.argmax(counts))
-    return float(counts[top]) / sample.size, float(values[top]) + 0.0   # + 0.0: no "-0"
+    sample, inside = _strided_sample(data, sample_size, sphere)
+    return _top_value(sample if inside is None else sample[inside])
 
 
 def flattening_warning(data: np.ndarray, solvent: SolventModel) -> str | None:
     """The warning for a solvent-flattened or masked input map (troubleshooting.md), or None.
+
+    Only the box's inscribed sphere, where the solvent model samples, is looked at: a map
+    that is constant only outside it (RELION zeroes the corners outside its reconstruction
+    sphere) does not warn.
 
     Parameters
     ----------
@@ -314,12 +346,15 @@ def flattening_warning(data: np.ndarray, solvent: SolventModel) -> str | None:
     -------
     str or None
         One line saying what the masking means for the scale and the modification, when
-        more than ``FLAT_FRACTION`` of the voxels hold one value.
+        more than ``FLAT_FRACTION`` of the inscribed sphere's voxels hold one value.
     """
-    fraction, value = flattened_fraction(data)
+    sample, inside = _strided_sample(data, FLAT_SAMPLE, sphere=True)
+    fraction, value = _top_value(sample if inside is None else sample[inside])
     if fraction <= FLAT_FRACTION:
         return None
-    return (f"{fraction:.0%} of the voxels are exactly {value:g}: the map looks solvent-flattened or masked, "
+    whole = float(np.count_nonzero(sample == value)) / sample.size
+    return (f"{whole:.0%} of the voxels are exactly {value:g} ({fraction:.0%} of the inscribed sphere the "
+            "solvent model samples): the map looks solvent-flattened or masked, "
             "which occupy is not designed for (it models the solvent noise of the unmasked map); expect a "
             f"narrow solvent model (width {solvent.sigma:.3g}), a scale that follows the mask's edge, and "
             "modifications that change little or amplify noise near the mask. Use the unmasked map if you "
