@@ -219,7 +219,7 @@ def _dead_pid() -> int:
 
 
 def test_stale_staging_files_of_dead_owners_are_removed(small_map) -> None:
-    from occupy.io.files import _host_tag
+    from occupy.io.staging import _host_tag
     out = small_map.parent / "out"
     out.mkdir()
     host, dead = _host_tag(), _dead_pid()

@@ -30,7 +30,7 @@ from multiprocessing.connection import wait
 from pathlib import Path
 from typing import Any, Callable
 
-from .io.files import remove_staging_of
+from .io.staging import remove_staging_of
 from .process import return_freed_memory
 from .results import MapOutcome
 from .termination import Terminated, stop_on_signals

@@ -11,43 +11,19 @@ removed again (each level this run created, if still empty) when the run fails.
 """
 from __future__ import annotations
 
-import hashlib
 import os
-import re
 import shutil
-import socket
 import stat
 import tempfile
-import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Iterator
 
 from ..errors import OccupyError
+from .staging import remove_stale_staging, staging_prefix
 
 __all__ = ["atomic_path", "check_input_file", "discard", "output_directory", "prepare_output_dir", "publish",
-           "remove_created", "remove_stale_staging", "remove_staging_of", "staged_file", "write_target", "write_text_atomic"]
-
-
-# A staging name is ``.<name>.<owner>.<8 random>.part``; <owner> is this host's tag and the
-# process id, so a later run can tell files whose owner was killed (``remove_stale_staging``).
-# At most _NAME_BYTES of <name> are kept, so the staging name stays within the 255-byte limit
-# of a file name whatever the final name's length.
-_NAME_BYTES = 220
-_STAGED = re.compile(r"^\.(?:.*)\.([0-9a-f]{6})(\d+)\.[A-Za-z0-9_]{8}\.part$", re.DOTALL)
-# a stale file must be this old (seconds), so a file is never taken between its creation and use
-_STALE_AGE = 2.0
-
-
-def _host_tag() -> str:
-    """Six hex digits naming this machine (a shared file system may serve several)."""
-    return hashlib.sha1(socket.gethostname().encode("utf-8", "surrogateescape")).hexdigest()[:6]
-
-
-def _staging_prefix(target: Path) -> str:
-    """``.<name>.<owner>.`` for ``target``, its name cut to _NAME_BYTES bytes."""
-    name = os.fsdecode(os.fsencode(target.name)[:_NAME_BYTES])
-    return f".{name}.{_host_tag()}{os.getpid()}."
+           "remove_created", "staged_file", "write_target", "write_text_atomic"]
 
 
 def _reason(exc: OSError) -> str:
@@ -156,7 +132,7 @@ def staged_file(final: str | os.PathLike, suffix: str = ".part") -> Path:
     target, special = write_target(final)
     where = None if special else target.parent
     try:
-        fd, tmp = tempfile.mkstemp(prefix=_staging_prefix(target), suffix=suffix, dir=where)
+        fd, tmp = tempfile.mkstemp(prefix=staging_prefix(target), suffix=suffix, dir=where)
     except OSError as exc:
         raise OccupyError(f"cannot write {final}: {_reason(exc)}") from exc
     os.close(fd)
@@ -285,82 +261,6 @@ def write_text_atomic(final: str | os.PathLike, text: str) -> Path:
     with atomic_path(final) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return Path(final)
-
-
-def remove_stale_staging(directory: str | os.PathLike) -> int:
-    """Remove staging files in ``directory`` that a killed run of this machine left behind.
-
-    A staging file is stale when its name is one ``staged_file`` makes, its owner tag is
-    this machine's, the process that made it no longer exists, and it is more than two
-    seconds old. Files of other machines (a shared file system) and of live processes
-    are kept; nothing is done on Windows, which has no safe test of a process id.
-
-    Parameters
-    ----------
-    directory : str or path-like
-        An output directory.
-
-    Returns
-    -------
-    int
-        How many files were removed.
-    """
-    now = time.time()
-    return _remove_staging(directory, lambda pid, mtime: not _alive(pid) and now - mtime > _STALE_AGE)
-
-
-def remove_staging_of(directory: str | os.PathLike, pid: int) -> int:
-    """Remove the staging files in ``directory`` of process ``pid`` of this machine, known to be dead.
-
-    Parameters
-    ----------
-    directory : str or path-like
-        An output directory.
-    pid : int
-        The dead process (e.g. a batch worker the system killed).
-
-    Returns
-    -------
-    int
-        How many files were removed.
-    """
-    return _remove_staging(directory, lambda owner, mtime: owner == pid)
-
-
-def _remove_staging(directory: str | os.PathLike, remove: Callable[[int, float], bool]) -> int:
-    """Remove this machine's ``.part`` staging files in ``directory`` for which ``remove(pid, mtime)``."""
-    if os.name == "nt":
-        return 0
-    removed, host = 0, _host_tag()
-    try:
-        entries = list(os.scandir(directory))
-    except OSError:
-        return 0
-    for entry in entries:
-        match = _STAGED.match(entry.name)
-        if match is None or match.group(1) != host:
-            continue
-        try:
-            if entry.is_file(follow_symlinks=False) and remove(int(match.group(2)),
-                                                               entry.stat(follow_symlinks=False).st_mtime):
-                os.unlink(entry.path)
-                removed += 1
-        except OSError:
-            continue
-    return removed
-
-
-def _alive(pid: int) -> bool:
-    """Whether process ``pid`` exists (one we may not signal counts as existing)."""
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OverflowError):
-        return True
-    return True
 
 
 def prepare_output_dir(directory: str | os.PathLike) -> list[Path]:
