@@ -20,6 +20,8 @@ from .errors import OccupyError, OccupyWarning
 from .inputs import check_stems, classification_input
 from .io.files import output_directory
 from .outputs.outputset import OutputSet
+from .constants import MIN_VIS_SCALE
+from .outputs.class_report import BATCH_REPORT, stage_many_report
 from .outputs.summary_table import stage_summary
 from .pipeline import run_outcome
 from .results import BatchReport, MapOutcome
@@ -145,19 +147,24 @@ def run_batch(inputs: list[str | os.PathLike], *, jobs: int | None = None, threa
     OccupyWarning
         Once, when globs matched outputs of occupy and they were left out (how many, which).
     """
-    from .options import RunOptions
-    if jobs is not None and jobs < 1:
-        raise OccupyError(f"--jobs must be at least 1, got {jobs}")
-    for bad in ("progress", "check_abort"):
-        if options.get(bad) is not None:
-            raise OccupyError(f"run_batch does not take {bad}= (use on_done=)")
-    RunOptions.from_kwargs(**options).validate()  # fail fast, before any process starts
+    _check_arguments(jobs, options)
     source = classification_input(inputs, dask_scheduler, threads_per_job)
     if source is not None:
         from .class_runs import run_classes  # noqa: PLC0415 - loaded only for a classification
         return run_classes(source, jobs=jobs, keep_going=True, on_done=on_done, **options)
     return _run_maps(_maps(inputs), jobs or 1, threads_per_job, dask_scheduler, on_done or (lambda _o: None),
                      options)
+
+
+def _check_arguments(jobs: int | None, options: dict[str, Any]) -> None:
+    """Refuse bad arguments of ``run_batch`` before any process starts."""
+    from .options import RunOptions
+    if jobs is not None and jobs < 1:
+        raise OccupyError(f"--jobs must be at least 1, got {jobs}")
+    for bad in ("progress", "check_abort"):
+        if options.get(bad) is not None:
+            raise OccupyError(f"run_batch does not take {bad}= (use on_done=)")
+    RunOptions.from_kwargs(**options).validate()
 
 
 def _maps(inputs: list[str | os.PathLike]) -> list[Path]:
@@ -196,5 +203,9 @@ def _run_maps(paths: list[Path], jobs: int, threads_per_job: int | None, dask_sc
             outcomes = _run_local(paths, run_options, jobs, per_job or 1, done)
         with OutputSet(out_dir) as out:
             written = stage_summary(out, outcomes)
+            if options.get("report"):
+                written["report"] = stage_many_report(out, outcomes, BATCH_REPORT, staged=False,
+                                                      lowpass=options.get("lowpass"),
+                                                      min_vis_scale=options.get("min_vis_scale") or MIN_VIS_SCALE)
     return BatchReport(outcomes, time.perf_counter() - t0, jobs=jobs, threads_per_job=per_job,
                        backend="dask" if dask_scheduler else "local", output_paths=written)

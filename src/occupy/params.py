@@ -325,6 +325,15 @@ def check_voxel_size(voxel_size: float) -> float:
     return pix
 
 
+def _kernel_ball(k: int, rk: float) -> tuple[np.ndarray, int]:
+    """The kernel's ball (boolean ``k``³) and its voxel count ``n_v``; an empty ball is refused."""
+    footprint = np.asarray(ball_footprint(k, rk), dtype=bool)
+    n_v = int(np.count_nonzero(footprint))
+    if n_v < 1:
+        raise OccupyError(f"the kernel (size {k}, radius {rk:g} voxels) contains no voxels")
+    return footprint, n_v
+
+
 def derive_parameters(shape: tuple[int, ...], voxel_size: float, *,
                       lowpass: float | None = None, resolution: float | None = None,
                       kernel_size: int | None = None, kernel_radius: float | None = None,
@@ -379,10 +388,7 @@ def derive_parameters(shape: tuple[int, ...], voxel_size: float, *,
     sigma = occ_sigma(lp, pix) if check_option("occ_filter", occ_filter) == "gaussian" else None
     kernel_lp = lp if sigma is None else OCC_KERNEL_SIGMAS * sigma
     k, rk = _choose_kernel(kernel_lp, pix, kernel_size, kernel_radius)
-    footprint = np.asarray(ball_footprint(k, rk), dtype=bool)
-    n_v = int(np.count_nonzero(footprint))
-    if n_v < 1:
-        raise OccupyError(f"the kernel (size {k}, radius {rk:g} voxels) contains no voxels")
+    footprint, n_v = _kernel_ball(k, rk)
     tau_used, tau_rec = _choose_tau(tau, n_v)
     _kernel_advice(k, rk, n_v, kernel_size is not None or kernel_radius is not None, kernel_lp, pix, sink)
     return Parameters(lowpass=lp, kernel_size=k, kernel_radius=rk, footprint=footprint, n_v=n_v,

@@ -244,11 +244,7 @@ def tiled_script(*, script_dir: Path, maps: list[TiledMap], min_vis_scale: float
     lines = [f"# ChimeraX script written by occupy {__version__}: {n} maps side by side, each coloured by its scale",
              "# Open in ChimeraX: open <this file>  (paths are relative to this file)",
              '# To turn each map about its own centre with the mouse: mousemode leftMode "rotate independent"']
-    for i, m in enumerate(maps, start=1):
-        files = [(i, m.input_path), (n + i, m.scale_path),
-                 *(((k + 2) * n + i, p) for k, p in enumerate(m.modified_paths))]
-        lines += [f"open {_rel(path, script_dir)} format mrc id {model}" for model, path in files]
-        lines.append(f"rename #{i} {_quoted(m.name)}")
+    lines += _tiled_opens(maps, script_dir)
     for i, (m, grid) in enumerate(zip(maps, grids), start=1):
         lines += [_surface_line(i, grid, m.map_threshold), _mesh_line(n + i, m.scale_threshold),
                   *(_surface_line((k + 2) * n + i, grid, m.map_threshold) for k in range(n_mod))]
@@ -256,6 +252,17 @@ def tiled_script(*, script_dir: Path, maps: list[TiledMap], min_vis_scale: float
     lines += _tiled_colours(n, n_mod, float(min_vis_scale))
     lines += [f"hide #{n + 1}-{(n_mod + 2) * n} models", f"view pad {VIEW_PAD:g}"]
     return "\n".join(lines) + "\n"
+
+
+def _tiled_opens(maps: list[TiledMap], script_dir: Path) -> list[str]:
+    """Open every map as its model (#i, its scale #n+i, its k-th modified map #(k+2)n+i) and name it."""
+    n, lines = len(maps), []
+    for i, m in enumerate(maps, start=1):
+        files = [(i, m.input_path), (n + i, m.scale_path),
+                 *(((k + 2) * n + i, p) for k, p in enumerate(m.modified_paths))]
+        lines += [f"open {_rel(path, script_dir)} format mrc id {model}" for model, path in files]
+        lines.append(f"rename #{i} {_quoted(m.name)}")
+    return lines
 
 
 def _move_lines(n: int, n_mod: int, grids: list[MapGrid | None]) -> list[str]:
