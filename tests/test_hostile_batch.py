@@ -191,7 +191,7 @@ def test_every_output_map_name_is_recognised() -> None:
     names += [modified_name("m_1", "sigmoid", sigmoid=s, pivot=p, exclude_solvent=x)
               for s, p in ((1, 0.05), (10, 0.5)) for x in (False, True)]
     names += [exclude_name("m_1")] + [n for n in aux_names("m_1").values() if n.endswith(".mrc")]
-    assert len(names) == 23
+    assert len(names) == 25
     for name in names:
         assert is_output_name(name), name
     for name in ("m_1.mrc", "scale_m_1.mrc", "ampl_m_1.mrc", "amplify_3.0_m_1.mrc", "log_m_1.txt"):

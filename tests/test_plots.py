@@ -1,4 +1,4 @@
-"""``--plot`` figures: each writes a real, non-blank PNG exactly where asked."""
+"""``--plot`` figures: each writes a real, non-blank PNG exactly where asked (drawn with Pillow)."""
 from __future__ import annotations
 
 import struct
@@ -81,7 +81,24 @@ def test_scale_slices_shape_mismatch(tmp_path):
 
 
 def test_missing_matplotlib_message(tmp_path, monkeypatch):
-    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    # the plots are drawn with Pillow, which comes with matplotlib: without it, the same advice
+    monkeypatch.setitem(sys.modules, "PIL", None)
     with pytest.raises(OccupyError, match=r"--plot needs matplotlib: pip install matplotlib"):
         plots.plot_modification(tmp_path / "m.png", used={"amplify": 2.0})
     assert list(tmp_path.iterdir()) == []
+
+
+def test_pictures_png_from_run_pictures(tmp_path):
+    from occupy.outputs.figures import run_pictures
+
+    z, y, x = np.mgrid[:24, :28, :32]
+    blob = np.exp(-((z - 6) ** 2 + (y - 20) ** 2 + (x - 22) ** 2) / 20.0).astype(np.float32)
+    scale = np.clip(blob * 2, 0, 1).astype(np.float32)
+    pictures = run_pictures(blob, scale, {}, voxel_size=1.5, lowpass=6.0, solvent_edge=0.1, min_vis_scale=0.2,
+                            slices="com,x:3", tile_zyx=(6.0, 20.0, 22.0), browser=False)
+    assert [(p.plane.axis, p.plane.index, p.plane.why) for p in pictures.planes] == [
+        ("z", 6, "centre of mass"), ("y", 20, "centre of mass"), ("x", 22, "centre of mass"), ("x", 3, "chosen")]
+    assert pictures.planes[0].extent_A == (0.0, 32 * 1.5, 0.0, 28 * 1.5)       # Å, x across and y up
+    path = tmp_path / "scale_slices_x.png"
+    plots.plot_pictures(path, pictures, min_vis_scale=0.2, title="local scale (occ mode): x")
+    _check_png(path)

@@ -31,6 +31,19 @@ def relion_main(*args: str) -> int:
     return exit_info.value.code
 
 
+def test_masks_are_mask_nodes(project: Path) -> None:
+    """The masks from the scale are RELION 3-D masks (RELION 3.1: NODE_MASK 7), on the map's box."""
+    proc = run_cli("occupy-relion", "--o", "External/job003/", "--in_3dref", "map.mrc", "--j", "1",
+                   "--save_solvent_def", "true", "--subtraction_mask", "true", cwd=project)
+    assert proc.returncode == 0, proc.stderr
+    rows = read_star(project / "External" / "job003" / "RELION_OUTPUT_NODES.star")["output_nodes"]
+    nodes = {r["rlnPipeLineNodeName"]: (r["rlnPipeLineNodeTypeLabel"], r["rlnPipeLineNodeType"]) for r in rows}
+    assert nodes["External/job003/solventDef_map.mrc"] == ("Mask3D.mrc.occupy.solventdef", "7")
+    assert nodes["External/job003/subtractionMask_map.mrc"] == ("Mask3D.mrc.occupy.subtraction", "7")
+    shape = occupy.read_map(project / "map.mrc").shape
+    assert occupy.read_map(project / "External" / "job003" / "subtractionMask_map.mrc").shape == shape
+
+
 def test_external_job_success(project: Path) -> None:
     proc = run_cli("occupy-relion", "--o", "External/job001/", "--in_3dref", "map.mrc", "--j", "1",
                    "--amplify", "true", "--gamma", "4", cwd=project)
@@ -198,7 +211,7 @@ def test_classification_job(class3d: Path) -> None:
                  "External/job020/logfile.pdf": "LogFile.pdf.occupy"}
     assert nodes == expected
     assert (job / "logfile.pdf").read_bytes().count(b"/Type /Page\n") + \
-        (job / "logfile.pdf").read_bytes().count(b"/Type /Page ") == 9      # 3 plots x 3 classes
+        (job / "logfile.pdf").read_bytes().count(b"/Type /Page ") == 10     # the summary, then 3 plots x 3 classes
     summary = read_star(job / "occupy_summary.star")["occupy_summary"]
     assert [r["rlnClassNumber"] for r in summary] == ["1", "2", "3", "4"]
     assert summary[2]["occupyStatus"] == "skipped: empty class (distribution 0)"

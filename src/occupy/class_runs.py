@@ -23,6 +23,7 @@ from .io.files import output_directory
 from .outputs.outputset import OutputSet
 from .options import RunOptions
 from .outputs.chimerax import TiledMap, tiled_script
+from .outputs.class_report import CLASSES_REPORT, stage_many_report
 from .outputs.summary_table import stage_summary
 from .pipeline import run_outcome
 from .results import ClassesReport, MapOutcome
@@ -195,6 +196,10 @@ def stage_classes(classification: Classification, out: OutputSet, *, jobs: int |
     report = ClassesReport(outcomes, time.perf_counter() - t0, jobs=jobs, threads_per_job=per_class,
                            backend="threads", classification=classification)
     report.output_paths = stage_summary(out, outcomes)
+    if options.get("report"):
+        report.output_paths["report"] = stage_many_report(
+            out, outcomes, CLASSES_REPORT, staged=True, lowpass=options.get("lowpass"),
+            min_vis_scale=options.get("min_vis_scale") or MIN_VIS_SCALE)
     if options.get("chimerax", True) and any(o.output_paths for o in outcomes):
         report.output_paths["chimerax"] = out.write_text(CLASSES_SCRIPT, classes_script(
             out.directory, outcomes, options.get("min_vis_scale")))

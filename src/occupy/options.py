@@ -20,12 +20,13 @@ from .constants import (
     MAX_KERNEL_SIZE,
     MIN_VIS_SCALE,
     OCC_FILTERS,
+    PARTIAL_SCALE,
     SCALE_LIMIT,
 )
 from .errors import OptionError
 from .optionspec import FRONT_ENDS, PANELS, Option, Switch, check_value
 
-__all__ = ["RunOptions", "check_option", "option_table"]
+__all__ = ["RunOptions", "check_option", "option_table", "parse_slices"]
 
 
 def _option(default: Any, *flags: str, **spec: Any) -> Any:
@@ -34,6 +35,8 @@ def _option(default: Any, *flags: str, **spec: Any) -> Any:
 
 
 ANGSTROM = "Å"
+SUBTRACT_BELOW_DEFAULT = PARTIAL_SCALE      # --subtract-scale-below when not given
+SOFT_EDGE_DEFAULT = 6.0                     # --mask-soft-edge (Å) when not given
 _IN, _MOD, _EST, _OUT, _RUN = PANELS
 
 
@@ -48,7 +51,8 @@ class RunOptions:
     resolution, lowpass : float, optional
         Nominal resolution and lowpass (Å) before solvent modelling and scale; if both, the larger.
     solvent_def : str or os.PathLike, optional
-        Mask (> 0.9 = inside) of the input's shape, used to pick the solvent sample.
+        Mask (> 0.9 = inside) of the input's voxel size, placed on its grid by the headers' origins;
+        used to pick the solvent sample.
     pixel_size : float, optional
         Voxel size (Å) replacing the header's.
     amplify, attenuate : bool
@@ -89,11 +93,23 @@ class RunOptions:
     output_dir : str or os.PathLike
         Directory for the outputs, created if missing.
     plot, chimerax : bool
-        Write PNG plots of the solvent model and scale (needs matplotlib); the ChimeraX script.
+        Write PNG plots of the solvent model and scale (drawn with Pillow, installed with matplotlib); the
+        ChimeraX script.
     min_vis_scale : float
         Lowest scale on the colour key.
+    save_solvent_def, solvent_def_scale : bool, float
+        Write the binary solvent definition from the scale; the scale from which it counts as not
+        solvent (None: the run's lowest confident scale). A threshold given implies the file.
+    subtraction_mask, subtract_scale_below, mask_soft_edge : bool, float, float
+        Write RELION's soft mask of the signal to keep for particle subtraction; parts of lower scale
+        are left out (None: 0.5); the width (Å) of its raised-cosine edge (None: 6). Either setting
+        given implies the file.
     save_all_maps : bool
         Also write the lowpassed, confidence and modification-factor maps.
+    report : bool
+        Write ``report_<stem>.html``, one self-contained page of the run's numbers, warnings and pictures.
+    slices : str
+        Where the report and plots cut the maps: ``com``, ``tile``, ``centre`` or ``AXIS:N``, comma-separated.
     json : str, optional
         Also write the run's summary row as JSON to this path. ``-`` writes no file but
         standard output (``occupy.outputs.summary_table.result_json``), when the outputs
@@ -136,7 +152,8 @@ class RunOptions:
         help=f"Mask (>{MASK_INSIDE:g} = inside) helping to find solvent.",
         details="A rough mask of the molecule. Only used to pick the solvent sample for the solvent model "
                 "(inside or outside, whichever is flatter); it does not limit where the map is modified. "
-                "Must have the input's shape.")
+                "Must have the input's voxel size; a mask of another box is placed by the headers' origins, "
+                "padded or cropped (with a warning). --save-solvent-def writes one from the scale.")
     pixel_size: float | None = _option(
         None, "--pixel-size", kind=float, panel=_IN, metavar=ANGSTROM, low=0, low_open=True,
         help="Voxel size (Å) if the header's is missing or wrong.",
@@ -260,8 +277,8 @@ class RunOptions:
     plot: bool = _option(
         False, "--plot", kind=bool, panel=_OUT, everyday=True,
         help="Write PNG plots of the solvent model and scale.",
-        details="solModel_, modification_ (when modifying) and scale_slices_<stem>.png (matplotlib, "
-                "loaded only for this).")
+        details="solModel_, modification_ (when modifying) and scale_slices_<stem>.png (slices through "
+                "--slices, axes in Å; drawn with Pillow, which comes with matplotlib).")
     chimerax: bool = _option(
         True, kind=bool, panel=_OUT, help="Write the ChimeraX script (default) or not.",
         switches=(Switch(("--chimerax",), True, "Write the ChimeraX script (the default).",
@@ -271,10 +288,48 @@ class RunOptions:
         MIN_VIS_SCALE, "--min-vis-scale", kind=float, panel=_OUT, low=0, high=1, high_open=True,
         help="Lowest scale on the colour key.",
         details="Scale values below this get the bottom colour.")
+    save_solvent_def: bool = _option(
+        False, "--save-solvent-def", kind=bool, panel=_OUT,
+        help="Write solventDef_<stem>.mrc: 1 where the scale says not solvent.",
+        details="A binary mask on the input's grid (box, voxel size, origin, even with --max-box): 1 where the "
+                "scale is at least --solvent-def-scale, else 0 (algorithm.md §14). Give it back as --solvent-def.")
+    solvent_def_scale: float | None = _option(
+        None, "--solvent-def-scale", kind=float, panel=_OUT, metavar="S", low=0, high=1, low_open=True,
+        high_open=True, help="Scale from which --save-solvent-def counts a voxel as not solvent.",
+        details="Default: the run's lowest confident scale (the lowpassed value from which confidence exceeds "
+                "0.5, over the lowpassed map's full scale; algorithm.md §14.1). Implies --save-solvent-def.")
+    subtraction_mask: bool = _option(
+        False, "--subtraction-mask", kind=bool, panel=_OUT,
+        help="Write subtractionMask_<stem>.mrc for RELION particle subtraction.",
+        details="RELION's mask of the signal to keep, on the input's grid: 1 over the density of scale at least "
+                "--subtract-scale-below, a raised-cosine edge --mask-soft-edge Å wide outside it, 0 elsewhere; "
+                "particle subtraction then removes solvent and the parts of lower scale (algorithm.md §14.2).")
+    subtract_scale_below: float | None = _option(
+        None, "--subtract-scale-below", kind=float, panel=_OUT, metavar="S", low=0, high=1, low_open=True,
+        high_open=True, help="Subtraction mask: leave out (RELION subtracts) parts of scale below S.",
+        details=f"Default {SUBTRACT_BELOW_DEFAULT:g}. Implies --subtraction-mask.")
+    mask_soft_edge: float | None = _option(
+        None, "--mask-soft-edge", kind=float, panel=_OUT, metavar=ANGSTROM, low=0,
+        help="Width (Å) of the subtraction mask's soft edge.",
+        details=f"Default {SOFT_EDGE_DEFAULT:g} Å; 0 gives a hard edge. Implies --subtraction-mask.")
     save_all_maps: bool = _option(
         False, "--save-all-maps", kind=bool, panel=_OUT,
         help="Also write lowpass, confidence, factor maps.",
         details="lowpass_<stem>.mrc, conf_<stem>.mrc and modification_<stem>.mrc.")
+    report: bool = _option(
+        False, "--report", kind=bool, panel=_OUT, everyday=True,
+        help="Write report_<stem>.html: numbers, warnings, slices, plots.",
+        details="One self-contained HTML file (images inlined, no network; it opens from a copy of the output "
+                "folder): the run's numbers, options and command line, each warning with what it means and "
+                "what to try, slices of the input, scale and modified maps (--slices), the scale histogram, "
+                "solvent model, modification curve and a slice browser. A classification or batch also gets "
+                "report_classes.html / report_batch.html with every map's numbers.")
+    slices: str = _option(
+        "com,tile", "--slices", kind=str, panel=_OUT, metavar="SPEC",
+        help="Slices of the report and plots, e.g. com,tile or z:120,x:64.",
+        details="Comma-separated: com (z, y and x slices through the centre of mass of the non-solvent "
+                "density), tile (through the tile that set the full scale), centre (the box centre), or "
+                "AXIS:N, one slice of axis x, y or z at voxel index N (from 0). Default com,tile.")
     json: str | None = _option(
         None, "--json", kind=str, panel=_OUT, metavar="PATH|-", new_file=True, front_ends=frozenset({"occupy"}),
         help="Write the run's numbers as JSON to PATH (- for stdout).",
@@ -303,6 +358,28 @@ class RunOptions:
             True with ``amplify``, ``attenuate`` or ``sigmoid``.
         """
         return self.amplify or self.attenuate or self.sigmoid is not None
+
+    @property
+    def writes_solvent_def(self) -> bool:
+        """Whether the solvent definition is written (``--save-solvent-def`` or its threshold given).
+
+        Returns
+        -------
+        bool
+            True with ``save_solvent_def`` or ``solvent_def_scale``.
+        """
+        return self.save_solvent_def or self.solvent_def_scale is not None
+
+    @property
+    def writes_subtraction_mask(self) -> bool:
+        """Whether the subtraction mask is written (``--subtraction-mask`` or one of its settings given).
+
+        Returns
+        -------
+        bool
+            True with ``subtraction_mask``, ``subtract_scale_below`` or ``mask_soft_edge``.
+        """
+        return self.subtraction_mask or self.subtract_scale_below is not None or self.mask_soft_edge is not None
 
     @classmethod
     def from_kwargs(cls, **kwargs: Any) -> "RunOptions":
@@ -341,6 +418,7 @@ class RunOptions:
             check_option(opt.name, getattr(self, opt.name))
         if self.sigmoid is not None and self.pivot is None:
             raise OptionError("--sigmoid G needs --pivot P (the scale it leaves unchanged, 0 < P < 1)")
+        parse_slices(self.slices)
 
 
 def option_table() -> tuple[Option, ...]:
@@ -393,3 +471,45 @@ def check_option(name: str, value: Any) -> Any:
     occupy.errors.OptionError: --kernel-size must be odd, got 6
     """
     return check_value(_BY_NAME[name], value)
+
+
+SLICE_POINTS = ("com", "tile", "centre")
+
+
+def parse_slices(spec: str) -> list[str | tuple[str, int]]:
+    """Read a ``--slices`` value: points (three slices each) and single slices.
+
+    Parameters
+    ----------
+    spec : str
+        Comma-separated items: ``com``, ``tile``, ``centre`` (or ``center``), or ``AXIS:N``
+        with AXIS one of x, y, z and N a voxel index (from 0).
+
+    Returns
+    -------
+    list of str or (str, int)
+        Point names and ``(axis, index)`` pairs, in order.
+
+    Raises
+    ------
+    OptionError
+        For an empty or unknown item.
+
+    Examples
+    --------
+    >>> parse_slices("com, z:120")
+    ['com', ('z', 120)]
+    """
+    items: list[str | tuple[str, int]] = []
+    for raw in str(spec).split(","):
+        item = raw.strip().lower()
+        item = "centre" if item == "center" else item
+        axis, _, index = item.partition(":")
+        if item in SLICE_POINTS:
+            items.append(item)
+        elif axis in ("x", "y", "z") and index.isdigit():
+            items.append((axis, int(index)))
+        else:
+            raise OptionError(f"--slices: cannot read {raw.strip()!r}: give com, tile, centre or AXIS:N "
+                              "(e.g. --slices com,z:120)")
+    return items

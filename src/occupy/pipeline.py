@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import time
 from dataclasses import dataclass
@@ -31,19 +32,15 @@ from .stages.confidence import ConfidenceIndex, confidence_index, curve_from_his
 from .stages.lowpass import lowpass_filter_unchecked, lowpass_then_gaussian
 from .stages.resample import fourier_crop, fourier_pad, processing_shape
 from .stages.modification import flatten_solvent, modify, modify_pieces
-from .stages.scale import limit_from_sum, scale_from_input
+from .stages.masks import BAD_MODEL_MESSAGE, bad_model_message, lowest_confident_scale, mask_on_grid, not_solvent
+from .stages.scale import full_scale, limit_from_sum, scale_from_input
 from .stages.solvent import check_solvent_mask, fit_solvent_unchecked, flattening_warning, lowpassed_ranges
 from .regions import scale_statistics
 from .stageclock import StageClock
 from .stats import density_histogram_above
 from .threads import effective_threads
 
-__all__ = ["BAD_MODEL_MESSAGE", "run", "run_outcome"]
-
-BAD_MODEL_MESSAGE = ("the solvent model looks poor (most of the histogram has low confidence): "
-                     "modification may be weak or noisy; inspect it with --plot, give a mask with "
-                     "--solvent-def, or hedge with --hedge-confidence")
-
+__all__ = ["BAD_MODEL_MESSAGE", "bad_model_message", "run", "run_outcome"]
 
 def run(input_path: str | os.PathLike, **options: Any) -> RunResult:
     """Run the whole occupy pipeline on one map file, as the ``occupy`` command does.
@@ -140,34 +137,38 @@ class _Work:
     mask: np.ndarray | None
 
 
-def _prepare(m: MapData, opts: RunOptions) -> _Work:
+def _prepare(m: MapData, opts: RunOptions, warnings: list[str]) -> _Work:
     shape = processing_shape(m.shape, opts.max_box)
     factor = tuple(s / w for s, w in zip(m.shape, shape))
     data = m.data if tuple(shape) == m.shape else fourier_crop(m.data, shape)
     mask = None
     if opts.solvent_def:
-        mask = _read_mask(opts.solvent_def, m, opts.pixel_size is None)
+        mask = _read_mask(opts.solvent_def, m, opts.pixel_size is None, warnings)
         check_solvent_mask(mask, m.shape, name=f"--solvent-def mask {opts.solvent_def}")
         if tuple(shape) != mask.shape:
             mask = fourier_crop(mask, shape)
     return _Work(data=data, voxel_size=m.voxel_size * max(factor), factor=factor, mask=mask)
 
 
-def _read_mask(path: str, m: MapData, compare: bool) -> np.ndarray:
-    """The ``--solvent-def`` mask's data. With ``compare`` (the map's voxel size is its header's), a mask
-    whose header gives another voxel size is refused: of the same shape, it covers another region.
-    A mask without a voxel size takes the map's."""
+def _read_mask(path: str, m: MapData, compare: bool, warnings: list[str]) -> np.ndarray:
+    """The ``--solvent-def`` mask's data on the map's grid. With ``compare`` (the map's voxel size is its
+    header's), a mask whose header gives another voxel size is refused: of the same shape, it covers another
+    region. A mask without a voxel size takes the map's. A mask of another box is placed by the headers'
+    origins, padded or cropped, with a warning (``mask_on_grid``)."""
     try:
         mask = read_map(path, allow_constant=True) if compare else None
     except OccupyError:
         mask = None                         # no voxel size of its own (or unreadable: said below)
     if mask is None:
-        return read_map(path, pixel_size=m.voxel_size, allow_constant=True).data
-    if abs(mask.voxel_size - m.voxel_size) > 0.01 * m.voxel_size:
+        mask = read_map(path, pixel_size=m.voxel_size, allow_constant=True)
+    elif abs(mask.voxel_size - m.voxel_size) > 0.01 * m.voxel_size:
         raise OccupyError(f"--solvent-def mask {path} has voxel size {mask.voxel_size:g} Å, the input map "
                           f"{m.voxel_size:g} Å: a mask must be on the map's grid (resample it to the map's "
                           "voxel size and box)")
-    return mask.data
+    data, note = mask_on_grid(mask, m, f"--solvent-def mask {path}")
+    if note:
+        warn(note, warnings)
+    return data
 
 
 def _run_map(m: MapData, opts: RunOptions, clock: StageClock, out_dir: Path, source: MapSource) -> RunResult:
@@ -178,7 +179,7 @@ def _run_map(m: MapData, opts: RunOptions, clock: StageClock, out_dir: Path, sou
     asked = opts        # as given, for the log
     opts = dataclasses.replace(opts, threads=effective_threads(opts.threads))  # the environment read once
     with clock("prepare"):
-        work = _prepare(m, opts)
+        work = _prepare(m, opts, warnings)
         params = derive_parameters(work.data.shape, work.voxel_size, lowpass=opts.lowpass,
                                    resolution=opts.resolution, kernel_size=opts.kernel_size,
                                    kernel_radius=opts.kernel_radius, tau=opts.tau,
@@ -190,6 +191,7 @@ def _run_map(m: MapData, opts: RunOptions, clock: StageClock, out_dir: Path, sou
         solvent = _solvent(m, lp, work.mask, opts, warnings, sample_range)
     with clock("confidence"):
         curve, conf, solid = _confidence(lp, lp_range, solvent, opts, warnings)
+        lowest, region = _confident_scale(lp, curve, params, opts, warnings)
     spare = None                            # without --save-all-maps lp is not needed any more:
     if mode == "res":
         scale_input = work.data
@@ -209,7 +211,8 @@ def _run_map(m: MapData, opts: RunOptions, clock: StageClock, out_dir: Path, sou
         est, scale_numbers, header_stats = _scale(scale_input, spare, solid, params, mode, work.voxel_size, opts)
     del scale_input, spare, solid
     products = RunProducts(scale=est.scale, confidence=conf, lowpassed=lp if opts.save_all_maps else None,
-                           estimate=est, solvent=solvent, curve=curve, scale_header_stats=header_stats)
+                           estimate=est, solvent=solvent, curve=curve, scale_header_stats=header_stats,
+                           confident_scale=lowest, not_solvent=region)
     del lp, conf
     factor = work.factor
     del work
@@ -220,7 +223,7 @@ def _run_map(m: MapData, opts: RunOptions, clock: StageClock, out_dir: Path, sou
         with clock("modification"):
             source.take_back(m)
             _modify_all(m, products, opts, gamma, out, result)
-        if not opts.plot:
+        if not (opts.plot or opts.report):
             m.release_data()    # only its header from here: free memory keeps the kernel from throttling the writes
         with clock("write outputs"):
             stage_outputs(out, products, m, asked, result, clock.snapshot)
@@ -246,7 +249,7 @@ def _set_input_aside(m: MapData, work: _Work, opts: RunOptions, source: MapSourc
     needs it until the modification, which reads it again (``MapSource.take_back``): at most
     about two and a half maps are then alive at once (docs/algorithm.md §11)."""
     later = opts.modifying or opts.exclude_solvent
-    if opts.plot or (later and source.identity is None):
+    if opts.plot or opts.report or (later and source.identity is None):
         return
     work.data = None
     source.set_aside(m, read_again=later)
@@ -280,8 +283,6 @@ def _confidence(lp: np.ndarray, lp_range: tuple[float, float], solvent, opts: Ru
     lo, hi = (lp.dtype.type(v) for v in lp_range)
     heights, edges, solid = density_histogram_above(lp, lo, hi, solvent.edge, opts.threads)
     curve = curve_from_histogram(heights, edges, solvent, opts.hedge_confidence)
-    if curve.bad_model:
-        warn(BAD_MODEL_MESSAGE, warnings)
     flattening = opts.modifying or opts.exclude_solvent
     need_conf = (flattening and not opts.omit_confidence) or opts.save_all_maps
     if not need_conf:
@@ -289,6 +290,26 @@ def _confidence(lp: np.ndarray, lp_range: tuple[float, float], solvent, opts: Ru
     if opts.save_all_maps or opts.keep_arrays:          # kept as a map: written or returned
         return curve, voxel_confidence(lp, curve, threads=opts.threads), solid
     return curve, confidence_index(lp, curve, threads=opts.threads), solid     # 1-2 bytes a voxel
+
+
+def _confident_scale(lp: np.ndarray, curve, params, opts: RunOptions, warnings: list[str]):
+    """The lowest confidently modified scale (algorithm.md §14.1), where a warning or a mask needs it
+    (one tile search on the lowpassed map); the warning of a poor solvent model; for the masks, where the
+    map is not solvent (§14.2; None if not asked for, or without a positive full scale of the lowpassed map)."""
+    masks = opts.writes_solvent_def or opts.writes_subtraction_mask
+    if not (curve.bad_model or masks):
+        return None, None
+    try:
+        _, lowpassed_full = full_scale(lp, params.tau, opts.s0, opts.tile_size, opts.threads)
+    except OccupyError:                     # no positive full scale in the lowpassed map
+        lowpassed_full = math.nan
+    lowest = lowest_confident_scale(curve.limit, lowpassed_full)
+    if curve.bad_model:
+        warn(bad_model_message(lowest), warnings)
+    threshold = opts.solvent_def_scale if opts.solvent_def_scale is not None else lowest
+    if not masks or threshold is None or not math.isfinite(lowpassed_full):
+        return lowest, None
+    return lowest, not_solvent(lp, params.footprint, lowpassed_full, threshold, opts.threads)
 
 
 def _to_input_box(products: RunProducts, m: MapData, opts: RunOptions) -> None:
@@ -302,6 +323,8 @@ def _to_input_box(products: RunProducts, m: MapData, opts: RunOptions) -> None:
                                       ).astype(np.float32)
     if products.lowpassed is not None:
         products.lowpassed = fourier_pad(products.lowpassed, m.shape)
+    if products.not_solvent is not None:
+        products.not_solvent = fourier_pad(products.not_solvent.astype(np.float32), m.shape) > 0.5
 
 
 def _result(m: MapData, mode: str, gamma: float | None, products: RunProducts, scale_numbers: tuple[float, float],

@@ -27,7 +27,8 @@ class RunResult:
     output_paths : dict of str to pathlib.Path
         Role -> file: ``scale``, ``amplify``, ``attenuate``, ``sigmoid``,
         ``exclude_solvent``, ``lowpass``, ``confidence``, ``modification``, ``chimerax``,
-        ``json``, ``log``, ``plot_solvent``, ``plot_modification``, ``plot_slices``.
+        ``json``, ``log``, ``plot_solvent``, ``plot_modification``, ``plot_slices``, ``report``,
+        ``solvent_def``, ``subtraction_mask``.
     scale_mode : str
         ``"occ"`` or ``"res"``.
     kernel_size : int

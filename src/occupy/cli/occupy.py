@@ -166,11 +166,15 @@ def _say_unprinted(exc: OSError) -> None:
 
 
 def _print_warnings(messages: list[str], err: Stream) -> None:
+    """Each warning on a line; the poor solvent model's in a red panel whose text wraps at any width
+    (the console's soft wrap, which leaves long lines to the terminal, would cut a panel's lines)."""
     from ..pipeline import BAD_MODEL_MESSAGE
     for msg in messages:
-        if msg == BAD_MODEL_MESSAGE:
+        if msg.startswith(BAD_MODEL_MESSAGE):
             from rich.panel import Panel
-            err.show(Panel(msg, title="WARNING", border_style="bold red", style="bold"))
+            from rich.text import Text
+            err.show(Panel(Text(msg, no_wrap=False, overflow="fold"), title="WARNING", border_style="bold red",
+                           style="bold"))
         else:
             err.print(f"warning: {msg}", markup=False)
 

@@ -14,7 +14,7 @@ if TYPE_CHECKING:  # pragma: no cover - types only
     from ..options import RunOptions
 
 # the names the functions below give output maps (scale, modified, solvent-flattened, --save-all-maps)
-_OUTPUT_MAP = re.compile(r"(?:scale_(?:res|occ|naive)|solExcl|lowpass|conf|modification"
+_OUTPUT_MAP = re.compile(r"(?:scale_(?:res|occ|naive)|solExcl|lowpass|conf|modification|solventDef|subtractionMask"
                          r"|(?:ampl|attn)_\d+\.\d|sigm_\d+\.\d-\d+\.\d\d)(?:_solExcl)?_.+\.mrc")
 
 __all__ = ["MAP_EXTENSIONS", "aux_names", "check_names_fit", "exclude_name", "is_output_name", "map_stem",
@@ -145,7 +145,8 @@ def aux_names(stem: str) -> dict[str, str]:
     -------
     dict of str to str
         Role (``chimerax``, ``log``, ``plot_solvent``, ``plot_modification``,
-        ``plot_slices``, ``lowpass``, ``confidence``, ``modification``) -> file name.
+        ``plot_slices``, ``report``, ``lowpass``, ``confidence``, ``modification``, ``solvent_def``,
+        ``subtraction_mask``) -> file name.
 
     Examples
     --------
@@ -154,6 +155,7 @@ def aux_names(stem: str) -> dict[str, str]:
     """
     return {
         "chimerax": f"chimX_{stem}.cxc",
+        "report": f"report_{stem}.html",
         "log": f"log_{stem}.txt",
         "plot_solvent": f"solModel_{stem}.png",
         "plot_modification": f"modification_{stem}.png",
@@ -161,6 +163,8 @@ def aux_names(stem: str) -> dict[str, str]:
         "lowpass": f"lowpass_{stem}.mrc",
         "confidence": f"conf_{stem}.mrc",
         "modification": f"modification_{stem}.mrc",
+        "solvent_def": f"solventDef_{stem}.mrc",
+        "subtraction_mask": f"subtractionMask_{stem}.mrc",
     }
 
 
@@ -196,7 +200,8 @@ def run_names(stem: str, opts: "RunOptions") -> list[str]:
         names.append(exclude_name(stem))
     aux = aux_names(stem)
     roles = ["log"] + ["chimerax"] * opts.chimerax + ["plot_solvent", "plot_modification", "plot_slices"] * opts.plot
-    roles += ["lowpass", "confidence", "modification"] * opts.save_all_maps
+    roles += ["lowpass", "confidence", "modification"] * opts.save_all_maps + ["report"] * opts.report
+    roles += ["solvent_def"] * opts.writes_solvent_def + ["subtraction_mask"] * opts.writes_subtraction_mask
     return names + [aux[role] for role in roles]
 
 

@@ -120,12 +120,14 @@ def stage_nodes(out: OutputSet, nodes: list[tuple[str, str]]) -> Path:
 
 
 def _stage_plots_pdf(out: OutputSet, outcomes: list[MapOutcome]) -> dict[str, Path]:
-    """Gather every plot of the run into one PDF (RELION shows it as the job's log file)."""
+    """Gather every plot of the run into one PDF (RELION shows it as the job's log file), after a first
+    page with every map's numbers and warnings."""
+    from ..outputs.summary_page import summary_figure
     pngs = [out.staged_path(o.output_paths[role]) for o in outcomes for role in _PLOTS if role in o.output_paths]
     if not pngs:
         return {}
     path = out.stage(PLOTS_PDF)
-    plots_pdf(pngs, path)
+    plots_pdf(pngs, path, first_page=summary_figure(outcomes, title=f"occupy-relion: {out.directory}"))
     return {"plots_pdf": out.directory / PLOTS_PDF}
 
 

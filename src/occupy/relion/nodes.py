@@ -30,12 +30,13 @@ NODE_LABELS = {
     "modification": "Image3D.mrc.occupy.modification",
     "summary_star": "ProcessData.star.occupy.summary",
     "plots_pdf": "LogFile.pdf.occupy",
+    "solvent_def": "Mask3D.mrc.occupy.solventdef", "subtraction_mask": "Mask3D.mrc.occupy.subtraction",
 }
 # first word of a node type label -> RELION 3.1's integer type (3.1.3 src/pipeline_jobs.h): NODE_3DREF 6
 # (offered as a 3-D reference), NODE_RESMAP 12 ("cannot be used as input", like RELION's local-resolution
-# map), NODE_PDF_LOGFILE 13 (opened in the PDF viewer). 3.1 has no type for other data (ProcessData): 99 is
+# map), NODE_MASK 7 (a 3-D mask), NODE_PDF_LOGFILE 13 (opened in the PDF viewer). 3.1 has no type for other data (ProcessData): 99 is
 # none of its types, so none of its jobs offers the table as an input (their browsers list .Nodes/<type>/)
-RELION31_NODE_TYPES = {"DensityMap": 6, "Image3D": 12, "LogFile": 13, "ProcessData": 99}
+RELION31_NODE_TYPES = {"DensityMap": 6, "Mask3D": 7, "Image3D": 12, "LogFile": 13, "ProcessData": 99}
 
 
 def check_star_name(path: str | os.PathLike, what: str) -> None:
@@ -136,21 +137,26 @@ def output_nodes_star(nodes: list[tuple[str, str]]) -> str:
     return star_text([table], comment="version 30001")
 
 
-def plots_pdf(pngs: list[Path], dest: Path) -> None:
-    """Gather PNG plots into one PDF, a page each, at their own size.
+def plots_pdf(pngs: list[Path], dest: Path, first_page=None) -> None:
+    """Gather PNG plots into one PDF, a page each, at their own size, after an optional first page.
 
     Parameters
     ----------
     pngs : list of pathlib.Path
-        The images, in page order (at least one).
+        The images, in page order (may be empty when ``first_page`` is given).
     dest : pathlib.Path
         The PDF to write.
+    first_page : matplotlib.figure.Figure, optional
+        A page to put first (``occupy.outputs.summary_page.summary_figure``: the numbers and
+        warnings of every map).
     """
     from matplotlib.backends.backend_pdf import PdfPages
     from matplotlib.figure import Figure
     from matplotlib.image import imread
     dpi = 100
     with PdfPages(dest) as pdf:
+        if first_page is not None:
+            pdf.savefig(first_page)
         for png in pngs:
             img = imread(png, format="png")
             fig = Figure(figsize=(img.shape[1] / dpi, img.shape[0] / dpi), dpi=dpi)

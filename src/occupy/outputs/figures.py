@@ -1,0 +1,223 @@
+"""The pictures of a run, made once from its arrays for the report and the ``--plot`` slices.
+
+``run_pictures`` cuts the input, scale and modified maps at the planes of ``--slices`` and
+turns them into 8-bit images: grey input and modified maps, and the scale in colour over the
+lowpassed map, shown where the lowpassed map is above the solvent edge (the same map gives
+background and threshold). The scale histogram over non-solvent voxels and a downsampled
+volume for the report's slice browser come from the same coarse lowpassed copy.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .pngs import GREY, VIRIDIS, grey_levels, scale_levels
+from .slices import AXES, CoarseMap, Plane, block_mean, centre_of_mass, coarse_map, plane_image, planes_for, \
+    upsampled_plane
+
+__all__ = ["PlanePictures", "RunPictures", "run_pictures", "SOLVENT_INDEX"]
+
+BROWSER_SIDE = 64           # the slice browser's volumes: at most this many voxels a side
+SOLVENT_INDEX = 0           # scale pictures: palette index drawn transparent (solvent)
+_AXIS_NAMES = {"z": ("x", "y"), "y": ("x", "z"), "x": ("y", "z")}
+
+
+@dataclass
+class PlanePictures:
+    """One plane's images (uint8, row 0 at the top) and where it lies.
+
+    Parameters
+    ----------
+    plane : Plane
+        Axis, voxel index and why.
+    position_A : float
+        The plane's position along its axis, Å from the box's first voxel.
+    input_grey, background_grey : numpy.ndarray
+        The input and the lowpassed map in grey.
+    scale_index : numpy.ndarray
+        Scale as 1..255 along the colour key; ``SOLVENT_INDEX`` where the lowpassed map is solvent.
+    modified_grey : dict of str to numpy.ndarray
+        Each modified map in grey (the input's grey range).
+    extent_A : (float, float, float, float)
+        Horizontal and vertical extent in Å: ``(0, width, 0, height)``.
+    axis_labels : (str, str)
+        The map axes drawn across and up.
+    """
+
+    plane: Plane
+    position_A: float
+    input_grey: np.ndarray
+    background_grey: np.ndarray
+    scale_index: np.ndarray
+    modified_grey: dict[str, np.ndarray]
+    extent_A: tuple[float, float, float, float]
+    axis_labels: tuple[str, str]
+
+
+@dataclass
+class RunPictures:
+    """Everything drawn of one run.
+
+    Parameters
+    ----------
+    planes : list of PlanePictures
+        The slices, in ``--slices`` order.
+    points : dict of str to (float, float, float) or None
+        ``com``, ``tile`` and ``centre`` (z, y, x voxels).
+    scale_hist : (numpy.ndarray, numpy.ndarray)
+        Counts and edges of the scale over non-solvent voxels of the coarse copy.
+    non_solvent : int
+        How many coarse voxels that histogram counts.
+    browser : dict
+        ``shape`` (z, y, x), ``voxel_size`` (Å), ``grey`` and ``scale`` (uint8 volumes) of the slice browser.
+    """
+
+    planes: list[PlanePictures]
+    points: dict[str, tuple[float, float, float] | None]
+    scale_hist: tuple[np.ndarray, np.ndarray]
+    non_solvent: int
+    browser: dict = field(default_factory=dict)
+
+
+def _grey_range(data: np.ndarray) -> tuple[float, float]:
+    """1st and 99.9th percentile of a strided sample of the map (a few hundred thousand voxels)."""
+    step = max(1, round((data.size / 300_000) ** (1 / 3)))
+    lo, hi = np.percentile(data[::step, ::step, ::step], [1.0, 99.9])
+    if hi <= lo:
+        lo, hi = float(data.min()), float(data.max()) + 1e-6
+    return float(lo), float(hi)
+
+
+def _plane_pictures(plane: Plane, data: np.ndarray, scale: np.ndarray, modified: dict[str, np.ndarray],
+                    coarse: CoarseMap, edge: float, ranges: dict, voxel_size: float,
+                    min_vis_scale: float) -> PlanePictures:
+    lp = upsampled_plane(coarse, plane.axis, plane.index)
+    index = scale_levels(plane_image(scale, plane.axis, plane.index), min_vis_scale)
+    index = np.maximum(index, 1)
+    index[lp <= np.float32(edge)] = SOLVENT_INDEX
+    lo, hi = ranges["input"]
+    rows, cols = index.shape
+    return PlanePictures(
+        plane=plane, position_A=plane.index * voxel_size,
+        input_grey=grey_levels(plane_image(data, plane.axis, plane.index), lo, hi),
+        background_grey=grey_levels(lp, *ranges["lowpassed"]), scale_index=index,
+        modified_grey={k: grey_levels(plane_image(v, plane.axis, plane.index), lo, hi) for k, v in modified.items()},
+        extent_A=(0.0, cols * voxel_size, 0.0, rows * voxel_size), axis_labels=_AXIS_NAMES[plane.axis])
+
+
+def run_pictures(data: np.ndarray, scale: np.ndarray, modified: dict[str, np.ndarray], *, voxel_size: float,
+                 lowpass: float, solvent_edge: float, min_vis_scale: float, slices: str = "com,tile",
+                 tile_zyx: tuple[float, float, float] | None = None, browser: bool = True) -> RunPictures:
+    """Cut and colour a run's maps (see the module's description).
+
+    Parameters
+    ----------
+    data, scale : numpy.ndarray
+        The input and its scale, ``[z, y, x]`` of one shape.
+    modified : dict of str to numpy.ndarray
+        Modified maps by kind (``amplify``, ...), each of that shape or a view of a file.
+    voxel_size, lowpass : float
+        Å.
+    solvent_edge : float
+        The run's solvent edge (a lowpassed-map value).
+    min_vis_scale : float
+        Bottom of the colour key.
+    slices : str, optional
+        The ``--slices`` value.
+    tile_zyx : (float, float, float), optional
+        Centre (z, y, x voxels) of the full-scale tile (None: no ``tile`` slices).
+    browser : bool, optional
+        Also make the slice browser's volumes.
+
+    Returns
+    -------
+    RunPictures
+        The planes' images, the points, the scale histogram and the browser's volumes.
+    """
+    coarse = coarse_map(data, voxel_size, lowpass)
+    points = {"com": centre_of_mass(coarse, solvent_edge),
+              "tile": tile_zyx,
+              "centre": tuple((s - 1) / 2.0 for s in data.shape)}
+    ranges = {"input": _grey_range(data), "lowpassed": _grey_range(coarse.lowpassed)}
+    planes = [_plane_pictures(p, data, scale, modified, coarse, solvent_edge, ranges, voxel_size, min_vis_scale)
+              for p in planes_for(slices, tuple(data.shape), points)]
+    coarse_scale = block_mean(scale, coarse.factor)
+    solid = coarse.lowpassed > np.float32(solvent_edge)
+    counts, edges = np.histogram(coarse_scale[solid], bins=50, range=(0.0, 1.0))
+    pictures = RunPictures(planes, points, (counts, edges), int(solid.sum()))
+    if browser:
+        pictures.browser = _browser_volumes(coarse, coarse_scale, solid, voxel_size, min_vis_scale)
+    return pictures
+
+
+def _browser_volumes(coarse: CoarseMap, coarse_scale: np.ndarray, solid: np.ndarray, voxel_size: float,
+                     min_vis_scale: float) -> dict:
+    """The slice browser's 8-bit input and scale volumes, at most ``BROWSER_SIDE`` voxels a side."""
+    step = max(1, int(np.ceil(max(coarse.mean.shape) / BROWSER_SIDE)))
+    grey = coarse.mean[::step, ::step, ::step]
+    index = np.maximum(scale_levels(coarse_scale[::step, ::step, ::step], min_vis_scale), 1)
+    index[~solid[::step, ::step, ::step]] = SOLVENT_INDEX
+    return {"shape": grey.shape, "voxel_size": voxel_size * coarse.factor * step,
+            "grey": grey_levels(grey, *_grey_range(grey)), "scale": index}
+
+
+def axis_title(p: PlanePictures) -> str:
+    """Name a slice by its axis, index, position and why it was chosen.
+
+    Parameters
+    ----------
+    p : PlanePictures
+        The slice.
+
+    Returns
+    -------
+    str
+        E.g. ``z = 120 (60.0 Å), centre of mass``.
+    """
+    return f"{p.plane.axis} = {p.plane.index} ({p.position_A:.1f} Å), {p.plane.why}"
+
+
+OVERLAY_PALETTE = np.concatenate([GREY[::2], VIRIDIS[::2]])      # 128 greys, then 128 colours of the key
+
+
+def overlay_indices(p: PlanePictures) -> np.ndarray:
+    """Give the scale over the lowpassed grey as indices into ``OVERLAY_PALETTE`` (one byte a pixel).
+
+    Parameters
+    ----------
+    p : PlanePictures
+        The slice.
+
+    Returns
+    -------
+    numpy.ndarray
+        uint8: 0..127 grey (solvent), 128..255 the colour key (scale).
+    """
+    return np.where(p.scale_index == SOLVENT_INDEX, p.background_grey >> 1, 128 + (p.scale_index >> 1)).astype(np.uint8)
+
+
+def composite_rgb(p: PlanePictures, palette: np.ndarray, alpha: float = 0.75) -> np.ndarray:
+    """Blend the scale's colours over the lowpassed grey into one RGB image.
+
+    Parameters
+    ----------
+    p : PlanePictures
+        The slice.
+    palette : numpy.ndarray
+        ``(256, 3)`` uint8 colours of the scale indices.
+    alpha : float, optional
+        Weight of the colour where the scale is shown.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(rows, columns, 3)`` uint8.
+    """
+    rgb = np.repeat(p.background_grey[..., None], 3, axis=2).astype(np.float32)
+    over = p.scale_index != SOLVENT_INDEX
+    rgb[over] = (1 - alpha) * rgb[over] + alpha * palette[p.scale_index[over]].astype(np.float32)
+    return rgb.astype(np.uint8)
+
+
+__all__ += ["AXES", "OVERLAY_PALETTE", "axis_title", "composite_rgb", "overlay_indices"]

@@ -1,0 +1,273 @@
+"""Masks from the scale (algorithm.md §14): the solvent definition, the soft-edged subtraction mask,
+the lowest confidently modified scale (and the poor-solvent-model warning that states it), and a
+``--solvent-def`` mask placed on the map's grid.
+
+NumPy only (SciPy is not a runtime dependency). The soft edge needs the Euclidean distance to a
+region up to the edge's width; it is computed exactly, axis by axis, as the lower envelope of
+parabolas (``_distance_squared_within``): per axis ``2R + 1`` whole-array minimum operations for an
+edge of ``R`` voxels, so the cost is bounded by the box. Dilation by a ball with the local-maximum
+filter would quantise the distance to the ball's steps and is limited to a radius of 15 voxels per
+pass; a Gaussian smoothing of the region has no defined width and never reaches 0.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..errors import OccupyError
+from ..io.mrcdata import MapData
+from ..threads import effective_threads
+from .maxfilter import maximum_filter_ball_unchecked
+
+__all__ = ["BAD_MODEL_MESSAGE", "bad_model_message", "lowest_confident_scale", "mask_on_grid", "not_solvent",
+           "soft_edge", "solvent_definition", "subtraction_mask"]
+
+
+BAD_MODEL_MESSAGE = "the solvent model looks poor"       # how the warning starts (summary codes, terminal panel)
+
+
+def bad_model_message(lowest_scale: float | None) -> str:
+    """The warning of a poor solvent model, with the lowest confidently modified scale (algorithm.md §7, §14.1).
+
+    Parameters
+    ----------
+    lowest_scale : float or None
+        ``occupy.stages.masks.lowest_confident_scale`` of the run (None if unknown).
+
+    Returns
+    -------
+    str
+        One line, starting with ``BAD_MODEL_MESSAGE``.
+    """
+    if lowest_scale is None:
+        meaning = "modification may be weak or noisy"
+    else:
+        meaning = (f"lowest confident scale {lowest_scale:.2f}, i.e. parts of lower scale have confidence <= 0.5 "
+                   f"and --amplify/--attenuate change them at most half-way: amplification raises only what lies "
+                   f"above {lowest_scale:.2f}")
+    return (f"{BAD_MODEL_MESSAGE} (most of the histogram has low confidence): {meaning}; see the solvent model "
+            "and confidence with --plot or --report, give a rough mask of the molecule with --solvent-def "
+            "(--save-solvent-def writes one from the scale), or hedge with --hedge-confidence")
+
+
+def lowest_confident_scale(confidence_limit: float, lowpassed_full: float) -> float | None:
+    """The lowest scale whose density can be confidently told from solvent (algorithm.md §14.1).
+
+    A part of scale ``S`` has lowpassed values up to about ``S * lowpassed_full``; its voxels have
+    confidence > 0.5 only where the lowpassed value reaches ``confidence_limit``. Parts of lower
+    scale than ``confidence_limit / lowpassed_full`` are therefore modified at most half-way.
+
+    Parameters
+    ----------
+    confidence_limit : float
+        The lowpassed map value from which confidence exceeds 0.5 (``ConfidenceCurve.limit``).
+    lowpassed_full : float
+        The lowpassed map's full-scale reference (the tile search on it, as for ``s_full``).
+
+    Returns
+    -------
+    float or None
+        The scale, clipped to [0, 1]; None when ``lowpassed_full`` is not positive.
+
+    Examples
+    --------
+    >>> lowest_confident_scale(4.4, 31.5)
+    0.13968253968253969
+    """
+    if not (math.isfinite(lowpassed_full) and lowpassed_full > 0 and math.isfinite(confidence_limit)):
+        return None
+    return min(1.0, max(0.0, confidence_limit / lowpassed_full))
+
+
+def not_solvent(lowpassed: np.ndarray, footprint: np.ndarray, lowpassed_full: float, threshold: float,
+                threads: int | None = None) -> np.ndarray:
+    """Where the lowpassed map's own scale is at least ``threshold`` (algorithm.md §14.2).
+
+    That scale is the local maximum of the lowpassed map over the kernel divided by its full scale
+    (the original's occ-mode scale), whose solvent level the solvent model describes whatever the
+    run's scale mode: with the lowest confident scale as ``threshold``, the voxels within the
+    kernel's radius of confidently non-solvent density.
+
+    Parameters
+    ----------
+    lowpassed : numpy.ndarray
+        The lowpassed map (float32, C-contiguous, checked).
+    footprint : numpy.ndarray
+        The kernel's ball.
+    lowpassed_full : float
+        The lowpassed map's full-scale reference.
+    threshold : float
+        The scale from which a voxel is not solvent.
+    threads : int, optional
+        Thread count; results do not depend on it.
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean, ``lowpassed``'s shape.
+    """
+    local = maximum_filter_ball_unchecked(lowpassed, footprint, effective_threads(threads))
+    return local >= np.float32(threshold * lowpassed_full)
+
+
+def solvent_definition(region: np.ndarray) -> np.ndarray:
+    """A binary solvent definition: 1 in ``region`` (not solvent), else 0.
+
+    Parameters
+    ----------
+    region : numpy.ndarray
+        Boolean, from ``not_solvent`` (at the input's box).
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 0/1 of ``region``'s shape; reusable as ``--solvent-def`` (inside = 1).
+    """
+    return np.asarray(region, dtype=np.float32)
+
+
+def subtraction_mask(scale: np.ndarray, below: float, region: np.ndarray, edge_A: float,
+                     voxel_size_xyz: tuple[float, float, float]) -> np.ndarray:
+    """RELION's mask of the signal to keep: the density of scale >= ``below``, with a soft edge.
+
+    Particle subtraction removes what the mask leaves out: solvent and the parts of scale below
+    ``below`` (algorithm.md §14.2).
+
+    Parameters
+    ----------
+    scale : numpy.ndarray
+        The scale map at the input's box.
+    below : float
+        Parts of lower scale are left out of the mask (so subtracted).
+    region : numpy.ndarray
+        Where the map is not solvent (``not_solvent``), boolean.
+    edge_A : float
+        Width (Å) of the raised-cosine edge outside the kept region (0: a hard edge).
+    voxel_size_xyz : tuple of float
+        Voxel size (x, y, z) in Å.
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 in [0, 1] of ``scale``'s shape.
+    """
+    keep = (np.asarray(scale) >= np.float32(below)) & region
+    return soft_edge(keep, edge_A, voxel_size_xyz)
+
+
+def soft_edge(region: np.ndarray, width_A: float, voxel_size_xyz: tuple[float, float, float]) -> np.ndarray:
+    """1 on ``region``, falling as a raised cosine to 0 at ``width_A`` Å outside it.
+
+    At Euclidean distance ``d`` (Å) from the nearest voxel of the region the value is
+    ``(1 + cos(pi * d / width_A)) / 2`` for ``d < width_A``, else 0.
+
+    Parameters
+    ----------
+    region : numpy.ndarray
+        Boolean, axes [z, y, x].
+    width_A : float
+        The edge's width in Å (>= 0; 0 gives the region itself).
+    voxel_size_xyz : tuple of float
+        Voxel size (x, y, z) in Å.
+
+    Returns
+    -------
+    numpy.ndarray
+        float32, ``region``'s shape.
+
+    Examples
+    --------
+    >>> row = np.zeros((1, 1, 7), bool); row[0, 0, 0] = True
+    >>> soft_edge(row, 4.0, (1.0, 1.0, 1.0)).astype(np.float64).round(3).tolist()
+    [[[1.0, 0.854, 0.5, 0.146, 0.0, 0.0, 0.0]]]
+    """
+    region = np.asarray(region, dtype=bool)
+    if width_A <= 0 or not region.any():
+        return region.astype(np.float32)
+    d2 = _distance_squared_within(region, width_A, voxel_size_xyz)
+    d = np.sqrt(d2, out=d2)
+    out = np.where(d < width_A, 0.5 * (1.0 + np.cos(np.pi * np.minimum(d, width_A) / width_A)), 0.0)
+    return out.astype(np.float32)
+
+
+def _distance_squared_within(region: np.ndarray, limit_A: float, voxel_size_xyz: tuple[float, float, float]
+                             ) -> np.ndarray:
+    """Squared Euclidean distance (Å²) to the nearest voxel of ``region``, exact up to ``limit_A``.
+
+    Separable: per axis, ``f'(i) = min over |k| <= R of f(i + k) + (k * voxel)^2`` (the lower
+    envelope of parabolas). Offsets beyond ``R = ceil(limit / voxel)`` voxels are not needed for
+    distances up to ``limit_A``; farther voxels get a value >= ``limit_A``² (not exact).
+    """
+    far = np.float32(min(4.0 * limit_A * limit_A + 1.0, 1e38))      # beyond the limit, within float32
+    f = np.where(region, np.float32(0.0), far).astype(np.float32)
+    for axis, voxel in zip((2, 1, 0), voxel_size_xyz):        # x, y, z
+        n = f.shape[axis]
+        reach = min(n - 1, math.ceil(limit_A / float(voxel)))
+        src = np.moveaxis(f, axis, 0)
+        out = src.copy()
+        for k in range(1, reach + 1):
+            step = np.float32((k * voxel) ** 2)
+            np.minimum(out[k:], src[:-k] + step, out=out[k:])
+            np.minimum(out[:-k], src[k:] + step, out=out[:-k])
+        f = np.ascontiguousarray(np.moveaxis(out, 0, axis))
+    return f
+
+
+def _grid_start_A(m: MapData) -> tuple[float, float, float]:
+    """Position (x, y, z, Å) of a map's first voxel: the header origin, else nstart x voxel size."""
+    if any(m.origin):
+        return tuple(float(o) for o in m.origin)
+    return tuple(float(s) * float(v) for s, v in zip(m.nstart, m.voxel_size_xyz))
+
+
+def mask_on_grid(mask: MapData, m: MapData, name: str) -> tuple[np.ndarray, str | None]:
+    """A mask of the map's voxel size placed on the map's box by their headers' positions.
+
+    A mask of the map's shape is taken as it is (the same box: the same grid, whatever its header
+    says, as before). A mask of another box has its voxels put where the headers place them
+    (origin, else nstart x voxel size, of both): the box is padded with 0 (outside) and what lies
+    beyond the map's box is cropped, with a note saying so.
+
+    Parameters
+    ----------
+    mask : MapData
+        The mask, read with the map's voxel size.
+    m : MapData
+        The map.
+    name : str
+        What to call the mask in messages (``--solvent-def mask PATH``).
+
+    Returns
+    -------
+    (numpy.ndarray, str or None)
+        The mask on the map's grid (float32, the map's shape), and the note (None if unchanged).
+
+    Raises
+    ------
+    OccupyError
+        When the mask's grid is shifted from the map's by a fraction of a voxel.
+    """
+    if mask.shape == m.shape:
+        return mask.data, None
+    offset_xyz = []
+    for a, b, v in zip(_grid_start_A(mask), _grid_start_A(m), m.voxel_size_xyz):
+        shift = (a - b) / float(v)
+        if abs(shift - round(shift)) > 0.01:
+            raise OccupyError(
+                f"{name} lies {shift:.3g} voxels from the map's grid (header origins): resample it onto the "
+                "map's grid, e.g. in ChimeraX: open MAP MASK; volume resample #2 onGrid #1; save mask_on_map.mrc "
+                "model #3")
+        offset_xyz.append(round(shift))
+    offset = offset_xyz[::-1]                                   # z, y, x
+    placed = np.zeros(m.shape, dtype=np.float32)
+    src, dst = [], []
+    for o, n_mask, n_map in zip(offset, mask.shape, m.shape):
+        lo, hi = max(0, o), min(n_map, o + n_mask)
+        dst.append(slice(lo, max(lo, hi)))
+        src.append(slice(lo - o, max(lo, hi) - o))
+    placed[tuple(dst)] = mask.data[tuple(src)]
+    note = (f"{name} is {'x'.join(map(str, mask.shape))} voxels and the map {'x'.join(map(str, m.shape))}: "
+            f"placed on the map's grid by their header origins (mask voxel 0,0,0 at map voxel "
+            f"{','.join(map(str, offset_xyz))} in x,y,z), padded with 0 (outside) and cropped to the map's box")
+    return placed, note
