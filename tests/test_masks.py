@@ -14,7 +14,6 @@ from occupy.errors import OccupyError
 from occupy.io.mrcdata import MapData
 from occupy.stages.masks import mask_on_grid, soft_edge
 
-DATA = Path("/work/shared/data")
 ORIGIN = (12.5, -30.0, 7.0)          # x, y, z (Å): a grid not at zero, so a lost origin shows
 
 
@@ -87,10 +86,10 @@ def test_soft_edge_falls_from_1_to_0_over_its_width_in_angstrom(voxel) -> None:
     assert soft_edge(ball, 0.0, (voxel,) * 3).tolist() == ball.astype(np.float32).tolist()
 
 
-def test_contour_mask_of_another_box_is_placed_by_the_headers(tmp_path) -> None:
+def test_contour_mask_of_another_box_is_placed_by_the_headers(tmp_path, test_data) -> None:
     """EMD-3488 (100^3) with its contour mask (100x91x91, same voxel size and origin): padded, with a note."""
-    r = run_cli("occupy", "-i", str(DATA / "emd_3488.mrc"), "-o", "out", "--solvent-def",
-                str(DATA / "emd_3488_contour_mask.mrc"), "--amplify", "--gamma", "3", cwd=tmp_path, columns=400)
+    r = run_cli("occupy", "-i", str(test_data / "emd_3488.mrc"), "-o", "out", "--solvent-def",
+                str(test_data / "emd_3488_contour_mask.mrc"), "--amplify", "--gamma", "3", cwd=tmp_path, columns=400)
     assert r.returncode == 0, r.stderr
     note = [ln for ln in r.stderr.splitlines() if "emd_3488_contour_mask.mrc is 100x91x91" in ln]
     assert len(note) == 1 and "padded with 0" in note[0] and "map voxel 0,0,0" in note[0], r.stderr

@@ -11,15 +11,13 @@ limit over the run's own s_full (mixing the scale input's units with the lowpass
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import mrcfile
 import pytest
 from helpers import run_cli
 
-DATA = Path("/work/shared/data")
-EMD_5168 = DATA / "emd_5168.map"        # unmasked F-actin: the solvent model looks poor
-EMD_3488 = DATA / "emd_3488.mrc"        # masked haemoglobin: it does not (the masked-map warning instead)
+EMD_5168 = "emd_5168.map"        # unmasked F-actin: the solvent model looks poor
+EMD_3488 = "emd_3488.mrc"        # masked haemoglobin: it does not (the masked-map warning instead)
 
 
 def _panel(stderr: str) -> tuple[list[str], str]:
@@ -33,8 +31,8 @@ def _panel(stderr: str) -> tuple[list[str], str]:
 
 
 @pytest.mark.parametrize("columns", [60, 200])
-def test_poor_model_panel_wraps_whole_at_any_width(tmp_path, columns) -> None:
-    r = run_cli("occupy", "-i", str(EMD_5168), "-o", "out", "--no-chimerax", cwd=tmp_path, columns=columns)
+def test_poor_model_panel_wraps_whole_at_any_width(tmp_path, test_data, columns) -> None:
+    r = run_cli("occupy", "-i", str(test_data / EMD_5168), "-o", "out", "--no-chimerax", cwd=tmp_path, columns=columns)
     assert r.returncode == 0, r.stderr
     panel, text = _panel(r.stderr)
     assert all(len(ln) <= columns for ln in panel)
@@ -49,16 +47,16 @@ def _lowest(text: str) -> float:
 
 
 @pytest.mark.parametrize("mode, expected", [([], 0.14), (["--amplify", "--gamma", "3"], 0.13)])
-def test_poor_model_on_emd_5168_states_its_lowest_confident_scale(tmp_path, mode, expected) -> None:
-    r = run_cli("occupy", "-i", str(EMD_5168), "-o", "out", "--no-chimerax", *mode, cwd=tmp_path, columns=400)
+def test_poor_model_on_emd_5168_states_its_lowest_confident_scale(tmp_path, test_data, mode, expected) -> None:
+    r = run_cli("occupy", "-i", str(test_data / EMD_5168), "-o", "out", "--no-chimerax", *mode, cwd=tmp_path, columns=400)
     assert r.returncode == 0, r.stderr
     _, text = _panel(r.stderr)
     assert abs(_lowest(text) - expected) <= 0.01, text
     assert f"above {_lowest(text):.2f}" in text
 
 
-def test_masked_emd_3488_has_a_good_model_and_the_same_number_in_its_solvent_definition(tmp_path) -> None:
-    r = run_cli("occupy", "-i", str(EMD_3488), "-o", "out", "--save-solvent-def", "--no-chimerax", cwd=tmp_path,
+def test_masked_emd_3488_has_a_good_model_and_the_same_number_in_its_solvent_definition(tmp_path, test_data) -> None:
+    r = run_cli("occupy", "-i", str(test_data / EMD_3488), "-o", "out", "--save-solvent-def", "--no-chimerax", cwd=tmp_path,
                 columns=400)
     assert r.returncode == 0, r.stderr
     assert "solvent model looks poor" not in r.stderr and "WARNING" not in r.stderr

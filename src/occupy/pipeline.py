@@ -32,7 +32,7 @@ from .stages.confidence import ConfidenceIndex, confidence_index, curve_from_his
 from .stages.lowpass import lowpass_filter_unchecked, lowpass_then_gaussian
 from .stages.resample import fourier_crop, fourier_pad, processing_shape
 from .stages.modification import flatten_solvent, modify, modify_pieces
-from .stages.masks import BAD_MODEL_MESSAGE, bad_model_message, lowest_confident_scale, mask_on_grid, not_solvent
+from .stages.masks import BAD_MODEL_MESSAGE, bad_model_message, lowest_confident_scale, not_solvent, read_solvent_def
 from .stages.scale import full_scale, limit_from_sum, scale_from_input
 from .stages.solvent import check_solvent_mask, fit_solvent_unchecked, flattening_warning, lowpassed_ranges
 from .regions import scale_statistics
@@ -143,32 +143,11 @@ def _prepare(m: MapData, opts: RunOptions, warnings: list[str]) -> _Work:
     data = m.data if tuple(shape) == m.shape else fourier_crop(m.data, shape)
     mask = None
     if opts.solvent_def:
-        mask = _read_mask(opts.solvent_def, m, opts.pixel_size is None, warnings)
+        mask = read_solvent_def(opts.solvent_def, m, opts.pixel_size is None, warnings)
         check_solvent_mask(mask, m.shape, name=f"--solvent-def mask {opts.solvent_def}")
         if tuple(shape) != mask.shape:
             mask = fourier_crop(mask, shape)
     return _Work(data=data, voxel_size=m.voxel_size * max(factor), factor=factor, mask=mask)
-
-
-def _read_mask(path: str, m: MapData, compare: bool, warnings: list[str]) -> np.ndarray:
-    """The ``--solvent-def`` mask's data on the map's grid. With ``compare`` (the map's voxel size is its
-    header's), a mask whose header gives another voxel size is refused: of the same shape, it covers another
-    region. A mask without a voxel size takes the map's. A mask of another box is placed by the headers'
-    origins, padded or cropped, with a warning (``mask_on_grid``)."""
-    try:
-        mask = read_map(path, allow_constant=True) if compare else None
-    except OccupyError:
-        mask = None                         # no voxel size of its own (or unreadable: said below)
-    if mask is None:
-        mask = read_map(path, pixel_size=m.voxel_size, allow_constant=True)
-    elif abs(mask.voxel_size - m.voxel_size) > 0.01 * m.voxel_size:
-        raise OccupyError(f"--solvent-def mask {path} has voxel size {mask.voxel_size:g} Å, the input map "
-                          f"{m.voxel_size:g} Å: a mask must be on the map's grid (resample it to the map's "
-                          "voxel size and box)")
-    data, note = mask_on_grid(mask, m, f"--solvent-def mask {path}")
-    if note:
-        warn(note, warnings)
-    return data
 
 
 def _run_map(m: MapData, opts: RunOptions, clock: StageClock, out_dir: Path, source: MapSource) -> RunResult:
@@ -218,6 +197,15 @@ def _run_map(m: MapData, opts: RunOptions, clock: StageClock, out_dir: Path, sou
     del work
     _to_input_box(products, m, opts)
     result = _result(m, mode, gamma, products, scale_numbers, warnings, factor)
+    _write_run(m, products, (opts, asked), gamma, out_dir, clock, source, result)
+    return result
+
+
+def _write_run(m: MapData, products: RunProducts, options: tuple[RunOptions, RunOptions], gamma: float | None,
+               out_dir: Path, clock: StageClock, source: MapSource, result: RunResult) -> None:
+    """Modify (each map staged as it is made), then stage the other outputs; all are published at the end.
+    ``options`` is (the options in use, the options as asked, for the log)."""
+    opts, asked = options
     with OutputSet(out_dir, before_commit=opts.check_abort, parent=opts.output_set) as out:
         result.output_paths["scale"] = None         # staged with the others; the first output all the same
         with clock("modification"):
@@ -231,7 +219,6 @@ def _run_map(m: MapData, opts: RunOptions, clock: StageClock, out_dir: Path, sou
     if opts.keep_arrays:
         result.arrays = {"scale": products.scale, "confidence": products.confidence,
                          **{kind: arr for kind, (_, arr) in products.modified.items()}}
-    return result
 
 
 def _scale(scale_input: np.ndarray, spare: np.ndarray | None, solid: np.ndarray, params, mode: str,

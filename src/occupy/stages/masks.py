@@ -15,13 +15,14 @@ import math
 
 import numpy as np
 
-from ..errors import OccupyError
+from ..errors import OccupyError, warn
+from ..io.maps import read_map
 from ..io.mrcdata import MapData
 from ..threads import effective_threads
 from .maxfilter import maximum_filter_ball_unchecked
 
 __all__ = ["BAD_MODEL_MESSAGE", "bad_model_message", "lowest_confident_scale", "mask_on_grid", "not_solvent",
-           "soft_edge", "solvent_definition", "subtraction_mask"]
+           "read_solvent_def", "soft_edge", "solvent_definition", "subtraction_mask"]
 
 
 BAD_MODEL_MESSAGE = "the solvent model looks poor"       # how the warning starts (summary codes, terminal panel)
@@ -271,3 +272,48 @@ def mask_on_grid(mask: MapData, m: MapData, name: str) -> tuple[np.ndarray, str 
             f"placed on the map's grid by their header origins (mask voxel 0,0,0 at map voxel "
             f"{','.join(map(str, offset_xyz))} in x,y,z), padded with 0 (outside) and cropped to the map's box")
     return placed, note
+
+
+def read_solvent_def(path: str, m: MapData, compare: bool, warnings: list[str]) -> np.ndarray:
+    """The ``--solvent-def`` mask's data on the map's grid.
+
+    With ``compare`` (the map's voxel size is its header's), a mask whose header gives another
+    voxel size is refused: of the same shape, it covers another region. A mask without a voxel
+    size takes the map's. A mask of another box is placed by the headers' origins, padded or
+    cropped, with a warning (``mask_on_grid``).
+
+    Parameters
+    ----------
+    path : str
+        The mask file (``--solvent-def``).
+    m : MapData
+        The input map.
+    compare : bool
+        Compare the voxel sizes (False when ``--pixel-size`` overrides the map's header).
+    warnings : list of str
+        A note on padding or cropping is appended here and issued.
+
+    Returns
+    -------
+    numpy.ndarray
+        The mask on the map's grid (float32, the map's shape).
+
+    Raises
+    ------
+    OccupyError
+        For an unreadable mask, another voxel size, or a grid off the map's by a fraction of a voxel.
+    """
+    try:
+        mask = read_map(path, allow_constant=True) if compare else None
+    except OccupyError:
+        mask = None                         # no voxel size of its own (or unreadable: said below)
+    if mask is None:
+        mask = read_map(path, pixel_size=m.voxel_size, allow_constant=True)
+    elif abs(mask.voxel_size - m.voxel_size) > 0.01 * m.voxel_size:
+        raise OccupyError(f"--solvent-def mask {path} has voxel size {mask.voxel_size:g} Å, the input map "
+                          f"{m.voxel_size:g} Å: a mask must be on the map's grid (resample it to the map's "
+                          "voxel size and box)")
+    data, note = mask_on_grid(mask, m, f"--solvent-def mask {path}")
+    if note:
+        warn(note, warnings)
+    return data
