@@ -16,7 +16,6 @@ from .chimerax import chimerax_script
 from .log import log_text
 from .names import aux_names, map_stem, scale_name
 from .outputset import OutputSet
-from .report import report_name
 from .staged import input_data, staged_map, tile_voxels
 from .summary_table import result_json
 
@@ -117,10 +116,10 @@ def stage_outputs(out: OutputSet, products: RunProducts, m: MapData, opts: RunOp
     elif opts.json is not None:
         paths["json"] = out.write_text(os.path.abspath(opts.json), result_json(result))
     if opts.report:
-        paths["report"] = out.directory / report_name(stem)     # named in the log that the report shows
+        paths["report"] = out.directory / names["report"]       # named in the log that the report shows
     log = log_text(m, opts, result, products.estimate, products.solvent, products.curve)
     if opts.report:
-        paths["report"] = out.write_text(report_name(stem), run_report(m, opts, result, products, pictures, log))
+        paths["report"] = out.write_text(names["report"], run_report(m, opts, result, products, pictures, log))
     paths["log"] = out.write_text(names["log"], log)
 
 
