@@ -223,26 +223,75 @@ def test_stale_staging_files_of_dead_owners_are_removed(small_map) -> None:
     out = small_map.parent / "out"
     out.mkdir()
     host, dead = _host_tag(), _dead_pid()
+    other = "f" * len(host) if host != "f" * len(host) else "e" * len(host)   # another machine or container
     files = {
         "stale": f".scale_res_m.mrc.{host}{dead}.abcd1234.part",
         "live owner": f".scale_res_m.mrc.{host}{os.getppid()}.abcd1234.part",
-        "other host": f".scale_res_m.mrc.{'ffffff' if host != 'ffffff' else 'eeeeee'}{dead}.abcd1234.part",
-        "set aside": f".log_m.txt.{host}{dead}.abcd1234.prev",
+        "other host": f".scale_res_m.mrc.{other}{dead}.abcd1234.part",
+        "set aside, final there": f".kept.txt.{host}{dead}.abcd1234.prev",
+        "set aside, final gone": f".lost.txt.{host}{dead}.abcd1234.prev",
         "user's": ".notes.part",
     }
     old = time.time() - 60
     for name in files.values():
         (out / name).write_bytes(b"x" * 100)
         os.utime(out / name, (old, old))
+    (out / "kept.txt").write_text("new")
     fresh = out / f".chimX_m.cxc.{host}{dead}.fresh123.part"      # made just now: its owner may be starting
     fresh.write_bytes(b"x")
     code, err, _, _ = occupy_peak("-i", "m.mrc", "-o", "out", cwd=small_map.parent)
     assert code == 0, err
     left = set(_names(out))
-    assert files["stale"] not in left
-    assert {files[k] for k in ("live owner", "other host", "set aside", "user's")} <= left
+    assert not {files[k] for k in ("stale", "set aside, final there", "set aside, final gone")} & left
+    assert {files[k] for k in ("live owner", "other host", "user's")} <= left
+    assert (out / "kept.txt").read_text() == "new"                      # the newer file stays
+    assert (out / "lost.txt").read_bytes() == b"x" * 100                # the only copy is put back
     assert fresh.name in left
     assert set(OUTPUTS) <= left
+
+
+def test_a_killed_commit_never_leaves_a_final_name_empty(small_map) -> None:
+    """The old output is set aside as a second link: killed between that and the rename, the old file is
+    still under its name; the next run removes the extra link."""
+    out = small_map.parent / "out"
+    code, err, _, _ = occupy_peak("-i", "m.mrc", "-o", "out", cwd=small_map.parent)
+    assert code == 0, err
+    before = (out / "log_m.txt").read_bytes()
+    script = ("import os, sys; from occupy.outputs import outputset; from occupy.outputs.outputset import OutputSet\n"
+              "outputset.publish = lambda *a: os._exit(9)\n"
+              "with OutputSet(sys.argv[1]) as o:\n    o.write_text('log_m.txt', 'NEW')\n")
+    r = subprocess.run([sys.executable, "-c", script, str(out)], capture_output=True, timeout=60)
+    assert r.returncode == 9
+    assert (out / "log_m.txt").read_bytes() == before                   # never empty, never half-new
+    assert any(n.endswith(".prev") for n in _names(out))
+    time.sleep(2.1)
+    code, err, _, _ = occupy_peak("-i", "m.mrc", "-o", "out", cwd=small_map.parent)
+    assert code == 0, err
+    assert not [n for n in _names(out) if n.startswith(".")]
+
+
+def test_json_into_a_file_standard_output_is_redirected_to_is_appended(small_map) -> None:
+    """``--json /dev/stdout >> job.log``: the JSON is appended through the stream; the log is not replaced."""
+    log = small_map.parent / "job.log"
+    log.write_text("PREVIOUS\n")
+    inode = log.stat().st_ino
+    if not Path("/proc/self/fd/1").exists():
+        pytest.skip("no /proc/self/fd on this system")
+    # /proc/self/fd/1 is what /dev/stdout links to; a regression renames over it (refused by /proc) rather
+    # than over the machine's /dev/stdout link, which a root test run would replace
+    r = _shell('"$OCCUPY" -i m.mrc -o out --json /proc/self/fd/1 -q >> job.log', small_map.parent)
+    assert r.returncode == 0, r.stderr
+    assert log.stat().st_ino == inode
+    text = log.read_text()
+    assert text.startswith("PREVIOUS\n{") and '"map": "m.mrc"' in text
+
+
+def test_an_output_fifo_without_a_reader_fails_at_once(small_map) -> None:
+    os.mkfifo(small_map.parent / "row.json")
+    code, err, _, seconds = occupy_peak("-i", "m.mrc", "-o", "out", "--json", "row.json", cwd=small_map.parent)
+    assert code == 1 and seconds < 30
+    one_error(err, "row.json: no process is reading from the FIFO")
+    assert not (small_map.parent / "out").exists()
 
 
 def test_a_run_after_sigkilled_runs_leaves_the_folder_clean(tmp_path) -> None:

@@ -6,7 +6,7 @@ therefore always knows which map each worker runs: a worker that dies (the out-o
 killer's SIGKILL, a crash) fails that map alone, with the signal or exit status that ended
 the worker, and is not retried (a map that kills its worker would kill the next one too);
 the other workers are not disturbed, and a fresh worker takes the dead one's place for the
-maps still to run. The dead worker's staging files are removed before the batch ends.
+maps still to run. The dead worker's staging files are removed as soon as it is reaped.
 
 A worker watches the batch process (``multiprocessing.parent_process``: a pipe on POSIX, a
 process handle on Windows). When the batch ends without stopping it, killed by SIGKILL say,
@@ -15,6 +15,10 @@ the worker stops its map: a watcher thread raises ``Terminated`` in it at once, 
 publish them. The run then removes its staged files and the worker exits; an idle worker
 exits at once. A worker stuck in a compiled kernel is ended ``STOP_GRACE_S`` seconds later
 (its staging files are then removed by the next run in that folder).
+
+On Windows a stopped worker is ended at once (``terminate`` is ``TerminateProcess``: no clean
+up), and staging files are never removed by a later run (there is no safe test of a process
+id there), so a stopped or crashed batch may leave hidden ``.part`` files in the output folder.
 """
 from __future__ import annotations
 
@@ -79,20 +83,18 @@ def run_in_workers(run_map: RunMap, paths: list[Path], options: dict[str, Any], 
     todo = deque(paths)
     workers: list[_Worker] = []
     outcomes: dict[Path, MapOutcome] = {}
-    dead: list[int] = []
     try:
         while todo or any(w.path is not None for w in workers):
             _assign(workers, todo, min(jobs, len(paths)), partial(_Worker, context, run_map, threads), options)
             for outcome, dead_pid in _collect(workers):
                 outcomes[outcome.input_path] = outcome
-                dead += [dead_pid] if dead_pid is not None else []
+                if dead_pid is not None:    # reaped just now: its id is not yet anyone else's
+                    remove_staging_of(options.get("output_dir") or ".", dead_pid)
                 on_done(outcome)
     except BaseException:
         _end_workers(workers, stop=True)
         raise
     _end_workers(workers, stop=False)
-    for pid in dead:                # the staging files a killed worker left
-        remove_staging_of(options.get("output_dir") or ".", pid)
     return [outcomes[p] for p in paths]
 
 
@@ -166,6 +168,11 @@ def _receive(worker: _Worker) -> MapOutcome | None:
         return None
 
 
+# exit statuses of a worker that caught SIGHUP, SIGINT or SIGTERM and cleaned up (128 + N); any other
+# status is reported as it is (255: the forkserver that started it was lost; Windows: a crash code)
+_CAUGHT_EXITS = {128 + 1, 128 + 2, 128 + 15}
+
+
 def _death(worker: _Worker) -> str:
     """Why a worker ended without a result, in words (the signal that killed it, or its exit status)."""
     worker.process.join(STOP_GRACE_S)
@@ -177,7 +184,7 @@ def _death(worker: _Worker) -> str:
         name = _signal_name(-code)
         hint = ", perhaps out of memory" if name == "SIGKILL" else ""
         return f"its worker process was killed by {name}{hint}; not run again"
-    if code is not None and code > 128:     # a signal it caught, cleaning up (occupy.termination)
+    if code in _CAUGHT_EXITS:               # a signal it caught, cleaning up (occupy.termination)
         return f"its worker process was stopped by {_signal_name(code - 128)}; not run again"
     return f"its worker process died (exit status {code}); not run again"
 

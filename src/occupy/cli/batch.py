@@ -100,7 +100,7 @@ def execute(**kw: Any) -> None:
     for path in report.output_paths.values():
         out.print(f"wrote {path}", markup=False)
     if report.failed:
-        lines = "; ".join(f"{o.input_path} ({o.error})" for o in report.failed)
+        lines = "; ".join(f"{_one_line(str(o.input_path))} ({_one_line(o.error or '')})" for o in report.failed)
         raise OccupyError(f"{len(report.failed)} of {len(report.outcomes)} maps failed: {lines}")
 
 
@@ -149,3 +149,8 @@ def main(argv: list[str] | None = None) -> None:
 
 if __name__ == "__main__":  # pragma: no cover
     main()
+
+
+def _one_line(text: str) -> str:
+    """``text`` with control characters (a newline in a file name) escaped, so the error stays one line."""
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)

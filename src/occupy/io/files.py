@@ -11,9 +11,11 @@ removed again (each level this run created, if still empty) when the run fails.
 """
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import stat
+import sys
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -93,16 +95,28 @@ def write_target(final: str | os.PathLike) -> tuple[Path, bool]:
     """
     final = Path(final)
     try:
-        mode = os.stat(final).st_mode
+        info = os.stat(final)
     except FileNotFoundError:
-        mode = None
+        info = None
     except OSError as exc:
         raise OccupyError(f"cannot write {final}: {_reason(exc)}") from exc
-    if mode is not None and stat.S_ISDIR(mode):
+    if info is not None and stat.S_ISDIR(info.st_mode):
         raise OccupyError(f"cannot write {final}: a directory of that name exists")
-    if mode is not None and not stat.S_ISREG(mode):
+    if info is not None and (not stat.S_ISREG(info.st_mode) or _standard_fd(info) is not None):
         return final, True
     return Path(os.path.realpath(final)), False
+
+
+def _standard_fd(info: os.stat_result) -> int | None:
+    """The standard stream (0, 1 or 2) that is the file ``info`` describes, if any: ``/dev/stdout``
+    redirected into a file (``>> job.log``) is written through the stream, never replaced."""
+    for fd in (1, 2, 0):
+        try:
+            if os.path.samestat(info, os.fstat(fd)):
+                return fd
+        except OSError:
+            continue
+    return None
 
 
 def staged_file(final: str | os.PathLike, suffix: str = ".part") -> Path:
@@ -171,8 +185,27 @@ def publish(tmp: str | os.PathLike, final: str | os.PathLike) -> None:
 
 
 def _copy_into(source: str | os.PathLike, special: Path) -> None:
-    """Write the bytes of ``source`` to the special file ``special`` (never created or truncated)."""
-    with open(source, "rb") as src, open(os.open(special, os.O_WRONLY), "wb") as sink:
+    """Write the bytes of ``source`` to the special file ``special`` (never created or truncated): through
+    the standard stream it is, if it is one (its offset and append mode kept); a FIFO without a reader is
+    an error, not a wait."""
+    fd = _standard_fd(os.stat(special))
+    if fd is not None:
+        if fd == 1 and sys.stdout is not None:
+            sys.stdout.flush()      # what Python printed comes first
+        with open(source, "rb") as src:
+            while chunk := src.read(1 << 20):
+                view = memoryview(chunk)
+                while view:
+                    view = view[os.write(fd, view):]
+        return
+    try:
+        sink_fd = os.open(special, os.O_WRONLY | os.O_NONBLOCK)
+    except OSError as exc:
+        if exc.errno == errno.ENXIO:
+            raise OSError(exc.errno, "no process is reading from the FIFO") from exc
+        raise
+    os.set_blocking(sink_fd, True)
+    with open(source, "rb") as src, open(sink_fd, "wb") as sink:
         shutil.copyfileobj(src, sink, 1 << 20)
 
 

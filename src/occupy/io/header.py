@@ -7,6 +7,7 @@ reading a map allocates no more than the file holds. Both byte orders are recogn
 from __future__ import annotations
 
 import os
+import stat
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -105,9 +106,12 @@ def peek_header(path: str | os.PathLike) -> tuple[bytes, MapHeader] | None:
     Returns
     -------
     (bytes, MapHeader) or None
-        None if the file cannot be read or its first bytes are no MRC header we read.
+        None if the file is not a regular file, cannot be read, or its first bytes are no
+        MRC header we read.
     """
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return None                     # a FIFO would block the open; a device is no map
         with open(path, "rb") as fh:
             head = fh.read(HEADER_BYTES)
     except OSError:

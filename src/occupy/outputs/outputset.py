@@ -2,10 +2,9 @@
 from __future__ import annotations
 
 import os
-import sys
 import threading
 from pathlib import Path
-from typing import Callable
+from typing import Callable, TextIO
 
 import numpy as np
 
@@ -65,7 +64,7 @@ class OutputSet:
         self.before_commit = before_commit
         self.parent = parent
         self._staged: list[tuple[Path, Path]] = []
-        self._streams: list[tuple[int, bytes]] = []
+        self._streams: list[tuple[TextIO, str]] = []
         self._lock = threading.Lock()
 
     def __enter__(self) -> "OutputSet":
@@ -101,21 +100,22 @@ class OutputSet:
             self._staged.append((tmp, final))
         return tmp
 
-    def write_stream(self, fd: int, text: str) -> None:
-        """Write ``text`` to the open file descriptor ``fd`` (e.g. 1, standard output) at the commit.
+    def write_stream(self, stream: TextIO, text: str) -> None:
+        """Write ``text`` to the open text stream ``stream`` (e.g. ``sys.stdout``) at the commit.
 
-        It is written before any file is renamed, so a stream that cannot be written
-        (closed, a full device) fails the commit and no file is published.
+        It is written (and flushed) before any file is renamed, so a stream that cannot be
+        written (a full device, a closed pipe) fails the commit and no file is published.
 
         Parameters
         ----------
-        fd : int
-            An open file descriptor.
+        stream : text stream
+            Where to write, as it is at this call (``sys.stdout`` redirected by the caller
+            counts).
         text : str
-            The content (UTF-8).
+            The content.
         """
         with self._lock:
-            self._streams.append((fd, text.encode("utf-8", "backslashreplace")))
+            self._streams.append((stream, text))
 
     def write_map(self, name: str, data: np.ndarray, like: MapData | None = None,
                   label: str | None = None, header_stats: tuple[float, float, float, float] | None = None) -> Path:
@@ -293,8 +293,7 @@ class OutputSet:
             for tmp, final in _special_first(self._staged):
                 target, special = write_target(final)
                 if not special and target.is_file():
-                    set_aside.append((staged_file(target, ".prev"), target))    # never taken as stale
-                    os.replace(target, set_aside[-1][0])
+                    set_aside.append((_set_aside(target), target))
                 if not special:
                     done.append(target)     # before the rename: a signal may come right after it
                 publish(tmp, target)
@@ -315,29 +314,36 @@ class OutputSet:
         for tmp, _ in staged:
             discard(tmp)
 
-    def _adopt(self, staged: list[tuple[Path, Path]], streams: list[tuple[int, bytes]]) -> None:
+    def _adopt(self, staged: list[tuple[Path, Path]], streams: list[tuple[TextIO, str]]) -> None:
         """Take over a child's staged files and streams; they are committed or discarded with this set's."""
         with self._lock:
             self._staged.extend(staged)
             self._streams.extend(streams)
 
 
-def _write_streams(streams: list[tuple[int, bytes]]) -> None:
-    """Write each stream's bytes whole to its file descriptor; one that cannot be written fails."""
-    for fd, data in streams:
-        for stream in (sys.stdout, sys.stderr):         # what Python buffered comes first
-            try:
-                if stream is not None and stream.fileno() == fd:
-                    stream.flush()
-            except (OSError, ValueError, AttributeError):
-                pass
-        name = {1: "standard output", 2: "standard error"}.get(fd, f"file descriptor {fd}")
-        view = memoryview(data)
+def _write_streams(streams: list[tuple[TextIO, str]]) -> None:
+    """Write and flush each stream's text; one that cannot be written fails."""
+    for stream, text in streams:
+        name = {"<stdout>": "standard output", "<stderr>": "standard error"}.get(getattr(stream, "name", ""),
+                                                                                  "the output stream")
         try:
-            while view:
-                view = view[os.write(fd, view):]
-        except OSError as exc:
-            raise OccupyError(f"cannot write to {name}: {exc.strerror or exc}") from exc
+            stream.write(text)
+            stream.flush()
+        except (OSError, ValueError) as exc:
+            raise OccupyError(f"cannot write to {name}: {getattr(exc, 'strerror', None) or exc}") from exc
+
+
+def _set_aside(target: Path) -> Path:
+    """Keep the old file ``target`` under a ``.prev`` staging name until the commit is done: a second
+    (hard) link, so that the final name never stands empty, even if the process is killed meanwhile;
+    moved there where the file system has no hard links."""
+    prev = staged_file(target, ".prev")
+    os.unlink(prev)
+    try:
+        os.link(target, prev)
+    except OSError:
+        os.replace(target, prev)
+    return prev
 
 
 def _special_first(staged: list[tuple[Path, Path]]) -> list[tuple[Path, Path]]:
@@ -347,12 +353,11 @@ def _special_first(staged: list[tuple[Path, Path]]) -> list[tuple[Path, Path]]:
 
 
 def _roll_back(done: list[Path], set_aside: list[tuple[Path, Path]]) -> None:
-    """Undo a partial commit: remove the new files, put the set-aside old ones back."""
-    for path in done:
-        if path.is_file():
-            discard(path)
+    """Undo a partial commit: each set-aside old file back under its name (in one rename), and the new
+    files that replaced nothing removed."""
+    restored = {final for _, final in set_aside}
     for old, final in set_aside:
-        if final.exists():          # the old file never left (set aside only as a placeholder)
-            discard(old)
-        else:
-            os.replace(old, final)
+        os.replace(old, final)
+    for path in done:
+        if path not in restored and path.is_file():
+            discard(path)
