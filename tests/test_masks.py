@@ -86,6 +86,27 @@ def test_soft_edge_falls_from_1_to_0_over_its_width_in_angstrom(voxel) -> None:
     assert soft_edge(ball, 0.0, (voxel,) * 3).tolist() == ball.astype(np.float32).tolist()
 
 
+def test_soft_edge_of_a_small_region_works_on_its_padded_box_only(monkeypatch) -> None:
+    """Anisotropic voxels, a region at a corner of a larger box: the brute-force raised cosine, with the
+    distances computed only on the region's bounding box padded by the edge (clipped to the box)."""
+    from occupy.stages import masks
+    shape, voxel_xyz, width = (30, 40, 50), (0.9, 1.3, 2.1), 5.0
+    region = np.zeros(shape, bool)
+    region[:4, 30:36, 44:] = np.random.default_rng(4).random((4, 6, 6)) > 0.5
+    region[0, 30, 49] = True
+    zyx = np.indices(shape).reshape(3, -1).T * np.array(voxel_xyz[::-1])
+    nearest = np.sqrt(((zyx[:, None, :] - zyx[region.reshape(-1)][None]) ** 2).sum(-1)).min(1).reshape(shape)
+    expected = np.where(nearest < width, 0.5 * (1 + np.cos(np.pi * np.minimum(nearest, width) / width)), 0.0)
+    boxes = []
+    distances = masks._distance_squared_within
+    monkeypatch.setattr(masks, "_distance_squared_within",
+                        lambda r, *args: boxes.append(r.shape) or distances(r, *args))
+    mask = soft_edge(region, width, voxel_xyz)
+    assert mask.dtype == np.float32 and mask.shape == shape
+    assert np.abs(mask - expected).max() < 1e-6 and np.all(mask[nearest >= width] == 0.0)
+    assert boxes == [(4 + 3, 6 + 2 * 4, 6 + 6)]       # z: 0..3 + ceil(5/2.1); y: ±ceil(5/1.3); x: -ceil(5/0.9), clipped
+
+
 def test_contour_mask_of_another_box_is_placed_by_the_headers(tmp_path, test_data) -> None:
     """EMD-3488 (100^3) with its contour mask (100x91x91, same voxel size and origin): padded, with a note."""
     r = run_cli("occupy", "-i", str(test_data / "emd_3488.mrc"), "-o", "out", "--solvent-def",

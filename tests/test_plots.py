@@ -98,7 +98,8 @@ def test_pictures_png_from_run_pictures(tmp_path):
                             slices="com,x:3", tile_zyx=(6.0, 20.0, 22.0), browser=False)
     assert [(p.plane.axis, p.plane.index, p.plane.why) for p in pictures.planes] == [
         ("z", 6, "centre of mass"), ("y", 20, "centre of mass"), ("x", 22, "centre of mass"), ("x", 3, "chosen")]
-    assert pictures.planes[0].extent_A == (0.0, 32 * 1.5, 0.0, 28 * 1.5)       # Å, x across and y up
+    # Å, x across and y up: voxel i centred at i x 1.5 Å, so the picture reaches half a voxel beyond
+    assert pictures.planes[0].extent_A == (-0.75, 31.5 * 1.5, -0.75, 27.5 * 1.5)
     path = tmp_path / "scale_slices_x.png"
     plots.plot_pictures(path, pictures, min_vis_scale=0.2, title="local scale (occ mode): x")
     _check_png(path)

@@ -189,6 +189,7 @@ def _examples(paths: list[Path], most: int = 3) -> str:
 def _run_maps(paths: list[Path], jobs: int, threads_per_job: int | None, dask_scheduler: str | None,
               done: Callable[[MapOutcome], None], options: dict[str, Any]) -> BatchReport:
     total = options.pop("threads", None)
+    jobs = max(1, min(jobs, len(paths)))        # more workers than maps would only split the cores
     if dask_scheduler:
         per_job = threads_per_job or total
     else:
@@ -204,8 +205,9 @@ def _run_maps(paths: list[Path], jobs: int, threads_per_job: int | None, dask_sc
         with OutputSet(out_dir) as out:
             written = stage_summary(out, outcomes)
             if options.get("report"):
-                written["report"] = stage_many_report(out, outcomes, BATCH_REPORT, staged=False,
-                                                      lowpass=options.get("lowpass"),
-                                                      min_vis_scale=options.get("min_vis_scale") or MIN_VIS_SCALE)
+                report = stage_many_report(out, outcomes, BATCH_REPORT, staged=False, lowpass=options.get("lowpass"),
+                                           pixel_size=options.get("pixel_size"),
+                                           min_vis_scale=options.get("min_vis_scale") or MIN_VIS_SCALE)
+                written.update({"report": report} if report else {})
     return BatchReport(outcomes, time.perf_counter() - t0, jobs=jobs, threads_per_job=per_job,
                        backend="dask" if dask_scheduler else "local", output_paths=written)

@@ -197,9 +197,10 @@ def stage_classes(classification: Classification, out: OutputSet, *, jobs: int |
                            backend="threads", classification=classification)
     report.output_paths = stage_summary(out, outcomes)
     if options.get("report"):
-        report.output_paths["report"] = stage_many_report(
-            out, outcomes, CLASSES_REPORT, staged=True, lowpass=options.get("lowpass"),
-            min_vis_scale=options.get("min_vis_scale") or MIN_VIS_SCALE)
+        many = stage_many_report(out, outcomes, CLASSES_REPORT, staged=True, lowpass=options.get("lowpass"),
+                                 pixel_size=options.get("pixel_size"),
+                                 min_vis_scale=options.get("min_vis_scale") or MIN_VIS_SCALE)
+        report.output_paths.update({"report": many} if many else {})
     if options.get("chimerax", True) and any(o.output_paths for o in outcomes):
         report.output_paths["chimerax"] = out.write_text(CLASSES_SCRIPT, classes_script(
             out.directory, outcomes, options.get("min_vis_scale")))

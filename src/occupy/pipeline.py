@@ -93,6 +93,9 @@ def run(input_path: str | os.PathLike, **options: Any) -> RunResult:
     with clock("read map"):
         source = MapSource.of(input_path, opts.pixel_size)
         m = read_map(input_path, pixel_size=opts.pixel_size)
+    if opts.plot or opts.report:        # an AXIS:N of --slices outside this box: refused before any work
+        from .outputs.slices import check_slices
+        check_slices(opts.slices, m.shape)
     check_names_fit(run_names(map_stem(input_path), opts), opts.output_dir)
     with output_directory(opts.output_dir) as out_dir:
         result = _run_map(m, opts, clock, out_dir, source)

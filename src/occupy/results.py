@@ -124,6 +124,8 @@ class MapOutcome:
         Why the map was not run (an empty class); then ``ok`` is True and nothing is written.
     map_threshold, scale_threshold : float, optional
         Display levels of the map and of its scale (for a ChimeraX script).
+    lowpass : float, optional
+        The run's lowpass in Å (for the report's pictures; not a summary column).
     """
 
     input_path: Path
@@ -141,6 +143,7 @@ class MapOutcome:
     skipped: str | None = None
     map_threshold: float | None = None
     scale_threshold: float | None = None
+    lowpass: float | None = None
 
     @property
     def status(self) -> str:
@@ -181,7 +184,7 @@ def outcome_from_result(path: str | Path, result: RunResult, seconds: float,
                       solvent_width=result.solvent_width, partial_fraction=result.partial_fraction,
                       warnings=list(result.warnings), output_paths=dict(result.output_paths),
                       class_map=class_map, map_threshold=result.map_threshold,
-                      scale_threshold=result.scale_threshold)
+                      scale_threshold=result.scale_threshold, lowpass=result.lowpass or None)
 
 
 @dataclass

@@ -5,22 +5,100 @@ turns them into 8-bit images: grey input and modified maps, and the scale in col
 lowpassed map, shown where the lowpassed map is above the solvent edge (the same map gives
 background and threshold). The scale histogram over non-solvent voxels and a downsampled
 volume for the report's slice browser come from the same coarse lowpassed copy.
+
+Positions are in the map's own coordinates, as in the log's tile centre and in ChimeraX: voxel
+``i`` along an axis is centred at the grid's start (the header origin, or else the start index
+times the voxel size) plus ``i`` voxel sizes of that axis.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .pngs import GREY, VIRIDIS, grey_levels, scale_levels
-from .slices import AXES, CoarseMap, Plane, block_mean, centre_of_mass, coarse_map, plane_image, planes_for, \
-    upsampled_plane
+from .slices import AXES, NO_TILE, CoarseMap, Plane, block_mean, centre_of_mass, coarse_map, plane_image, \
+    planes_for, upsampled_plane
 
-__all__ = ["PlanePictures", "RunPictures", "run_pictures", "SOLVENT_INDEX"]
+if TYPE_CHECKING:  # pragma: no cover - types only
+    from ..io.mrcdata import MapData
+
+__all__ = ["MapGrid", "PlanePictures", "RunPictures", "map_grid", "run_pictures", "SOLVENT_INDEX"]
 
 BROWSER_SIDE = 64           # the slice browser's volumes: at most this many voxels a side
 SOLVENT_INDEX = 0           # scale pictures: palette index drawn transparent (solvent)
 _AXIS_NAMES = {"z": ("x", "y"), "y": ("x", "z"), "x": ("y", "z")}
+
+
+@dataclass(frozen=True)
+class MapGrid:
+    """Where a map's voxels lie, in Å.
+
+    Parameters
+    ----------
+    start_A : (float, float, float)
+        Centre of voxel 0 along x, y and z.
+    voxel_A : (float, float, float)
+        Voxel size along x, y and z.
+    """
+
+    start_A: tuple[float, float, float]
+    voxel_A: tuple[float, float, float]
+
+    def position_A(self, axis: str, index: float) -> float:
+        """Give the centre of a voxel along one axis.
+
+        Parameters
+        ----------
+        axis : str
+            ``x``, ``y`` or ``z``.
+        index : float
+            Voxel index along it.
+
+        Returns
+        -------
+        float
+            Å in the map's coordinates.
+        """
+        k = "xyz".index(axis)
+        return self.start_A[k] + index * self.voxel_A[k]
+
+    def span_A(self, axis: str, n: int) -> tuple[float, float]:
+        """Give the outer edges of the first ``n`` voxels along one axis.
+
+        Parameters
+        ----------
+        axis : str
+            ``x``, ``y`` or ``z``.
+        n : int
+            How many voxels, from voxel 0.
+
+        Returns
+        -------
+        (float, float)
+            Å in the map's coordinates: half a voxel before voxel 0, half a voxel after voxel ``n - 1``.
+        """
+        half = self.voxel_A["xyz".index(axis)] / 2
+        return self.position_A(axis, 0) - half, self.position_A(axis, n - 1) + half
+
+
+def map_grid(m: "MapData") -> MapGrid:
+    """Give a map's grid as the log and ChimeraX place it.
+
+    Parameters
+    ----------
+    m : MapData
+        The map (header origin, start indices and voxel sizes).
+
+    Returns
+    -------
+    MapGrid
+        Voxel 0 at the origin if any of it is non-zero, else at the start indices times the voxel sizes.
+    """
+    sizes = tuple(float(v) for v in m.voxel_size_xyz)
+    start = m.origin if any(m.origin) else tuple(n * v for n, v in zip(m.nstart, sizes))
+    return MapGrid(tuple(float(v) for v in start), sizes)
 
 
 @dataclass
@@ -32,7 +110,7 @@ class PlanePictures:
     plane : Plane
         Axis, voxel index and why.
     position_A : float
-        The plane's position along its axis, Å from the box's first voxel.
+        The plane's position along its axis, Å in the map's coordinates (``MapGrid``).
     input_grey, background_grey : numpy.ndarray
         The input and the lowpassed map in grey.
     scale_index : numpy.ndarray
@@ -40,7 +118,8 @@ class PlanePictures:
     modified_grey : dict of str to numpy.ndarray
         Each modified map in grey (the input's grey range).
     extent_A : (float, float, float, float)
-        Horizontal and vertical extent in Å: ``(0, width, 0, height)``.
+        Horizontal and vertical extent in Å, ``(left, right, bottom, top)``: the outer edges of
+        the first and last voxels, in the map's coordinates.
     axis_labels : (str, str)
         The map axes drawn across and up.
     """
@@ -66,11 +145,15 @@ class RunPictures:
     points : dict of str to (float, float, float) or None
         ``com``, ``tile`` and ``centre`` (z, y, x voxels).
     scale_hist : (numpy.ndarray, numpy.ndarray)
-        Counts and edges of the scale over non-solvent voxels of the coarse copy.
+        Counts and edges of the scale over non-solvent voxels, in voxels of the map: each voxel
+        of the coarse copy counts for the block of voxels it stands for.
     non_solvent : int
-        How many coarse voxels that histogram counts.
+        How many voxels of the map that histogram counts.
     browser : dict
-        ``shape`` (z, y, x), ``voxel_size`` (Å), ``grey`` and ``scale`` (uint8 volumes) of the slice browser.
+        ``shape`` (z, y, x), ``voxel_size`` (Å), ``grey`` and ``scale`` (uint8 volumes) of the slice
+        browser, and ``first_A`` and ``step_A`` (x, y, z): where its voxel 0 lies and its spacing, in Å.
+    notes : list of str
+        What the slices could not show as asked (a ``tile`` slice under ``--s0``).
     """
 
     planes: list[PlanePictures]
@@ -78,6 +161,7 @@ class RunPictures:
     scale_hist: tuple[np.ndarray, np.ndarray]
     non_solvent: int
     browser: dict = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
 
 def _grey_range(data: np.ndarray) -> tuple[float, float]:
@@ -90,7 +174,7 @@ def _grey_range(data: np.ndarray) -> tuple[float, float]:
 
 
 def _plane_pictures(plane: Plane, data: np.ndarray, scale: np.ndarray, modified: dict[str, np.ndarray],
-                    coarse: CoarseMap, edge: float, ranges: dict, voxel_size: float,
+                    coarse: CoarseMap, edge: float, ranges: dict, grid: MapGrid,
                     min_vis_scale: float) -> PlanePictures:
     lp = upsampled_plane(coarse, plane.axis, plane.index)
     index = scale_levels(plane_image(scale, plane.axis, plane.index), min_vis_scale)
@@ -98,17 +182,19 @@ def _plane_pictures(plane: Plane, data: np.ndarray, scale: np.ndarray, modified:
     index[lp <= np.float32(edge)] = SOLVENT_INDEX
     lo, hi = ranges["input"]
     rows, cols = index.shape
+    across, up = _AXIS_NAMES[plane.axis]
     return PlanePictures(
-        plane=plane, position_A=plane.index * voxel_size,
+        plane=plane, position_A=grid.position_A(plane.axis, plane.index),
         input_grey=grey_levels(plane_image(data, plane.axis, plane.index), lo, hi),
         background_grey=grey_levels(lp, *ranges["lowpassed"]), scale_index=index,
         modified_grey={k: grey_levels(plane_image(v, plane.axis, plane.index), lo, hi) for k, v in modified.items()},
-        extent_A=(0.0, cols * voxel_size, 0.0, rows * voxel_size), axis_labels=_AXIS_NAMES[plane.axis])
+        extent_A=(*grid.span_A(across, cols), *grid.span_A(up, rows)), axis_labels=(across, up))
 
 
 def run_pictures(data: np.ndarray, scale: np.ndarray, modified: dict[str, np.ndarray], *, voxel_size: float,
                  lowpass: float, solvent_edge: float, min_vis_scale: float, slices: str = "com,tile",
-                 tile_zyx: tuple[float, float, float] | None = None, browser: bool = True) -> RunPictures:
+                 tile_zyx: tuple[float, float, float] | None = None, browser: bool = True,
+                 grid: MapGrid | None = None) -> RunPictures:
     """Cut and colour a run's maps (see the module's description).
 
     Parameters
@@ -126,39 +212,49 @@ def run_pictures(data: np.ndarray, scale: np.ndarray, modified: dict[str, np.nda
     slices : str, optional
         The ``--slices`` value.
     tile_zyx : (float, float, float), optional
-        Centre (z, y, x voxels) of the full-scale tile (None: no ``tile`` slices).
+        Centre (z, y, x voxels) of the full-scale tile (None: ``tile`` slices through the box centre).
     browser : bool, optional
         Also make the slice browser's volumes.
+    grid : MapGrid, optional
+        Where the map's voxels lie (``map_grid``); default voxel 0 at 0 Å, ``voxel_size`` on every axis.
 
     Returns
     -------
     RunPictures
         The planes' images, the points, the scale histogram and the browser's volumes.
     """
+    grid = grid or MapGrid((0.0, 0.0, 0.0), (voxel_size,) * 3)
     coarse = coarse_map(data, voxel_size, lowpass)
     points = {"com": centre_of_mass(coarse, solvent_edge),
               "tile": tile_zyx,
               "centre": tuple((s - 1) / 2.0 for s in data.shape)}
     ranges = {"input": _grey_range(data), "lowpassed": _grey_range(coarse.lowpassed)}
-    planes = [_plane_pictures(p, data, scale, modified, coarse, solvent_edge, ranges, voxel_size, min_vis_scale)
+    planes = [_plane_pictures(p, data, scale, modified, coarse, solvent_edge, ranges, grid, min_vis_scale)
               for p in planes_for(slices, tuple(data.shape), points)]
     coarse_scale = block_mean(scale, coarse.factor)
     solid = coarse.lowpassed > np.float32(solvent_edge)
+    block_voxels = coarse.factor ** 3
     counts, edges = np.histogram(coarse_scale[solid], bins=50, range=(0.0, 1.0))
-    pictures = RunPictures(planes, points, (counts, edges), int(solid.sum()))
+    pictures = RunPictures(planes, points, (counts * block_voxels, edges), int(solid.sum()) * block_voxels)
+    if any(p.plane.why == NO_TILE for p in planes):
+        pictures.notes.append("There is no full-scale tile (--s0 gives the full scale): the tile's slices "
+                              "are through the box centre instead.")
     if browser:
-        pictures.browser = _browser_volumes(coarse, coarse_scale, solid, voxel_size, min_vis_scale)
+        pictures.browser = _browser_volumes(coarse, coarse_scale, solid, grid, min_vis_scale)
     return pictures
 
 
-def _browser_volumes(coarse: CoarseMap, coarse_scale: np.ndarray, solid: np.ndarray, voxel_size: float,
+def _browser_volumes(coarse: CoarseMap, coarse_scale: np.ndarray, solid: np.ndarray, grid: MapGrid,
                      min_vis_scale: float) -> dict:
     """The slice browser's 8-bit input and scale volumes, at most ``BROWSER_SIDE`` voxels a side."""
     step = max(1, int(np.ceil(max(coarse.mean.shape) / BROWSER_SIDE)))
     grey = coarse.mean[::step, ::step, ::step]
     index = np.maximum(scale_levels(coarse_scale[::step, ::step, ::step], min_vis_scale), 1)
     index[~solid[::step, ::step, ::step]] = SOLVENT_INDEX
-    return {"shape": grey.shape, "voxel_size": voxel_size * coarse.factor * step,
+    spacing = coarse.factor * step
+    return {"shape": grey.shape, "voxel_size": grid.voxel_A[0] * spacing,
+            "first_A": tuple(grid.position_A(a, (coarse.factor - 1) / 2) for a in "xyz"),
+            "step_A": tuple(v * spacing for v in grid.voxel_A),
             "grey": grey_levels(grey, *_grey_range(grey)), "scale": index}
 
 

@@ -140,9 +140,11 @@ def plot_pictures(path: str | os.PathLike, pictures: "RunPictures", *, min_vis_s
     canvas = Canvas(80 + cols * (side + 90) + 130, 60 + rows * (side + 80))
     for r, planes in enumerate(groups.values()):
         for c, p in enumerate(planes):
-            x1, y1 = p.extent_A[1], p.extent_A[3]
-            w, h = (side, max(20, round(side * y1 / x1))) if x1 >= y1 else (max(20, round(side * x1 / y1)), side)
-            ax = RasterAxes(canvas, (80 + c * (side + 90), 70 + r * (side + 80), w, h), (0.0, x1), (0.0, y1))
+            x0, x1, y0, y1 = p.extent_A
+            width, height = x1 - x0, y1 - y0
+            w, h = (side, max(20, round(side * height / width))) if width >= height else \
+                (max(20, round(side * width / height)), side)
+            ax = RasterAxes(canvas, (80 + c * (side + 90), 70 + r * (side + 80), w, h), (x0, x1), (y0, y1))
             ax.picture(composite_rgb(p, VIRIDIS))
             ax.finish(axis_title(p), f"{p.axis_labels[0]} (Å)", f"{p.axis_labels[1]} (Å)")
     bottom = min(float(min_vis_scale), 0.999)

@@ -24,7 +24,7 @@ from .svgplot import SvgAxes
 if TYPE_CHECKING:  # pragma: no cover - types only
     from ..results import RunResult
 
-__all__ = ["page", "report_html", "report_name", "slice_svg", "warnings_html"]
+__all__ = ["page", "report_html", "report_name", "slice_svg", "utf8_text", "warnings_html"]
 
 
 _ESC = html.escape
@@ -66,8 +66,29 @@ def page(title: str, body: Sequence[str], script: str = "") -> str:
         The document.
     """
     js = f"<script>{script}</script>" if script else ""
-    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{_ESC(title)}</title>'
-            f'<style>{PAGE_CSS}</style></head><body>\n' + "\n".join(body) + f"\n{js}</body></html>\n")
+    return utf8_text(f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{_ESC(title)}</title>'
+                     f'<style>{PAGE_CSS}</style></head><body>\n' + "\n".join(body) + f"\n{js}</body></html>\n")
+
+
+def utf8_text(text: str) -> str:
+    """Make text valid UTF-8: the raw bytes of a file name that is not UTF-8 (held as lone surrogates
+    by ``os.fsdecode``) become U+FFFD, so that a page declared UTF-8 is UTF-8.
+
+    Parameters
+    ----------
+    text : str
+        Any text, file names in it decoded with ``surrogateescape``.
+
+    Returns
+    -------
+    str
+        The text, each undecodable byte (or other lone surrogate) replaced by U+FFFD.
+    """
+    try:
+        raw = text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:          # a lone surrogate that is no escaped byte
+        raw = text.encode("utf-8", "surrogatepass")
+    return raw.decode("utf-8", "replace")
 
 
 def fmt_value(v: Any) -> str:
@@ -132,7 +153,8 @@ def slice_svg(p: PlanePictures, layer: str, title: str, side: int = 260) -> str:
         An ``<svg>`` element.
     """
     x0, x1, y0, y1 = p.extent_A
-    w, h = (side, max(40, int(side * y1 / x1))) if x1 >= y1 else (max(40, int(side * x1 / y1)), side)
+    width, height = x1 - x0, y1 - y0
+    w, h = (side, max(40, int(side * height / width))) if width >= height else (max(40, int(side * width / height)), side)
     ax = SvgAxes((x0, x1), (y0, y1), width=w, height=h, legend_width=0, left=48)
     if layer == "input":
         ax.image(_png(p.input_grey), p.extent_A)
@@ -163,10 +185,16 @@ def _slices_html(pictures: RunPictures, kinds: Sequence[str], min_vis_scale: flo
                     + "".join(cells) + "</div>")
     where = ", ".join(f"{k} at (z, y, x) = ({', '.join(f'{v:.0f}' for v in pt)}) voxels"
                       for k, pt in pictures.points.items() if pt is not None and k != "centre")
+    notes = "".join(f'<p class="note">{_ESC(n)}</p>' for n in pictures.notes)
     return (f'<section id="slices"><h2>Slices</h2><p>Input | scale ({_ESC(mode)} mode, coloured where the '
             f'lowpassed map is above the solvent edge, over that lowpassed map) | modified. Points: '
-            f'{_ESC(where)}. Choose others with <code>--slices</code>.</p>{colour_bar_svg(min_vis_scale)}'
+            f'{_ESC(where)}. Choose others with <code>--slices</code>. Positions in Å are the map\'s '
+            f'coordinates, as in the log and ChimeraX.</p>{notes}{colour_bar_svg(min_vis_scale)}'
             + "".join(rows) + "</section>")
+
+
+def _csv(values: Sequence[float]) -> str:
+    return ",".join(f"{float(v):.6g}" for v in values)
 
 
 def _browser_html(browser: Mapping[str, Any]) -> str:
@@ -181,7 +209,8 @@ def _browser_html(browser: Mapping[str, Any]) -> str:
             f'value="{nz // 2}"> <span id="where"></span> <span id="browser-status">slice browser needs '
             f'JavaScript</span></p><canvas id="view" width="{2 * max(nx, ny, nz) + 8}" height="{max(nx, ny, nz)}">'
             f'</canvas><script id="volume" type="application/octet-stream" data-shape="{nz},{ny},{nx}" '
-            f'data-voxel="{browser["voxel_size"]:.6g}" data-lut="{",".join(map(str, lut))}">'
+            f'data-voxel="{browser["voxel_size"]:.6g}" data-first="{_csv(browser["first_A"])}" '
+            f'data-step="{_csv(browser["step_A"])}" data-lut="{",".join(map(str, lut))}">'
             f'{base64.b64encode(packed).decode("ascii")}</script></section>')
 
 

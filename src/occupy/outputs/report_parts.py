@@ -25,8 +25,9 @@ BROWSER_JS = r"""
 (async function () {
   const el = document.getElementById('volume'), status = document.getElementById('browser-status');
   try {
-    const [nz, ny, nx] = el.dataset.shape.split(',').map(Number), voxel = Number(el.dataset.voxel);
+    const [nz, ny, nx] = el.dataset.shape.split(',').map(Number);
     const lut = el.dataset.lut.split(',').map(Number);
+    const first = el.dataset.first.split(',').map(Number), step = el.dataset.step.split(',').map(Number);
     const bytes = Uint8Array.from(atob(el.textContent.trim()), c => c.charCodeAt(0));
     const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('deflate'));
     const vol = new Uint8Array(await new Response(stream).arrayBuffer()), n = nz * ny * nx;
@@ -53,7 +54,7 @@ BROWSER_JS = r"""
       }
       ctx.clearRect(0, 0, canvas.width, canvas.height);
       ctx.putImageData(img, 0, 0);
-      where.textContent = a + ' = ' + i + ' (' + (i * voxel).toFixed(1) + ' \u00c5)';
+      where.textContent = a + ' = ' + i + ' (' + (first['xyz'.indexOf(a)] + i * step['xyz'.indexOf(a)]).toFixed(1) + ' \u00c5)';
       document.body.dataset.browser = 'drawn ' + a + ' ' + i;
       status.textContent = 'slice browser ready';
     }
@@ -85,14 +86,15 @@ document.body.dataset.sortable = 'ready';
 
 
 def scale_hist_svg(counts: np.ndarray, edges: np.ndarray, n: int, stem: str, mode: str) -> str:
-    """The scale's histogram over the non-solvent voxels (of the report's coarse copy).
+    """The scale's histogram over the non-solvent voxels (from the report's coarse copy, each of its
+    voxels counting for the block of the map it stands for).
 
     Parameters
     ----------
     counts, edges : numpy.ndarray
         The histogram.
     n : int
-        Voxels counted.
+        Voxels of the map counted (``RunPictures.non_solvent``).
     stem, mode : str
         The map's name and the scale mode (may be empty), for the title.
 

@@ -14,7 +14,8 @@ import numpy as np
 from ..errors import OptionError
 from ..options import parse_slices
 
-__all__ = ["CoarseMap", "Plane", "centre_of_mass", "coarse_map", "plane_image", "planes_for", "upsampled_plane"]
+__all__ = ["CoarseMap", "NO_TILE", "Plane", "centre_of_mass", "check_slices", "coarse_map", "plane_image", "planes_for",
+           "upsampled_plane"]
 
 AXES = "zyx"
 # the Gaussian whose transfer is 1/2 at a hard lowpass's cutoff 1/L has sigma = sqrt(ln 2 / 2) / pi x L
@@ -60,10 +61,13 @@ class CoarseMap:
 
 
 def block_mean(data: np.ndarray, factor: int) -> np.ndarray:
-    """Mean over ``factor``-sided blocks (a last partial block is dropped), as a sum of strided views."""
+    """Mean over ``factor``-sided blocks (a last partial block is dropped), as a sum of strided views.
+    ``factor`` may not exceed a side of the box (``coarse_map`` keeps it within)."""
     if factor == 1:
         return np.asarray(data, dtype=np.float32)
-    nz, ny, nx = (max(1, s // factor) for s in data.shape)
+    if factor > min(data.shape):
+        raise ValueError(f"block_mean: blocks of {factor} voxels do not fit a box of {data.shape}")
+    nz, ny, nx = (s // factor for s in data.shape)
     out = np.zeros((nz, ny, nx), dtype=np.float32)
     for i in range(factor):
         for j in range(factor):
@@ -94,6 +98,9 @@ def gaussian_smooth(vol: np.ndarray, sigma: float) -> np.ndarray:
 def coarse_map(data: np.ndarray, voxel_size: float, lowpass: float) -> CoarseMap:
     """Block-average a map to about ``lowpass / 2`` per voxel (at most 96 per side) and lowpass it.
 
+    The blocks are never larger than the box's shortest side (a small box at a fine voxel size
+    or a long lowpass gives one block along that side, not none).
+
     Parameters
     ----------
     data : numpy.ndarray
@@ -108,7 +115,7 @@ def coarse_map(data: np.ndarray, voxel_size: float, lowpass: float) -> CoarseMap
     """
     by_lowpass = int(lowpass / (2.0 * voxel_size)) if voxel_size > 0 else 1
     by_size = int(np.ceil(max(data.shape) / _MAX_COARSE_SIDE))
-    factor = max(1, by_lowpass, by_size)
+    factor = max(1, min(max(by_lowpass, by_size), min(data.shape)))
     mean = block_mean(data, factor)
     block = factor * voxel_size
     sigma_a = np.sqrt(max(0.0, (_SIGMA_PER_LOWPASS * lowpass) ** 2 - block ** 2 / 12.0))
@@ -160,6 +167,33 @@ def centre_of_mass(coarse: CoarseMap, edge: float) -> tuple[float, float, float]
     return tuple(centre)
 
 
+NO_TILE = "box centre (no full-scale tile under --s0)"
+
+
+def check_slices(spec: str, shape: tuple[int, int, int]) -> None:
+    """Refuse a ``--slices`` value whose ``AXIS:N`` lies outside a map's box.
+
+    Parameters
+    ----------
+    spec : str
+        The ``--slices`` value.
+    shape : tuple of int
+        The map's box ``(z, y, x)``.
+
+    Raises
+    ------
+    OptionError
+        For an index outside the box.
+    """
+    for item in parse_slices(spec):
+        if isinstance(item, str):
+            continue
+        axis, index = item
+        size = shape[AXES.index(axis)]
+        if not 0 <= index < size:
+            raise OptionError(f"--slices {axis}:{index} is outside the box ({axis} from 0 to {size - 1})")
+
+
 def planes_for(spec: str, shape: tuple[int, int, int], points: dict[str, tuple[float, float, float] | None]
                ) -> list[Plane]:
     """The slices a ``--slices`` value asks for.
@@ -172,7 +206,7 @@ def planes_for(spec: str, shape: tuple[int, int, int], points: dict[str, tuple[f
         The map's box ``(z, y, x)``.
     points : dict
         ``com``, ``tile``, ``centre`` -> (z, y, x) voxel coordinates, or None if unknown
-        (``tile`` under ``--s0``: left out).
+        (``tile`` under ``--s0``: the box centre instead, named ``NO_TILE``).
 
     Returns
     -------
@@ -182,23 +216,22 @@ def planes_for(spec: str, shape: tuple[int, int, int], points: dict[str, tuple[f
     Raises
     ------
     OptionError
-        For an index outside the box.
+        For an index outside the box (``check_slices``).
     """
+    check_slices(spec, shape)
     why = {"com": "centre of mass", "tile": "full-scale tile", "centre": "box centre"}
     planes: list[Plane] = []
     for item in parse_slices(spec):
         if isinstance(item, str):
-            point = points.get(item)
+            point, reason = points.get(item), why[item]
+            if point is None and item == "tile":
+                point, reason = points.get("centre"), NO_TILE
             if point is None:
                 continue
-            planes += [Plane(a, int(np.clip(round(point[i]), 0, shape[i] - 1)), why[item])
+            planes += [Plane(a, int(np.clip(round(point[i]), 0, shape[i] - 1)), reason)
                        for i, a in enumerate(AXES)]
             continue
-        axis, index = item
-        size = shape[AXES.index(axis)]
-        if not 0 <= index < size:
-            raise OptionError(f"--slices {axis}:{index} is outside the box ({axis} from 0 to {size - 1})")
-        planes.append(Plane(axis, index, "chosen"))
+        planes.append(Plane(item[0], item[1], "chosen"))
     unique: dict[tuple[str, int], Plane] = {}
     for p in planes:
         unique.setdefault((p.axis, p.index), p)

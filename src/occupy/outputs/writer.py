@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
@@ -112,7 +113,7 @@ def stage_outputs(out: OutputSet, products: RunProducts, m: MapData, opts: RunOp
         paths["chimerax"] = out.write_text(names["chimerax"], _script(out.directory, m, opts, result, products))
     result.timings = timings()
     if opts.json == "-":
-        out.write_stream(1, result_json(result))        # standard output, before any file is published
+        out.write_stream(sys.stdout, result_json(result))   # standard output, before any file is published
     elif opts.json is not None:
         paths["json"] = out.write_text(os.path.abspath(opts.json), result_json(result))
     if opts.report:
@@ -192,7 +193,7 @@ def _pictures(out: OutputSet, m: MapData, opts: RunOptions, result: RunResult,
     return figures.run_pictures(
         input_data(m), products.scale, modified, voxel_size=m.voxel_size, lowpass=result.lowpass,
         solvent_edge=result.solvent_edge, min_vis_scale=opts.min_vis_scale, slices=opts.slices,
-        tile_zyx=tile_voxels(m, result.tile_center_A), browser=opts.report)
+        tile_zyx=tile_voxels(m, result.tile_center_A), browser=opts.report, grid=figures.map_grid(m))
 
 
 def run_report(m: MapData, opts: RunOptions, result: RunResult, products: RunProducts,

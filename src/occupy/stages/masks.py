@@ -4,10 +4,11 @@ the lowest confidently modified scale (and the poor-solvent-model warning that s
 
 NumPy only (SciPy is not a runtime dependency). The soft edge needs the Euclidean distance to a
 region up to the edge's width; it is computed exactly, axis by axis, as the lower envelope of
-parabolas (``_distance_squared_within``): per axis ``2R + 1`` whole-array minimum operations for an
-edge of ``R`` voxels, so the cost is bounded by the box. Dilation by a ball with the local-maximum
-filter would quantise the distance to the ball's steps and is limited to a radius of 15 voxels per
-pass; a Gaussian smoothing of the region has no defined width and never reaches 0.
+parabolas (``_distance_squared_within``): per axis ``2R`` in-place minimum operations for an edge of
+``R`` voxels, on the region's bounding box padded by the edge, so the cost is bounded by the box.
+Dilation by a ball with the local-maximum filter would quantise the distance to the ball's steps and
+is limited to a radius of 15 voxels per pass; a Gaussian smoothing of the region has no defined
+width and never reaches 0.
 """
 from __future__ import annotations
 
@@ -186,10 +187,42 @@ def soft_edge(region: np.ndarray, width_A: float, voxel_size_xyz: tuple[float, f
     region = np.asarray(region, dtype=bool)
     if width_A <= 0 or not region.any():
         return region.astype(np.float32)
-    d2 = _distance_squared_within(region, width_A, voxel_size_xyz)
-    d = np.sqrt(d2, out=d2)
-    out = np.where(d < width_A, 0.5 * (1.0 + np.cos(np.pi * np.minimum(d, width_A) / width_A)), 0.0)
-    return out.astype(np.float32)
+    box = _edge_box(region, width_A, voxel_size_xyz)
+    edge = _distance_squared_within(region[box], width_A, voxel_size_xyz)
+    np.sqrt(edge, out=edge)                                   # distance (Å), in place
+    np.minimum(edge, np.float32(width_A), out=edge)
+    edge *= np.float32(math.pi / width_A)
+    np.cos(edge, out=edge)                                    # -1 at (and beyond) the width
+    edge += np.float32(1.0)
+    edge *= np.float32(0.5)
+    out = np.zeros(region.shape, np.float32)                  # 0 farther than the width from the region
+    out[box] = edge
+    return out
+
+
+def _edge_box(region: np.ndarray, width_A: float, voxel_size_xyz: tuple[float, float, float]
+              ) -> tuple[slice, slice, slice]:
+    """The region's bounding box padded by the edge's width in voxels on each side, clipped to the box.
+
+    Voxels outside it are farther than ``width_A`` from the region along one axis alone.
+    """
+    box = []
+    for axis, voxel in zip((0, 1, 2), voxel_size_xyz[::-1]):          # z, y, x
+        others = tuple(a for a in range(3) if a != axis)
+        occupied = np.flatnonzero(region.any(axis=others))
+        reach = math.ceil(width_A / float(voxel))
+        box.append(slice(max(0, int(occupied[0]) - reach), min(region.shape[axis], int(occupied[-1]) + reach + 1)))
+    return tuple(box)
+
+
+def _along(axis: int, start: int | None, stop: int | None) -> tuple[slice, slice, slice]:
+    """The index of ``start:stop`` along ``axis`` of a 3-D array (everything along the others)."""
+    index = [slice(None)] * 3
+    index[axis] = slice(start, stop)
+    return tuple(index)
+
+
+_SLAB_VOXELS = 1 << 18           # voxels per slab of one pass (1 MiB of float32: src, out and a buffer in cache)
 
 
 def _distance_squared_within(region: np.ndarray, limit_A: float, voxel_size_xyz: tuple[float, float, float]
@@ -198,21 +231,38 @@ def _distance_squared_within(region: np.ndarray, limit_A: float, voxel_size_xyz:
 
     Separable: per axis, ``f'(i) = min over |k| <= R of f(i + k) + (k * voxel)^2`` (the lower
     envelope of parabolas). Offsets beyond ``R = ceil(limit / voxel)`` voxels are not needed for
-    distances up to ``limit_A``; farther voxels get a value >= ``limit_A``² (not exact).
+    distances up to ``limit_A``; farther voxels get a value >= ``limit_A``² (not exact). Each axis is
+    done in slabs across another axis (small enough to stay in the cache), slicing in place.
     """
     far = np.float32(min(4.0 * limit_A * limit_A + 1.0, 1e38))      # beyond the limit, within float32
-    f = np.where(region, np.float32(0.0), far).astype(np.float32)
-    for axis, voxel in zip((2, 1, 0), voxel_size_xyz):        # x, y, z
-        n = f.shape[axis]
-        reach = min(n - 1, math.ceil(limit_A / float(voxel)))
-        src = np.moveaxis(f, axis, 0)
-        out = src.copy()
-        for k in range(1, reach + 1):
-            step = np.float32((k * voxel) ** 2)
-            np.minimum(out[k:], src[:-k] + step, out=out[k:])
-            np.minimum(out[:-k], src[k:] + step, out=out[:-k])
-        f = np.ascontiguousarray(np.moveaxis(out, 0, axis))
-    return f
+    src = np.full(region.shape, far, np.float32)
+    src[region] = 0.0
+    out = np.empty_like(src)
+    for axis, voxel in zip((2, 1, 0), voxel_size_xyz):              # x, y, z
+        reach = min(src.shape[axis] - 1, math.ceil(limit_A / float(voxel)))
+        across = 1 if axis == 0 else 0                              # the slabs' axis
+        plane = src.size // src.shape[across]
+        slab = max(1, _SLAB_VOXELS // plane)
+        shifted = np.empty_like(src[_along(across, 0, slab)])       # src shifted by k, plus (k * voxel)^2
+        for start in range(0, src.shape[across], slab):
+            part = _along(across, start, start + slab)
+            _envelope(src[part], out[part], shifted, axis, reach, float(voxel))
+        src, out = out, src
+    return src
+
+
+def _envelope(src: np.ndarray, out: np.ndarray, shifted: np.ndarray, axis: int, reach: int, voxel: float) -> None:
+    """``out = min over |k| <= reach of src shifted by k along axis + (k * voxel)^2``, in place."""
+    n = src.shape[axis]
+    np.copyto(out, src)
+    buffer = shifted[tuple(slice(0, s) for s in src.shape)]
+    for k in range(1, reach + 1):
+        step = np.float32((k * voxel) ** 2)
+        low, high, part = _along(axis, None, n - k), _along(axis, k, None), buffer[_along(axis, None, n - k)]
+        np.add(src[low], step, out=part)
+        np.minimum(out[high], part, out=out[high])
+        np.add(src[high], step, out=part)
+        np.minimum(out[low], part, out=out[low])
 
 
 def _grid_start_A(m: MapData) -> tuple[float, float, float]:
