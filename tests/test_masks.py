@@ -12,7 +12,8 @@ from helpers import one_error, run_cli, write_mrc
 import occupy
 from occupy.errors import OccupyError
 from occupy.io.mrcdata import MapData
-from occupy.stages.masks import mask_on_grid, soft_edge
+from occupy.stages.masks import soft_edge
+from occupy.stages.solvent_def import mask_on_grid
 
 ORIGIN = (12.5, -30.0, 7.0)          # x, y, z (Å): a grid not at zero, so a lost origin shows
 

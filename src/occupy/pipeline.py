@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import dataclasses
-import math
 import os
 import time
 from dataclasses import dataclass
@@ -32,8 +31,9 @@ from .stages.confidence import ConfidenceIndex, confidence_index, curve_from_his
 from .stages.lowpass import lowpass_filter_unchecked, lowpass_then_gaussian
 from .stages.resample import fourier_crop, fourier_pad, processing_shape
 from .stages.modification import flatten_solvent, modify, modify_pieces
-from .stages.masks import BAD_MODEL_MESSAGE, bad_model_message, lowest_confident_scale, not_solvent, read_solvent_def
-from .stages.scale import full_scale, limit_from_sum, scale_from_input
+from .stages.masks import BAD_MODEL_MESSAGE, bad_model_message, confident_scale
+from .stages.solvent_def import read_solvent_def
+from .stages.scale import limit_from_sum, scale_from_input
 from .stages.solvent import check_solvent_mask, fit_solvent_unchecked, flattening_warning, lowpassed_ranges
 from .regions import scale_statistics
 from .stageclock import StageClock
@@ -173,7 +173,7 @@ def _run_map(m: MapData, opts: RunOptions, clock: StageClock, out_dir: Path, sou
         solvent = _solvent(m, lp, work.mask, opts, warnings, sample_range)
     with clock("confidence"):
         curve, conf, solid = _confidence(lp, lp_range, solvent, opts, warnings)
-        lowest, region = _confident_scale(lp, curve, params, opts, warnings)
+        lowest, region = confident_scale(lp, curve, params, opts, warnings)
     spare = None                            # without --save-all-maps lp is not needed any more:
     if mode == "res":
         scale_input = work.data
@@ -282,26 +282,6 @@ def _confidence(lp: np.ndarray, lp_range: tuple[float, float], solvent, opts: Ru
     return curve, confidence_index(lp, curve, threads=opts.threads), solid     # 1-2 bytes a voxel
 
 
-def _confident_scale(lp: np.ndarray, curve, params, opts: RunOptions, warnings: list[str]):
-    """The lowest confidently modified scale (algorithm.md §14.1), where a warning or a mask needs it
-    (one tile search on the lowpassed map); the warning of a poor solvent model; for the masks, where the
-    map is not solvent (§14.2; None if not asked for, or without a positive full scale of the lowpassed map)."""
-    masks = opts.writes_solvent_def or opts.writes_subtraction_mask
-    if not (curve.bad_model or masks):
-        return None, None
-    try:
-        _, lowpassed_full = full_scale(lp, params.tau, opts.s0, opts.tile_size, opts.threads)
-    except OccupyError:                     # no positive full scale in the lowpassed map
-        lowpassed_full = math.nan
-    lowest = lowest_confident_scale(curve.limit, lowpassed_full)
-    if curve.bad_model:
-        warn(bad_model_message(lowest), warnings)
-    threshold = opts.solvent_def_scale if opts.solvent_def_scale is not None else lowest
-    if not masks or threshold is None or not math.isfinite(lowpassed_full):
-        return lowest, None
-    return lowest, not_solvent(lp, params.footprint, lowpassed_full, threshold, opts.threads)
-
-
 def _to_input_box(products: RunProducts, m: MapData, opts: RunOptions) -> None:
     """Under ``--max-box``, pad the maps back to the input box."""
     if products.scale.shape == m.shape:
@@ -340,10 +320,7 @@ def _tile_center_A(m: MapData, center_zyx_vox: tuple[float, float, float],
     """Tile centre in Å in ChimeraX scene coordinates (x, y, z); ``factor`` = input/processing box."""
     z, y, x = (c * f for c, f in zip(center_zyx_vox, factor))
     vx, vy, vz = m.voxel_size_xyz
-    if any(m.origin):
-        ox, oy, oz = m.origin
-    else:
-        ox, oy, oz = (m.nstart[0] * vx, m.nstart[1] * vy, m.nstart[2] * vz)
+    ox, oy, oz = m.grid_start_A()
     return (ox + x * vx, oy + y * vy, oz + z * vz)
 
 

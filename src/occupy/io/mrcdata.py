@@ -75,6 +75,25 @@ class MapData:
         """
         return tuple(self.data.shape)
 
+    def grid_start_A(self) -> tuple[float, float, float]:
+        """Position (x, y, z) in Å of the first voxel, as ChimeraX places the map.
+
+        Returns
+        -------
+        tuple of float
+            The header origin if any of it is non-zero, else the start indices (NXSTART,
+            NYSTART, NZSTART) times the voxel sizes.
+
+        Examples
+        --------
+        >>> MapData(np.zeros((2, 2, 2), np.float32), voxel_size=2.0, voxel_size_xyz=(2.0, 2.0, 2.0),
+        ...         nstart=(-5, 0, 3)).grid_start_A()
+        (-10.0, 0.0, 6.0)
+        """
+        if any(self.origin):
+            return tuple(float(o) for o in self.origin)
+        return tuple(float(n) * float(v) for n, v in zip(self.nstart, self.voxel_size_xyz))
+
     def release_data(self) -> None:
         """Free the map's memory, keeping its shape and header facts.
 

@@ -96,9 +96,7 @@ def map_grid(m: "MapData") -> MapGrid:
     MapGrid
         Voxel 0 at the origin if any of it is non-zero, else at the start indices times the voxel sizes.
     """
-    sizes = tuple(float(v) for v in m.voxel_size_xyz)
-    start = m.origin if any(m.origin) else tuple(n * v for n, v in zip(m.nstart, sizes))
-    return MapGrid(tuple(float(v) for v in start), sizes)
+    return MapGrid(m.grid_start_A(), tuple(float(v) for v in m.voxel_size_xyz))
 
 
 @dataclass
