@@ -14,6 +14,7 @@ import contextlib
 import http.server
 import os
 import shutil
+import signal
 import struct
 import subprocess
 import sys
@@ -65,10 +66,17 @@ _PEAK = ("import resource, subprocess, sys; rc = subprocess.call(sys.argv[1:]); 
 def occupy_peak(*args: str, cwd: Path, env: dict | None = None) -> tuple[int, str, int, float]:
     """(exit status, stderr without the PEAK line, peak RSS in MB, seconds) of one ``occupy`` run."""
     t0 = time.monotonic()
-    r = subprocess.run([sys.executable, "-c", _PEAK, console_script("occupy"), *args], cwd=cwd, capture_output=True,
-                       text=True, env=cli_env(env, columns=200), timeout=120)
+    with subprocess.Popen([sys.executable, "-c", _PEAK, console_script("occupy"), *args], cwd=cwd, text=True,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=cli_env(env, columns=200),
+                          start_new_session=True) as proc:
+        try:
+            _, stderr = proc.communicate(timeout=120)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)     # the run too, not only the wrapper: a hung run left no process
+            proc.communicate()
+            raise
     seconds = time.monotonic() - t0
-    lines = r.stderr.splitlines()
+    lines = stderr.splitlines()
     _, peak, code = lines[-1].split()
     return int(code), "\n".join(lines[:-1]), int(peak), seconds
 
