@@ -362,3 +362,13 @@ def test_emdb_redirect_loop_is_one_line(tmp_path) -> None:
     assert r.returncode == 1
     one_error(r.stderr, "the server's redirects (HTTP 302) never reach the file (a loop, or too many)")
     assert len(r.stderr.strip().splitlines()) == 1 and _names(tmp_path) == []
+
+
+def test_an_output_read_on_standard_input_is_replaced_as_any_other(small_map) -> None:
+    """Only standard output and error are written through: a run whose stdin reads one of its outputs
+    (``< out/log_m.txt``) replaces that file as usual."""
+    code, err, _, _ = occupy_peak("-i", "m.mrc", "-o", "out", cwd=small_map.parent)
+    assert code == 0, err
+    r = _shell('"$OCCUPY" -i m.mrc -o out -q < out/log_m.txt', small_map.parent)
+    assert r.returncode == 0, r.stderr
+    assert _names(small_map.parent / "out") == OUTPUTS

@@ -108,9 +108,10 @@ def write_target(final: str | os.PathLike) -> tuple[Path, bool]:
 
 
 def _standard_fd(info: os.stat_result) -> int | None:
-    """The standard stream (0, 1 or 2) that is the file ``info`` describes, if any: ``/dev/stdout``
-    redirected into a file (``>> job.log``) is written through the stream, never replaced."""
-    for fd in (1, 2, 0):
+    """The standard output stream (1 or 2) that is the file ``info`` describes, if any: ``/dev/stdout``
+    redirected into a file (``>> job.log``) is written through the stream, never replaced. (Standard
+    input is read-only: a file it reads from is replaced as any other.)"""
+    for fd in (1, 2):
         try:
             if os.path.samestat(info, os.fstat(fd)):
                 return fd
