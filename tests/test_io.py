@@ -159,7 +159,8 @@ def test_output_set_all_or_nothing(tmp_path):
 
 def test_header_stats_match_mrcfile_and_ignore_threads(tmp_path, monkeypatch):
     """Our one-pass header statistics: mrcfile's definitions (rms = std), any thread count."""
-    from occupy.stats import header_statistics, value_range
+    from occupy.header_stats import header_statistics
+    from occupy.stats import value_range
     rng = np.random.default_rng(5)
     data = (rng.standard_normal((37, 60, 71)) * 3 + 100).astype(np.float32)   # several stat blocks
     flat = data.reshape(-1)

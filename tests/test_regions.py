@@ -42,7 +42,7 @@ def test_histogram_and_mask_in_one_pass(n) -> None:
 def test_scale_summary_equals_the_separate_passes(shape) -> None:
     """One pass gives the header statistics, full-scale values and partial fraction of three."""
     from occupy.regions import scale_statistics
-    from occupy.stats import header_statistics
+    from occupy.header_stats import header_statistics
     rng = np.random.default_rng(sum(shape))
     scale = np.clip(rng.random(shape, dtype=np.float32) * 1.3, 0, 1).astype(np.float32)
     data, lp = (rng.standard_normal(shape).astype(np.float32) for _ in range(2))
@@ -83,7 +83,7 @@ def test_histograms_count_runs_of_one_value_and_skip_outsiders(n) -> None:
 
 
 def test_merge_block_stats_refuses_an_empty_array_instead_of_reading_past_it() -> None:
-    from occupy.stats import merge_block_stats
+    from occupy.header_stats import merge_block_stats
     empty64, empty32 = np.zeros(0, np.float64), np.zeros(0, np.float32)
     with pytest.raises(ValueError, match="do not match"):
         merge_block_stats(0, empty64, empty64, empty32, empty32)

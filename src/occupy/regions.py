@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .stats import kernel_ready, merge_block_stats
+from .header_stats import merge_block_stats
+from .stats import kernel_ready
 from .threads import effective_threads
 
 __all__ = ["ScaleStatistics", "above_mask", "partial_fraction", "scale_statistics", "values_where_equal"]
@@ -139,7 +140,7 @@ class ScaleStatistics:
     ----------
     header_stats : (float, float, float, float) or None
         Minimum, maximum, mean and standard deviation, exactly as
-        ``occupy.stats.header_statistics`` gives them (None if not finite).
+        ``occupy.header_stats.header_statistics`` gives them (None if not finite).
     n_full : int
         How many voxels have a scale of exactly 1.
     sum_full : float

@@ -1,4 +1,4 @@
-"""Value ranges, header statistics and histograms of maps; the only caller of ``_ext/_stats``.
+"""Value ranges and histograms of maps (header statistics: ``occupy.header_stats``).
 
 Float32 C-contiguous arrays go through the compiled parallel reductions; anything
 else falls back to NumPy with the same results. Every result is identical for any
@@ -18,10 +18,8 @@ __all__ = [
     "density_histogram",
     "density_histogram_above",
     "finite_range",
-    "header_statistics",
     "histogram_edges",
     "kernel_ready",
-    "merge_block_stats",
     "rows_density_histogram",
     "rows_value_range",
     "value_range",
@@ -354,61 +352,3 @@ def rows_density_histogram(vol: np.ndarray, x0: np.ndarray, x1: np.ndarray, lo, 
     edges = histogram_edges(lo, hi, values_dtype=np.float32)
     counts = _stats.rows_histogram(vol, x0, x1, edges.astype(np.float64), effective_threads(threads))
     return density(counts, edges), edges
-
-
-def merge_block_stats(size: int, sums: np.ndarray, squares: np.ndarray, minima: np.ndarray,
-                      maxima: np.ndarray) -> tuple[float, float, float, float]:
-    """Merge per-block statistics, made by a kernel in blocks of the stats kernels' size, in block order.
-
-    Parameters
-    ----------
-    size : int
-        Voxels in the whole array.
-    sums, squares : numpy.ndarray
-        Per block: the sum and the sum of squared deviations from the block's mean (float64).
-    minima, maxima : numpy.ndarray
-        Per block: the minimum and maximum (float32).
-
-    Returns
-    -------
-    (float, float, float, float)
-        Minimum, maximum, mean and standard deviation, as ``header_statistics`` gives them.
-    """
-    from ._ext import _stats
-    return _stats.merge_block_stats(size, sums, squares, minima, maxima)
-
-
-def header_statistics(values: np.ndarray, threads: int | None = None
-                      ) -> tuple[float, float, float, float] | None:
-    """Return ``(min, max, mean, std)`` of a float32 map for an MRC header.
-
-    Parameters
-    ----------
-    values : numpy.ndarray
-        The map, any shape.
-    threads : int, optional
-        Thread count (default: ``OMP_NUM_THREADS`` or all usable cores); the result
-        does not depend on it.
-
-    Returns
-    -------
-    tuple of float or None
-        For the header's DMIN, DMAX, DMEAN and RMS; ``std`` has ddof 0 (RMS as mrcfile
-        defines it). None for an empty, non-float32 or non-C-contiguous array,
-        or when a statistic is not finite; the caller then uses mrcfile's own.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> header_statistics(np.array([[[1, 3]]], dtype=np.float32))
-    (1.0, 3.0, 2.0, 1.0)
-    >>> header_statistics(np.zeros((2, 2, 2))) is None  # float64
-    True
-    """
-    arr = np.asarray(values)
-    if not kernel_ready(arr):
-        return None
-    from ._ext import _stats
-    stats = _stats.mean_std(arr.reshape(-1), effective_threads(threads))
-    return stats if np.isfinite(stats).all() else None
-

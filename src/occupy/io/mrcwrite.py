@@ -14,7 +14,7 @@ from contextlib import contextmanager
 import numpy as np
 from mrcfile.mrcinterpreter import MrcInterpreter
 
-from ..stats import header_statistics
+from ..header_stats import header_statistics
 from ..threads import effective_threads
 from .mrcdata import MapData, zyx_to_file
 
@@ -41,7 +41,7 @@ def write_mrc(path: str | os.PathLike, data: np.ndarray, like: MapData | None, l
     voxel_size : float or tuple of float, optional
         Voxel size in Å (overrides ``like``'s).
     header_stats : (float, float, float, float), optional
-        ``data``'s header statistics, already made as ``occupy.stats.header_statistics``
+        ``data``'s header statistics, already made as ``occupy.header_stats.header_statistics``
         makes them; used when the file keeps the array's own order (MAPC/MAPR/MAPS 1 2 3).
 
     Raises

@@ -133,7 +133,7 @@ class OutputSet:
             Header label saying what made the map.
         header_stats : (float, float, float, float), optional
             ``data``'s min, max, mean and standard deviation if already computed exactly
-            as ``occupy.stats.header_statistics`` would (saves that pass).
+            as ``occupy.header_stats.header_statistics`` would (saves that pass).
 
         Returns
         -------
